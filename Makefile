@@ -1,0 +1,63 @@
+# Two commands on a fresh machine:  make book   and   make test
+# PROFILE=smoke|cpu|paper picks the parameter file in params/ (default: cpu, the book of record).
+SHELL := /bin/bash
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PROFILE ?= cpu
+UV      := $(shell command -v uv 2>/dev/null)
+JB      := $(VENV)/bin/jupyter-book build . -W -n --keep-going
+NBVAL   := $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+           --nbval-sanitize-with tests/nbval_sanitize.cfg tests/baselines
+
+.PHONY: book notebooks data html test unit nbval baselines check mathjax clean
+.DEFAULT_GOAL := book
+
+# The virtual environment, rebuilt when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+ifdef UV
+	uv venv --allow-existing -q -p python3.11 $(VENV)
+	uv pip install -q -p $(PY) -e ".[dev]"
+else
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+endif
+	touch $@
+
+# MathJax for offline math rendering (git-ignored, fetched from the npm registry).
+_vendor/mathjax/tex-chtml.js:
+	tools/vendor_mathjax.sh
+
+mathjax: _vendor/mathjax/tex-chtml.js
+
+# Get and verify the four MNIST files (cache, then $$MNIST_MIRROR, then the public mirrors).
+data: $(VENV)/.installed
+	$(PY) -m mnist_utils.data
+
+# Execute the chapters of $(PROFILE) whose content hash changed.
+notebooks: $(VENV)/.installed data
+	$(PY) -m mnist_utils.run --profile $(PROFILE)
+
+html: $(VENV)/.installed mathjax
+	$(JB)
+
+book: notebooks html
+	@echo "book: open _build/html/index.html"
+
+# Re-create the nbval baselines (smoke profile) after a notebook or mnist_utils change.
+baselines: $(VENV)/.installed data
+	$(PY) -m mnist_utils.run --profile smoke
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest tests --ignore=tests/baselines -q
+
+nbval: $(VENV)/.installed data
+	$(NBVAL)
+
+test: unit nbval html
+
+check: $(VENV)/.installed
+	$(PY) -m mnist_utils.run --profile $(PROFILE) --check
+
+clean:
+	rm -rf _build

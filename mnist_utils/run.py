@@ -1,0 +1,328 @@
+"""The papermill runner: execute the chapters of one profile, skipping those that are current.
+
+    python -m mnist_utils.run --profile cpu                 # the book of record
+    python -m mnist_utils.run --profile smoke               # nbval baselines, seconds each
+    python -m mnist_utils.run --profile cpu --only 03_activation_study -p seeds=[0,1]
+    python -m mnist_utils.run --profile cpu --check         # list stale notebooks, run nothing
+
+A profile (``params/<profile>.yaml``) names where its executed notebooks go and
+the parameters of each chapter. A chapter re-executes only when its *content
+hash* changed: the source cells, its parameters, the ``mnist_utils`` code that
+can change results, and the MNIST digests (file mtimes mean nothing after
+``git clone``). The hash is stored in the executed notebook's metadata.
+
+Executed notebooks are written to a temporary file and moved into place, so a
+failing chapter leaves the previous executed one untouched; the failed copy is
+kept under ``_build/failed/`` for inspection and the CLI exits non-zero naming
+the chapter and the cell.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from . import data, paths
+
+# Silence TensorFlow's C++ logging in the kernels papermill starts: under
+# papermill those lines reach the notebook's stderr, under pytest (nbval) they
+# do not, so left alone they would make the two executions differ.
+KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+# Lines that still slip through (absl/C++ log format, oneDNN banner, cuda probes).
+TF_LOG_LINE = re.compile(
+    r"^(?:[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\]|WARNING: All log messages before absl|"
+    r".*oneDNN custom operations are on|.*Unable to register cu(?:DNN|FFT|BLAS)|"
+    r".*This TensorFlow binary is optimized|.*cuda_(?:executor|blas|dnn|fft)|"
+    r".*TF-TRT Warning|.*computation placer already registered|.*absl::InitializeLog)"
+)
+# Modules whose code cannot change a chapter's results; excluded from the hash so
+# that improving the runner does not invalidate hours of executed notebooks.
+NOT_HASHED = {"run.py", "__main__.py"}
+META_KEY = "mnist_book"
+PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "pandas", "scipy", "matplotlib",
+            "seaborn", "opencv-python-headless", "papermill", "jupyter-book", "myst-nb", "nbval")
+
+
+class RunError(RuntimeError):
+    """A one-line error about the runner's input (profile, notebook, parameter)."""
+
+
+# ------------------------------------------------------------------- profiles
+def load_profile(profile: str) -> dict:
+    """``params/<profile>.yaml``: ``output`` (folder) and ``notebooks: {name: {param: value}}``."""
+    path = paths.profile_file(profile)
+    if not path.exists():
+        known = sorted(p.stem for p in paths.PARAMS.glob("*.yaml"))
+        raise RunError(f"--profile {profile}: no file {path.relative_to(paths.ROOT)} (known: {', '.join(known)})")
+    try:
+        spec = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise RunError(f"{path.relative_to(paths.ROOT)}: invalid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(spec.get("output"), str) or not isinstance(spec.get("notebooks", {}), dict):
+        raise RunError(f"{path.relative_to(paths.ROOT)}: needs 'output: <folder>' and a 'notebooks:' mapping")
+    spec.setdefault("notebooks", {})
+    for name in spec["notebooks"]:
+        if not (paths.NOTEBOOKS / f"{name}.ipynb").exists():
+            raise RunError(f"{path.relative_to(paths.ROOT)}: notebook '{name}' does not exist in notebooks/")
+    return spec
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """``key=value`` with the value read as YAML (so 3, 1e-3, [0, 1], relu all work)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise RunError(f"-p {text!r}: expected key=value")
+    try:
+        return key.strip(), yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise RunError(f"-p {text!r}: value is not valid YAML") from None
+
+
+def notebook_parameters(source: Path) -> dict:
+    """The names and defaults declared in a notebook's ``parameters`` cell."""
+    import papermill
+
+    return papermill.inspect_notebook(str(source))
+
+
+def chapter_parameters(name: str, profile: str, spec: dict, overrides: dict) -> dict:
+    """Profile values, then CLI overrides; every key must be a declared parameter."""
+    source = paths.NOTEBOOKS / f"{name}.ipynb"
+    declared = notebook_parameters(source)
+    params = {"profile": profile, **(spec["notebooks"].get(name) or {}), **overrides}
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise RunError(
+            f"{name}: unknown parameter(s) {', '.join(unknown)} "
+            f"(the parameters cell declares: {', '.join(declared)})"
+        )
+    return params
+
+
+# --------------------------------------------------------------- content hash
+def package_digests() -> dict[str, str]:
+    package = Path(__file__).resolve().parent
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(package.glob("*.py")) if p.name not in NOT_HASHED
+    }
+
+
+def content_hash(source: Path, params: dict) -> str:
+    """What a chapter's outputs depend on: cell sources, parameters, code, data."""
+    nb = nbformat.read(source, as_version=4)
+    payload = {
+        "cells": [[c.cell_type, c.source] for c in nb.cells],
+        "parameters": params,
+        "mnist_utils": package_digests(),
+        "mnist": data.digests(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def stored_hash(executed: Path) -> str | None:
+    if not executed.exists():
+        return None
+    try:
+        return nbformat.read(executed, as_version=4).metadata.get(META_KEY, {}).get("content_hash")
+    except Exception:  # an unreadable notebook is simply out of date
+        return None
+
+
+# ------------------------------------------------------------ post-processing
+def clean_executed(nb: nbformat.NotebookNode) -> None:
+    """Hide the injected-parameters cell in the book and drop TF log lines from stderr."""
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text = "".join(l for l in out["text"].splitlines(keepends=True) if not TF_LOG_LINE.match(l))
+                if not text.strip():
+                    continue
+                out["text"] = text
+            kept.append(out)
+        cell["outputs"] = kept
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# ------------------------------------------------------------------- manifest
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def environment() -> dict:
+    """Hardware and software the run happened on, for the manifest and the ledger."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                   if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    gpu = "none"
+    if shutil.which("nvidia-smi"):
+        gpu = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True).stdout.strip() or "none"
+    return {
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "python": platform.python_version(),
+        "packages": versions,
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "gpu": gpu,
+    }
+
+
+def update_manifest(profile: str, name: str, entry: dict, env: dict) -> None:
+    """Record one chapter's run in ``data/manifests/<profile>.json`` (atomically)."""
+    path = paths.MANIFESTS / f"{profile}.json"
+    manifest = json.loads(path.read_text()) if path.exists() else {"profile": profile, "notebooks": {}}
+    manifest["notebooks"][name] = {**entry, **env}
+    manifest["updated"] = entry["finished"]
+    write_atomically(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------------- run
+def execute(name: str, profile: str, params: dict, output: Path, digest: str, env: dict) -> float:
+    """Execute one chapter with papermill; returns wall seconds. Raises RunError on failure."""
+    import papermill
+
+    source = paths.NOTEBOOKS / f"{name}.ipynb"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{name}.", suffix=".tmp.ipynb")
+    os.close(fd)
+    os.environ.update(KERNEL_ENV)
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(str(source), tmp, parameters=params, kernel_name="python3",
+                                   progress_bar=sys.stderr.isatty(), cwd=str(paths.ROOT))
+        wall = time.perf_counter() - started
+        nb = nbformat.read(tmp, as_version=4)
+    except papermill.PapermillExecutionError as exc:
+        failed = paths.ROOT / "_build" / "failed" / f"{name}.ipynb"
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(tmp, failed)
+        raise RunError(
+            f"{name}: failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue.splitlines()[0] if exc.evalue else ''}); "
+            f"previous {output.relative_to(paths.ROOT)} kept, failed copy in {failed.relative_to(paths.ROOT)}"
+        ) from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    clean_executed(nb)
+    finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    entry = {"profile": profile, "parameters": params, "content_hash": digest,
+             "wall_seconds": round(wall, 1), "finished": finished}
+    nb.metadata[META_KEY] = {**entry, **env}
+    write_atomically(output, nbformat.writes(nb))
+    update_manifest(profile, name, entry, env)
+    return wall
+
+
+def plan(profile: str, only: list[str] | None, overrides: dict) -> tuple[dict, list[tuple[str, dict, Path, str]]]:
+    """The chapters of a profile with their parameters, output path and content hash."""
+    spec = load_profile(profile)
+    names = list(spec["notebooks"])
+    if only:
+        missing = [n for n in only if n not in names]
+        if missing:
+            raise RunError(f"--only {', '.join(missing)}: not in params/{profile}.yaml (chapters: {', '.join(names)})")
+        names = [n for n in names if n in only]
+    out_dir = paths.ROOT / spec["output"]
+    jobs = []
+    for name in names:
+        params = chapter_parameters(name, profile, spec, overrides)
+        jobs.append((name, params, out_dir / f"{name}.ipynb", content_hash(paths.NOTEBOOKS / f"{name}.ipynb", params)))
+    return spec, jobs
+
+
+def stale(profile: str, only: list[str] | None = None) -> list[str]:
+    """Chapters whose executed notebook is missing or out of date."""
+    _, jobs = plan(profile, only, {})
+    return [name for name, _, output, digest in jobs if stored_hash(output) != digest]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mnist_utils.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="cpu", help="params/<profile>.yaml (smoke, cpu, paper)")
+    parser.add_argument("--only", action="append", metavar="NOTEBOOK", help="run just this chapter (repeatable)")
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a parameter of the selected chapters (value read as YAML)")
+    parser.add_argument("--force", action="store_true", help="execute even if the content hash matches")
+    parser.add_argument("--check", action="store_true", help="list stale chapters and exit 1 if any")
+    args = parser.parse_args(argv)
+
+    try:
+        overrides = dict(parse_override(p) for p in args.param)
+        _, jobs = plan(args.profile, args.only, overrides)
+    except RunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    todo = [job for job in jobs if args.force or stored_hash(job[2]) != job[3]]
+    if args.check:
+        for name, *_ in todo:
+            print(f"stale: {name}")
+        return 1 if todo else 0
+
+    env = environment()
+    failures, total = [], time.perf_counter()
+    print(f"profile {args.profile}: {len(todo)} of {len(jobs)} chapter(s) to execute", flush=True)
+    for i, (name, params, output, digest) in enumerate(jobs, 1):
+        if (name, params, output, digest) not in todo:
+            print(f"[{i}/{len(jobs)}] {name}: up to date ({output.relative_to(paths.ROOT)})", flush=True)
+            continue
+        print(f"[{i}/{len(jobs)}] {name}: executing with {json.dumps(params, default=str)}", flush=True)
+        try:
+            wall = execute(name, args.profile, params, output, digest, env)
+            print(f"[{i}/{len(jobs)}] {name}: done in {wall:.1f} s -> {output.relative_to(paths.ROOT)}", flush=True)
+        except RunError as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            failures.append(name)
+    print(f"profile {args.profile}: finished in {time.perf_counter() - total:.1f} s"
+          + (f", {len(failures)} failed: {', '.join(failures)}" if failures else ""), flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
