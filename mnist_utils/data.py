@@ -113,13 +113,18 @@ def parse_idx(raw: bytes, name: str) -> np.ndarray:
 
 # ---------------------------------------------------------------------- fetch
 def _install(candidate: Path, spec: IdxFile, cache: Path) -> tuple[Path, bytes]:
-    """Verify ``candidate`` and move a copy into the cache atomically."""
-    raw = verify(candidate, spec)
+    """Copy ``candidate`` next to the cache, verify the copy, then move it in atomically."""
     cache.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache, prefix=f".{spec.name}.", suffix=".part")
     os.close(fd)
     try:
+        if not Path(candidate).exists():
+            raise MNISTError(f"{candidate}: file not found")
         shutil.copyfile(candidate, tmp)
+        try:  # the copy is what enters the cache, so check the copy, but name the source
+            raw = verify(Path(tmp), spec)
+        except MNISTError as exc:
+            raise MNISTError(str(exc).replace(tmp, str(candidate))) from None
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; the cache is ordinary data
         os.replace(tmp, cache / spec.name)
     finally:
@@ -210,8 +215,10 @@ class Split:
         return len(self.labels)
 
     def head(self, n: int | None) -> "Split":
-        """The first ``n`` examples (all when ``n`` is None): the smoke profile's subsets."""
-        return self if n is None else Split(self.images[:n], self.labels[:n])
+        """The first ``n`` examples (all when ``n`` is 0 or None): the smoke profile's subsets."""
+        if n is not None and (not isinstance(n, (int, np.integer)) or n < 0):
+            raise MNISTError(f"subset size {n!r}: must be a non-negative integer (0 = all)")
+        return self if not n else Split(self.images[:n], self.labels[:n])
 
 
 @dataclass(frozen=True)

@@ -43,3 +43,62 @@ def label_counts(counts):
     ax.set_ylabel("images")
     fig.tight_layout()
     return fig
+
+
+def learning_curves(results, y: str = "val_accuracy", x: str = "epoch", hue: str = "config",
+                    ylim=None, title: str | None = None, ax=None):
+    """Mean over seeds with a band of ±1 standard deviation, one line per ``hue``."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    sns.lineplot(data=results, x=x, y=y, hue=hue, errorbar="sd", ax=ax)
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.set_title(title or f"{y.replace('_', ' ')} (mean ± 1 sd over seeds)")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def measured_vs_paper(measured, paper, ylabel: str = "test accuracy", title: str | None = None):
+    """Per-run values of this replication beside the paper's, each with its mean."""
+    import pandas as pd
+
+    frame = pd.concat([
+        pd.DataFrame({"source": "this replication (measured)", "value": list(measured)}),
+        pd.DataFrame({"source": "paper (as printed)", "value": list(paper)}),
+    ])
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    sns.stripplot(data=frame, x="source", y="value", hue="source", size=8, jitter=0.08, ax=ax, legend=False)
+    sns.pointplot(data=frame, x="source", y="value", errorbar=("ci", 95), seed=0, color="k",
+                  markers="_", linestyles="none", capsize=0.15, ax=ax)
+    ax.set_xlabel("")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def weight_images(kernel: np.ndarray, title: str = "learned weights per class"):
+    """The 784 x 10 weights of a linear classifier as ten 28x28 images (red +, blue -)."""
+    weights = kernel.reshape(28, 28, 10)
+    limit = np.abs(weights).max()
+    fig, axes = plt.subplots(1, 10, figsize=(12, 1.8))
+    for digit, ax in enumerate(axes):
+        ax.imshow(weights[:, :, digit], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(str(digit))
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def final_accuracy(final, y: str = "test_accuracy", x: str = "config", title: str | None = None, ax=None):
+    """Per-seed final values (dots) with the mean and its 95% CI (bars)."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+    sns.pointplot(data=final, x=x, y=y, errorbar=("ci", 95), seed=0, color="k", capsize=0.15,
+                  linestyles="none", ax=ax)
+    sns.stripplot(data=final, x=x, y=y, hue=x, size=6, jitter=0.1, alpha=0.7, ax=ax, legend=False)
+    ax.set_title(title or f"final {y.replace('_', ' ')} per seed, mean and 95% CI")
+    ax.figure.tight_layout()
+    return ax.figure

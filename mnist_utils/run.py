@@ -147,7 +147,7 @@ def stored_hash(executed: Path) -> str | None:
 def clean_executed(nb: nbformat.NotebookNode) -> None:
     """Hide the injected-parameters cell in the book and drop TF log lines from stderr."""
     for cell in nb.cells:
-        tags = cell.metadata.setdefault("tags", [])
+        tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")
         if cell.cell_type != "code":
@@ -238,12 +238,14 @@ def execute(name: str, profile: str, params: dict, output: Path, digest: str, en
                                    progress_bar=sys.stderr.isatty(), cwd=str(paths.ROOT))
         wall = time.perf_counter() - started
         nb = nbformat.read(tmp, as_version=4)
-    except papermill.PapermillExecutionError as exc:
+    except Exception as exc:  # a dead kernel or a papermill error: same handling, one line
+        detail = (f"cell {exc.exec_count} ({exc.ename}: {exc.evalue.splitlines()[0] if exc.evalue else ''})"
+                  if isinstance(exc, papermill.PapermillExecutionError) else f"{type(exc).__name__}: {exc}")
         failed = paths.ROOT / "_build" / "failed" / f"{name}.ipynb"
         failed.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(tmp, failed)
         raise RunError(
-            f"{name}: failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue.splitlines()[0] if exc.evalue else ''}); "
+            f"{name}: failed in {detail.splitlines()[0] if detail else ''}; "
             f"previous {output.relative_to(paths.ROOT)} kept, failed copy in {failed.relative_to(paths.ROOT)}"
         ) from None
     finally:

@@ -1,0 +1,104 @@
+"""The models of both papers, as Keras functions returning uncompiled models.
+
+Every model outputs logits (the softmax is folded into the loss), so training uses
+``SparseCategoricalCrossentropy(from_logits=True)``; ``predict_proba`` applies it.
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+class ModelConfigError(ValueError):
+    """A one-line error naming the model parameter and the value that is wrong."""
+
+
+def check_activation(activation: str) -> str:
+    """Any Keras activation name (sigmoid, tanh, relu, elu, ...)."""
+    if not isinstance(activation, str):
+        raise ModelConfigError(f"activation={activation!r}: must be a Keras activation name")
+    try:
+        keras.activations.get(activation)
+    except (ValueError, TypeError):
+        raise ModelConfigError(f"activation={activation!r}: not a Keras activation "
+                               "(e.g. sigmoid, tanh, relu, elu)") from None
+    return activation
+
+
+def check_rate(name: str, rate: float | None) -> float:
+    """A dropout rate in [0, 1); None means no dropout."""
+    if rate is None:
+        return 0.0
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0.0 <= rate < 1.0:
+        raise ModelConfigError(f"{name}={rate!r}: must be a number in [0, 1)")
+    return float(rate)
+
+
+def dropout_rate_from_keep_prob(keep_prob: float | None) -> float:
+    """The papers speak TF1's ``keep_prob`` (fraction kept); Keras wants the fraction dropped."""
+    if keep_prob is None:
+        return 0.0
+    if not isinstance(keep_prob, (int, float)) or isinstance(keep_prob, bool) or not 0.0 < keep_prob <= 1.0:
+        raise ModelConfigError(f"keep_prob={keep_prob!r}: must be a number in (0, 1]")
+    return 1.0 - float(keep_prob)
+
+
+def softmax_regression() -> keras.Model:
+    """Liu & Fu §3 (TF's "MNIST for beginners"): y = softmax(W x + b), 7,850 parameters."""
+    inputs = keras.Input((28, 28), name="image")
+    x = layers.Flatten(name="flatten")(inputs)
+    logits = layers.Dense(10, kernel_initializer="zeros", name="logits")(x)
+    return keras.Model(inputs, logits, name="softmax_regression")
+
+
+def lenet5(activation: str = "sigmoid", dropout_rate: float | None = None,
+           pooling: str = "average") -> keras.Model:
+    """LeNet-5 (LeCun et al. 1998) as Wang et al. use it, parameterised by activation.
+
+    C1 6@5x5 'same' (28x28 input padded to LeCun's 32x32 field) -> S2 2x2 pool ->
+    C3 16@5x5 'valid' -> S4 2x2 pool -> F5 120 -> F6 84 -> [Dropout] -> 10 logits.
+    ``pooling`` is 'average' (LeCun's subsampling, without its trainable coefficients) or
+    'max'. ``dropout_rate`` (fraction dropped, = 1 - keep_prob) adds Wang's Dropout before
+    the output layer. C3 is fully connected to S2 (LeCun's sparse C3 table is not used).
+    """
+    check_activation(activation)
+    rate = check_rate("dropout_rate", dropout_rate)
+    pools = {"average": layers.AveragePooling2D, "max": layers.MaxPooling2D}
+    if pooling not in pools:
+        raise ModelConfigError(f"pooling={pooling!r}: must be one of {', '.join(pools)}")
+    pool = pools[pooling]
+
+    inputs = keras.Input((28, 28), name="image")
+    x = layers.Reshape((28, 28, 1), name="channel")(inputs)
+    x = layers.Conv2D(6, 5, padding="same", activation=activation, name="C1")(x)
+    x = pool(2, name="S2")(x)
+    x = layers.Conv2D(16, 5, padding="valid", activation=activation, name="C3")(x)
+    x = pool(2, name="S4")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(120, activation=activation, name="F5")(x)
+    x = layers.Dense(84, activation=activation, name="F6")(x)
+    if rate > 0:
+        x = layers.Dropout(rate, name="dropout")(x)
+    logits = layers.Dense(10, name="output")(x)
+    suffix = f"_dropout{rate:g}" if rate > 0 else ""
+    return keras.Model(inputs, logits, name=f"lenet5_{activation}{suffix}")
+
+
+BUILDERS = {"softmax": softmax_regression, "lenet5": lenet5}
+
+
+def build(name: str, **kwargs) -> keras.Model:
+    """A model by name (``softmax``, ``lenet5``, ...) with its keyword arguments."""
+    if name not in BUILDERS:
+        raise ModelConfigError(f"model={name!r}: unknown (known: {', '.join(BUILDERS)})")
+    try:
+        return BUILDERS[name](**kwargs)
+    except TypeError as exc:
+        raise ModelConfigError(f"model={name!r}: {exc}") from None
+
+
+def summary_text(model: keras.Model) -> str:
+    """The Keras summary as plain text (for printing in a chapter)."""
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, **_: lines.append(line), line_length=80)
+    return "\n".join(lines)
