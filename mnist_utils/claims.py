@@ -24,8 +24,8 @@ def load() -> dict:
 
 
 def claim(claim_id: str) -> dict:
-    """One claim by id (see data/paper_claims.yaml)."""
-    for entry in load()["claims"]:
+    """One claim (or context value from outside the papers) by id (see data/paper_claims.yaml)."""
+    for entry in load()["claims"] + load().get("context", []):
         if entry["id"] == claim_id:
             return entry
     raise ClaimError(f"{paths.CLAIMS.name}: no claim with id {claim_id!r}")

@@ -19,6 +19,7 @@ the chapter and the cell.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as dt
 import hashlib
 import json
@@ -114,21 +115,66 @@ def chapter_parameters(name: str, profile: str, spec: dict, overrides: dict) -> 
 
 
 # --------------------------------------------------------------- content hash
-def package_digests() -> dict[str, str]:
+def _imported_modules(code: str, package_modules: set[str], relative: bool) -> set[str]:
+    """``mnist_utils`` modules imported by ``code`` (absolute imports, or relative ones inside the package)."""
+    found = set()
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set(package_modules)  # cannot tell: assume it uses everything
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if relative and node.level == 1:
+                base = node.module
+            elif not relative and node.level == 0 and node.module and node.module.split(".")[0] == "mnist_utils":
+                base = node.module.split(".")[1] if "." in node.module else None
+            else:
+                continue
+            if base:
+                found.add(base)
+            else:
+                found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import) and not relative:
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "mnist_utils":
+                    found |= {parts[1]} if len(parts) > 1 else set(package_modules)
+    return found & package_modules
+
+
+def package_digests(code: str | None = None) -> dict[str, str]:
+    """Digests of the ``mnist_utils`` modules that ``code`` uses, directly or through
+    other modules (all modules when ``code`` is None). A chapter is therefore not
+    invalidated by a change to a module it never imports."""
     package = Path(__file__).resolve().parent
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(package.glob("*.py")) if p.name not in NOT_HASHED
-    }
+    files = {p.stem: p for p in sorted(package.glob("*.py")) if p.name not in NOT_HASHED}
+    modules = set(files)
+    if code is not None:
+        todo, used = _imported_modules(code, modules, relative=False), set()
+        while todo:
+            name = todo.pop()
+            used.add(name)
+            todo |= _imported_modules(files[name].read_text(), modules, relative=True) - used
+        modules = used | ({"__init__"} & modules)
+    return {f"{name}.py": hashlib.sha256(files[name].read_bytes()).hexdigest() for name in sorted(modules)}
+
+
+def _code_of(nb: nbformat.NotebookNode) -> str:
+    """The notebook's Python code, with IPython magics and shell lines dropped."""
+    lines = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            lines += [l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!"))]
+    return "\n".join(lines)
 
 
 def content_hash(source: Path, params: dict) -> str:
-    """What a chapter's outputs depend on: cell sources, parameters, code, data."""
+    """What a chapter's outputs depend on: cell sources, parameters, the code it uses, data."""
     nb = nbformat.read(source, as_version=4)
     payload = {
         "cells": [[c.cell_type, c.source] for c in nb.cells],
         "parameters": params,
-        "mnist_utils": package_digests(),
+        "mnist_utils": package_digests(_code_of(nb)),
         "mnist": data.digests(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

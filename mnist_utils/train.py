@@ -282,6 +282,13 @@ def train_many(configs: list[TrainConfig], seeds, mnist: MNIST, results: Path | 
     return Trained(pd.concat(frames, ignore_index=True), trained_models)
 
 
+def with_model_kwargs(results: pd.DataFrame) -> pd.DataFrame:
+    """The results with one column per model keyword argument (activation, dropout_rate, ...)."""
+    kwargs = pd.DataFrame([json.loads(k) for k in results["model_kwargs"]], index=results.index)
+    return results.join(kwargs[[c for c in kwargs.columns if c not in results.columns]])
+
+
 def final_rows(results: pd.DataFrame) -> pd.DataFrame:
     """The last row of every run: final validation and test metrics."""
-    return results.sort_values("step").groupby("run_id", sort=False).tail(1).reset_index(drop=True)
+    # Rows of a run are in step order, runs in training order: keep that order.
+    return results.groupby("run_id", sort=False).tail(1).reset_index(drop=True)

@@ -45,7 +45,7 @@ def patch_paths(mp: pytest.MonkeyPatch, root: Path) -> None:
     mp.setattr(paths, "NOTEBOOKS", root / "notebooks")
     mp.setattr(paths, "PARAMS", root / "params")
     mp.setattr(paths, "MANIFESTS", root / "data" / "manifests")
-    mp.setattr(run, "package_digests", lambda: dict(FROZEN_CODE))
+    mp.setattr(run, "package_digests", lambda code=None: dict(FROZEN_CODE))
     for key, value in run.KERNEL_ENV.items():  # execute() sets these; restore them afterwards
         mp.setenv(key, value)
 
@@ -204,7 +204,7 @@ def test_content_hash_depends_on_code_and_parameters(tree, monkeypatch):
     base = run.content_hash(source, {"profile": PROFILE, "value": 2})
     assert base == run.content_hash(source, {"value": 2, "profile": PROFILE})
     assert base != run.content_hash(source, {"profile": PROFILE, "value": 3})
-    monkeypatch.setattr(run, "package_digests", lambda: {"data.py": "1" * 64})
+    monkeypatch.setattr(run, "package_digests", lambda code=None: {"data.py": "1" * 64})
     assert base != run.content_hash(source, {"profile": PROFILE, "value": 2})
 
 
@@ -297,3 +297,12 @@ def test_clean_executed_strips_tf_log_lines_only():
         "UserWarning: keep me\n", "I0000 00:00:1.0    1 x.cc:1] stdout is not filtered\n"]
     assert [o["output_type"] for o in only_logs.outputs] == ["execute_result"]
     assert nb.cells[0].source == "text"
+
+
+def test_a_chapter_hashes_only_the_mnist_utils_modules_it_uses():
+    data_only = set(run.package_digests("from mnist_utils import data\nx = 1"))
+    assert {"data.py", "paths.py"} <= data_only and "models.py" not in data_only and "train.py" not in data_only
+    # train imports models (relative import), so a chapter using train depends on models too
+    via_train = set(run.package_digests("from mnist_utils.train import train_many"))
+    assert {"train.py", "models.py", "data.py"} <= via_train
+    assert "run.py" not in set(run.package_digests())

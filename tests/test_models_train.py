@@ -1,0 +1,179 @@
+"""Models (shapes, parameter counts), parameter validation, deterministic training, results files."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from mnist_utils import models, stats
+from mnist_utils import train as training
+from mnist_utils.data import MNIST, Split
+from mnist_utils.train import TrainConfig, TrainConfigError
+
+
+@pytest.fixture(scope="module")
+def tiny_mnist():
+    """Learnable synthetic digits: class k lights up row block k, plus noise."""
+    rng = np.random.default_rng(0)
+
+    def make(n):
+        labels = rng.integers(0, 10, n).astype(np.int32)
+        images = rng.uniform(0, 0.3, (n, 28, 28)).astype(np.float32)
+        for i, k in enumerate(labels):
+            images[i, 2 * k + 4: 2 * k + 6, 4:24] = 1.0
+        return Split(images, labels)
+
+    return MNIST(train=make(256), validation=make(64), test=make(64))
+
+
+def test_softmax_regression_shape_and_parameters():
+    model = models.build("softmax")
+    assert model.count_params() == 784 * 10 + 10
+    assert model(np.zeros((3, 28, 28), np.float32)).shape == (3, 10)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "elu"])
+def test_lenet5_has_lecun_layout(activation):
+    model = models.build("lenet5", activation=activation)
+    # C1 156 + C3 2,416 + F5 48,120 + F6 10,164 + output 850
+    assert model.count_params() == 61_706
+    assert model.get_layer("C1").output.shape[1:] == (28, 28, 6)
+    assert model.get_layer("S4").output.shape[1:] == (5, 5, 16)
+    assert model(np.zeros((2, 28, 28), np.float32)).shape == (2, 10)
+    assert model.get_layer("F5").activation.__name__ == activation
+
+
+def test_lenet5_dropout_sits_before_the_output_layer():
+    model = models.build("lenet5", activation="relu", dropout_rate=models.dropout_rate_from_keep_prob(0.5))
+    names = [layer.name for layer in model.layers]
+    assert names[-2:] == ["dropout", "output"]
+    assert model.get_layer("dropout").rate == pytest.approx(0.5)
+    assert "dropout" not in [l.name for l in models.build("lenet5", activation="relu").layers]
+
+
+@pytest.mark.parametrize("kwargs, culprit", [
+    ({"activation": "swishy"}, "activation='swishy'"),
+    ({"activation": "relu", "dropout_rate": 1.0}, "dropout_rate=1.0"),
+    ({"activation": "relu", "pooling": "median"}, "pooling='median'"),
+    ({"activation": "relu", "widths": 3}, "model='lenet5'"),
+])
+def test_bad_model_parameters_raise_one_line_errors(kwargs, culprit):
+    with pytest.raises(models.ModelConfigError) as exc:
+        models.build("lenet5", **kwargs)
+    assert culprit in str(exc.value) and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("keep_prob, rate", [(0.5, 0.5), (1.0, 0.0), (0.75, 0.25), (None, 0.0)])
+def test_keep_prob_is_converted_to_a_dropout_rate(keep_prob, rate):
+    assert models.dropout_rate_from_keep_prob(keep_prob) == pytest.approx(rate)
+
+
+@pytest.mark.parametrize("keep_prob", [0, -0.1, 1.5, "half"])
+def test_bad_keep_prob_is_rejected(keep_prob):
+    with pytest.raises(models.ModelConfigError, match="keep_prob="):
+        models.dropout_rate_from_keep_prob(keep_prob)
+
+
+@pytest.mark.parametrize("changes, culprit", [
+    ({"learning_rate": 0}, "learning_rate=0"),
+    ({"learning_rate": -1e-3}, "learning_rate=-0.001"),
+    ({"learning_rate": float("nan")}, "learning_rate=nan"),
+    ({"epochs": 2.5}, "epochs=2.5"),
+    ({"epochs": 0}, "epochs=0"),
+    ({"epochs": 1, "steps": 10}, "give exactly one budget"),
+    ({"batch_size": 0}, "batch_size=0"),
+    ({"optimizer": "adamw2"}, "optimizer='adamw2'"),
+    ({"model_kwargs": {"activation": "nope"}}, "activation='nope'"),
+])
+def test_bad_training_parameters_fail_before_any_training(changes, culprit, tiny_mnist, monkeypatch):
+    monkeypatch.setattr(training, "seed_everything", lambda seed: pytest.fail("training started"))
+    config = TrainConfig("lenet5", **{"model_kwargs": {"activation": "relu"}, "epochs": 1, **changes})
+    with pytest.raises(ValueError) as exc:
+        training.train_many([config], [0], tiny_mnist)
+    assert culprit in str(exc.value) and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("seeds", [[], None, [1, 1], [0, -2], "0", [0.5]])
+def test_bad_seed_lists_are_rejected(seeds, tiny_mnist):
+    with pytest.raises(TrainConfigError, match="seeds="):
+        training.train_many([TrainConfig("softmax", epochs=1)], seeds, tiny_mnist)
+
+
+def test_eval_interval_must_divide_the_budget(tiny_mnist):
+    with pytest.raises(TrainConfigError, match="eval_every=3"):
+        training.train(TrainConfig("softmax", batch_size=32, steps=8, eval_every=3), tiny_mnist, 0)
+
+
+def _config(**changes):
+    base = dict(model="lenet5", model_kwargs={"activation": "relu", "dropout_rate": 0.5},
+                optimizer="adam", learning_rate=3e-3, batch_size=32, steps=16, eval_every=8, label="relu")
+    return TrainConfig(**{**base, **changes})
+
+
+def test_same_seed_gives_identical_metrics_and_other_seeds_differ(tiny_mnist):
+    first = training.train(_config(), tiny_mnist, seed=3).rows
+    again = training.train(_config(), tiny_mnist, seed=3).rows
+    other = training.train(_config(), tiny_mnist, seed=4).rows
+    metrics = ["train_loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy"]
+    pd.testing.assert_frame_equal(first[metrics], again[metrics])
+    assert not np.allclose(first["train_loss"], other["train_loss"])
+
+
+def test_training_learns_and_rows_are_tidy(tiny_mnist, tmp_path):
+    results = tmp_path / "results" / "chapter.csv"
+    trained = training.train_many([_config(), _config(label="relu_b", learning_rate=1e-3)], [0, 1],
+                                  tiny_mnist, results=results)
+    table = pd.read_csv(results)
+    assert len(table) == len(trained.table) == 2 * 2 * 2  # configs x seeds x evaluations
+    assert set(table["run_id"]) == {"relu/seed0", "relu/seed1", "relu_b/seed0", "relu_b/seed1"}
+    assert list(table.groupby("run_id")["step"].apply(list).iloc[0]) == [8, 16]
+    final = training.final_rows(table)
+    assert final["test_accuracy"].notna().all() and table["test_accuracy"].notna().sum() == 4
+    assert (final["val_accuracy"] > 0.3).all(), "a ReLU LeNet-5 should beat chance (0.1) on synthetic digits"
+    assert (table["images_per_second"] > 0).all() and table["wall_seconds"].is_monotonic_increasing is not None
+    assert set(trained.models) == set(table["run_id"])
+
+
+def test_results_file_is_written_atomically(tmp_path, monkeypatch):
+    path = tmp_path / "r.csv"
+    training.write_results(pd.DataFrame({"a": [1]}), path)
+    before = path.read_bytes()
+
+    def explode(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", explode)
+    with pytest.raises(OSError):
+        training.write_results(pd.DataFrame({"a": [2]}), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]
+
+
+def test_mean_ci_matches_student_t():
+    s = stats.mean_ci([0.9182, 0.9213, 0.9195, 0.9216, 0.9196])
+    assert s["mean"] == pytest.approx(0.92004)
+    assert s["ci_half"] == pytest.approx(2.776445 * np.std([0.9182, 0.9213, 0.9195, 0.9216, 0.9196], ddof=1) / np.sqrt(5))
+
+
+@pytest.mark.parametrize("measured, paper, expected", [
+    ([0.920, 0.921, 0.919], 0.9200, "reproduced"),            # inside the CI
+    ([0.9164, 0.9164, 0.9164], 0.9200, "reproduced"),         # 0.36 pp < 0.8 pp tolerance
+    ([0.990, 0.991, 0.990], 0.9938, "not reproduced"),        # 0.37 pp > 2 x 0.1 pp
+    ([0.9920, 0.9920, 0.9920], 0.9935, "partially reproduced"),  # 0.15 pp: between 0.1 and 0.2
+    ([0.975, 0.975, 0.975], 0.98, "not reproduced"),          # 0.5 pp > 2 x 0.2 pp
+    ([0.9785, 0.9785, 0.9785], 0.98, "reproduced"),           # 0.15 pp < 0.2 pp
+])
+def test_verdict_rule(measured, paper, expected):
+    assert stats.verdict(measured, paper) == expected
+
+
+def test_tolerance_scales_with_the_papers_error_rate():
+    assert stats.tolerance(0.92) == pytest.approx(0.008)
+    assert stats.tolerance(0.98) == pytest.approx(0.002)
+    assert stats.tolerance(0.9938) == pytest.approx(0.001)
+
+
+def test_steps_to_reach_marks_runs_that_never_get_there():
+    results = pd.DataFrame({"run_id": ["a"] * 3 + ["b"] * 3, "config": ["x"] * 3 + ["y"] * 3, "seed": [0] * 6,
+                            "step": [1, 2, 3] * 2, "epoch": [0.5, 1.0, 1.5] * 2,
+                            "val_accuracy": [0.5, 0.97, 0.99, 0.5, 0.6, 0.7]})
+    reach = stats.steps_to_reach(results, 0.97).set_index("run_id")
+    assert reach.loc["a", "steps"] == 2 and np.isnan(reach.loc["b", "steps"])
