@@ -9,7 +9,7 @@ JB      := $(VENV)/bin/jupyter-book build . -W -n --keep-going
 NBVAL   := $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
            --nbval-sanitize-with tests/nbval_sanitize.cfg tests/baselines
 
-.PHONY: book notebooks data html test unit nbval baselines check mathjax clean
+.PHONY: book notebooks data html test unit nbval browser baselines check mathjax benchmark clean
 .DEFAULT_GOAL := book
 
 # The virtual environment, rebuilt when pyproject.toml changes.
@@ -49,12 +49,21 @@ baselines: $(VENV)/.installed data
 	$(PY) -m mnist_utils.run --profile smoke
 
 unit: $(VENV)/.installed
-	$(PY) -m pytest tests --ignore=tests/baselines -q
+	$(PY) -m pytest tests --ignore=tests/baselines --ignore=tests/test_browser.py -q
 
 nbval: $(VENV)/.installed data
 	$(NBVAL)
 
-test: unit nbval html
+# Every page of the built book in headless Chromium (Debian's chromium + chromium-driver).
+browser: html
+	$(PY) -m pytest tests/test_browser.py -q
+
+test: unit nbval browser
+
+# Training-speed benchmark (~15 min on 2 idle cores), then the compute appendix that reads it.
+benchmark: $(VENV)/.installed data
+	$(PY) -m benchmarks.speed
+	$(PY) -m mnist_utils.run --profile $(PROFILE) --only 08_compute_appendix
 
 check: $(VENV)/.installed
 	$(PY) -m mnist_utils.run --profile $(PROFILE) --check

@@ -102,3 +102,32 @@ def final_accuracy(final, y: str = "test_accuracy", x: str = "config", title: st
     ax.set_title(title or f"final {y.replace('_', ' ')} per seed, mean and 95% CI")
     ax.figure.tight_layout()
     return ax.figure
+
+
+def confusion(labels: np.ndarray, predicted: np.ndarray, title: str = "confusion matrix (test set)"):
+    """Counts of true (rows) vs predicted (columns) digits; the diagonal is left blank to show errors."""
+    matrix = np.zeros((10, 10), dtype=int)
+    np.add.at(matrix, (labels, predicted), 1)
+    off_diagonal = np.where(np.eye(10, dtype=bool), np.nan, matrix)
+    fig, ax = plt.subplots(figsize=(6.4, 5.4))
+    sns.heatmap(off_diagonal, annot=matrix, fmt="d", cmap="Reds", cbar=False, ax=ax,
+                annot_kws={"fontsize": 8}, linewidths=0.5, linecolor="0.9")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def benchmark_bars(summary, title: str, unit: str = "images/s"):
+    """Horizontal bars of benchmark medians with min–max whiskers."""
+    frame = summary.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(frame) + 1.2))
+    colours = sns.color_palette("deep", len(frame))
+    ax.barh(frame["measurement"], frame["median"], color=colours,
+            xerr=[frame["median"] - frame["min"], frame["max"] - frame["median"]], capsize=3)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{unit} (median; whiskers: min–max)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

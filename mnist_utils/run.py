@@ -168,13 +168,29 @@ def _code_of(nb: nbformat.NotebookNode) -> str:
     return "\n".join(lines)
 
 
-def content_hash(source: Path, params: dict) -> str:
-    """What a chapter's outputs depend on: cell sources, parameters, the code it uses, data."""
+def input_digests(nb: nbformat.NotebookNode, profile: str, code_files: dict) -> dict[str, str]:
+    """Digests of the files a chapter reads besides MNIST: the claims file when it uses
+    ``mnist_utils.claims``, and the patterns its source declares in
+    ``metadata.mnist_book.inputs`` (``{profile}`` is substituted), e.g. another
+    chapter's results file. A chapter re-executes when one of them changes."""
+    patterns = list(nb.metadata.get(META_KEY, {}).get("inputs", []))
+    files = [paths.CLAIMS] if "claims.py" in code_files else []
+    for pattern in patterns:
+        files += sorted(paths.ROOT.glob(pattern.format(profile=profile)))
+    return {str(f.relative_to(paths.ROOT)): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in files if f.is_file()}
+
+
+def content_hash(source: Path, params: dict, hash_inputs: bool = True) -> str:
+    """What a chapter's outputs depend on: cell sources, parameters, the code it uses,
+    the files it reads (unless ``hash_inputs`` is off), MNIST."""
     nb = nbformat.read(source, as_version=4)
+    code = package_digests(_code_of(nb))
     payload = {
         "cells": [[c.cell_type, c.source] for c in nb.cells],
         "parameters": params,
-        "mnist_utils": package_digests(_code_of(nb)),
+        "mnist_utils": code,
+        "inputs": input_digests(nb, params.get("profile", ""), code) if hash_inputs else {},
         "mnist": data.digests(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
@@ -320,7 +336,8 @@ def plan(profile: str, only: list[str] | None, overrides: dict) -> tuple[dict, l
     jobs = []
     for name in names:
         params = chapter_parameters(name, profile, spec, overrides)
-        jobs.append((name, params, out_dir / f"{name}.ipynb", content_hash(paths.NOTEBOOKS / f"{name}.ipynb", params)))
+        digest = content_hash(paths.NOTEBOOKS / f"{name}.ipynb", params, spec.get("hash_inputs", True))
+        jobs.append((name, params, out_dir / f"{name}.ipynb", digest))
     return spec, jobs
 
 

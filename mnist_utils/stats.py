@@ -67,6 +67,8 @@ def difference(a, b, confidence: float = 0.95) -> dict:
     """mean(a) - mean(b) with a Welch confidence interval and two-sided p-value."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     diff = float(a.mean() - b.mean())
+    if len(a) < 2 or len(b) < 2:  # no spread to estimate: the difference alone
+        return {"diff": diff, "ci_low": float("nan"), "ci_high": float("nan"), "p_value": float("nan")}
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     se = float(np.sqrt(va + vb))
     if se == 0:

@@ -201,11 +201,7 @@ def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | Non
         raise TrainConfigError(f"eval_every={every}: must divide the budget of {total} steps")
     intervals = total // every
 
-    seed_everything(seed)
-    model = models.build(config.model, **config.model_kwargs)
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"], steps_per_execution=min(steps_per_execution, every))
+    model = _compiled_model(config, seed, min(steps_per_execution, every))
     run_id = f"{config.name}/seed{seed}"
     recorder = _Recorder(run_id, total, every, config.batch_size, len(train_split))
     # Keras "epochs" are our evaluation intervals: fit runs `every` steps, then validates.
@@ -222,6 +218,31 @@ def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | Non
     rows["test_loss"], rows["test_accuracy"] = np.nan, np.nan
     rows.loc[rows.index[-1], ["test_loss", "test_accuracy"]] = [test_loss, test_accuracy]
     return Run(rows, model)
+
+
+def _compiled_model(config: TrainConfig, seed: int, steps_per_execution: int):
+    """A freshly seeded, compiled model: the same recipe for training and for timing."""
+    import keras
+
+    seed_everything(seed)
+    model = models.build(config.model, **config.model_kwargs)
+    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"], steps_per_execution=steps_per_execution)
+    return model
+
+
+def throughput(config: TrainConfig, mnist: MNIST, steps: int = 100, warmup: int = 20, seed: int = 0,
+               steps_per_execution: int = 32) -> float:
+    """Training images per second of ``config`` on this machine, after ``warmup`` steps
+    (tracing and memory allocation are not part of the steady state)."""
+    config.validate()
+    model = _compiled_model(config, seed, min(steps_per_execution, warmup, steps))
+    batches = _batches(mnist.train, config.batch_size, seed)
+    model.fit(batches, epochs=1, steps_per_epoch=warmup, shuffle=False, verbose=0)
+    started = time.perf_counter()
+    model.fit(batches, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
+    return steps * config.batch_size / (time.perf_counter() - started)
 
 
 def _config_columns(config: TrainConfig) -> dict:

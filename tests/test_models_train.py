@@ -177,3 +177,20 @@ def test_steps_to_reach_marks_runs_that_never_get_there():
                             "val_accuracy": [0.5, 0.97, 0.99, 0.5, 0.6, 0.7]})
     reach = stats.steps_to_reach(results, 0.97).set_index("run_id")
     assert reach.loc["a", "steps"] == 2 and np.isnan(reach.loc["b", "steps"])
+
+
+def test_verdicts_are_recorded_per_chapter_and_read_back(tmp_path, monkeypatch):
+    from mnist_utils import paths, verdicts
+
+    monkeypatch.setattr(paths, "RESULTS", tmp_path)
+    checks = verdicts.Verdicts("p", "02_softmax_baseline")
+    assert checks.accuracy("liu_fu.softmax.accuracy", [0.9164, 0.9170, 0.9160], 0.92) == "reproduced"
+    with pytest.raises(Exception, match="no claim"):
+        checks.add("liu_fu.softmax.acuracy", "typo", "reproduced")
+    with pytest.raises(ValueError, match="verdict='sort of'"):
+        checks.add("liu_fu.softmax.accuracy", "x", "sort of")
+    checks.save()
+    table = verdicts.read_all("p")
+    assert table.loc[0, "claim_id"] == "liu_fu.softmax.accuracy" and table.loc[0, "n"] == 3
+    assert table.loc[0, "ci_low"] < 0.9165 < table.loc[0, "ci_high"]
+    assert verdicts.sign_verdict(0.1, 0.3) == "reproduced" and verdicts.sign_verdict(-0.1, 0.3) == "not reproduced"

@@ -306,3 +306,24 @@ def test_a_chapter_hashes_only_the_mnist_utils_modules_it_uses():
     via_train = set(run.package_digests("from mnist_utils.train import train_many"))
     assert {"train.py", "models.py", "data.py"} <= via_train
     assert "run.py" not in set(run.package_digests())
+
+
+def test_a_declared_input_file_makes_the_chapter_stale_when_it_changes(executed, monkeypatch):
+    """A chapter that reads another chapter's results declares them in its metadata."""
+    source = executed / "notebooks" / f"{NAME}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.metadata["mnist_book"] = {"inputs": ["data/results/{profile}/upstream.csv"]}
+    nbformat.write(nb, source)
+    upstream = executed / "data" / "results" / PROFILE / "upstream.csv"
+    upstream.parent.mkdir(parents=True)
+    upstream.write_text("a\n1\n")
+    assert run.main(["--profile", PROFILE]) == 0
+    assert run.stale(PROFILE) == []
+    upstream.write_text("a\n2\n")
+    assert run.stale(PROFILE) == [NAME]
+    # a profile may switch input hashing off (smoke: inputs are rewritten by every nbval run)
+    (executed / "params" / f"{PROFILE}.yaml").write_text(
+        f"output: out\nhash_inputs: false\nnotebooks:\n  {NAME}:\n    value: 2\n")
+    assert run.main(["--profile", PROFILE]) == 0
+    upstream.write_text("a\n3\n")
+    assert run.stale(PROFILE) == []

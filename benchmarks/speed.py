@@ -1,0 +1,246 @@
+"""Training-speed benchmark: where the time goes, measured in one run on one machine.
+
+    .venv/bin/python -m benchmarks.speed                 # full run (~15 min on 2 cores)
+    .venv/bin/python -m benchmarks.speed --quick         # seconds; a check that it works
+
+Writes ``data/results/benchmark/training_speed.csv`` (one row per measurement and
+repeat; the compute appendix reads it) and prints medians. Three parts:
+
+1. throughput of ``mnist_utils.train`` vs plain ``model.fit(x_numpy, y)`` for the
+   same model, seed and batch: LeNet-5 at batch 128, the Liu & Fu BN CNN at batch 50;
+2. the levers one at a time: steps_per_execution, tf.data vs NumPy input,
+   jit_compile, thread settings, evaluation frequency;
+3. wall time to 99.0% test accuracy: this project's fastest LeNet-style set-up vs
+   the Keras "Simple MNIST convnet" example set-up, both trained here.
+
+The test set is used in part 3 only because the target is defined on it; nothing
+measured here selects a setting of the book's chapters.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from mnist_utils import data, models, paths  # noqa: E402
+from mnist_utils.run import environment  # noqa: E402
+from mnist_utils import train as training  # noqa: E402
+from mnist_utils.train import TrainConfig  # noqa: E402
+
+RESULTS = paths.RESULTS / "benchmark" / "training_speed.csv"
+
+
+def keras_simple_convnet():
+    """The Keras example "Simple MNIST convnet" (keras.io/examples/vision/mnist_convnet)."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((28, 28), name="image")
+    x = layers.Reshape((28, 28, 1))(inputs)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.5)(x)
+    return keras.Model(inputs, layers.Dense(10)(x), name="keras_simple_convnet")
+
+
+models.BUILDERS.setdefault("keras_simple_convnet", keras_simple_convnet)
+
+
+def compiled(config: TrainConfig, seed: int, steps_per_execution: int = 1, jit_compile=False):
+    import keras
+
+    training.seed_everything(seed)
+    model = models.build(config.model, **config.model_kwargs)
+    model.compile(optimizer=training.make_optimizer(config.optimizer, config.learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
+                  steps_per_execution=steps_per_execution, jit_compile=jit_compile)
+    return model
+
+
+def plain_fit_throughput(config: TrainConfig, mnist, steps: int, warmup: int, seed: int = 0) -> float:
+    """What a Keras user writes: fit on NumPy arrays, default steps_per_execution."""
+    model = compiled(config, seed)
+    x, y = mnist.train.images, mnist.train.labels
+    model.fit(x[: warmup * config.batch_size], y[: warmup * config.batch_size],
+              batch_size=config.batch_size, epochs=1, verbose=0)
+    n = steps * config.batch_size
+    started = time.perf_counter()
+    model.fit(x[:n], y[:n], batch_size=config.batch_size, epochs=1, shuffle=True, verbose=0)
+    return n / (time.perf_counter() - started)
+
+
+def lever_throughput(config: TrainConfig, mnist, steps: int, warmup: int, *, numpy_input=False,
+                     steps_per_execution=32, jit_compile=False, eval_every=None, seed: int = 0) -> float:
+    """Throughput with one lever changed; ``eval_every`` adds validation every N steps."""
+    model = compiled(config, seed, steps_per_execution, jit_compile)
+    if numpy_input:
+        x, y = mnist.train.images, mnist.train.labels
+        fit = lambda n, **kw: model.fit(x[: n * config.batch_size], y[: n * config.batch_size],
+                                        batch_size=config.batch_size, epochs=1, verbose=0, **kw)
+    else:
+        batches = training._batches(mnist.train, config.batch_size, seed)
+        fit = lambda n, **kw: model.fit(batches, epochs=kw.pop("epochs", 1), steps_per_epoch=n,
+                                        shuffle=False, verbose=0, **kw)
+    fit(warmup)
+    started = time.perf_counter()
+    if eval_every:
+        validation = training._eval_set(mnist.validation)
+        fit(eval_every, epochs=steps // eval_every, validation_data=validation)
+        done = (steps // eval_every) * eval_every
+    else:
+        fit(steps)
+        done = steps
+    return done * config.batch_size / (time.perf_counter() - started)
+
+
+def time_to_accuracy(config: TrainConfig, mnist, target: float, check_every: int, max_epochs: int,
+                     seed: int, steps_per_execution: int, numpy_input: bool) -> tuple[float, float]:
+    """Training seconds until test accuracy >= target (the checks' own time excluded); NaN if never.
+
+    A callback checks every ``check_every`` steps (a multiple of ``steps_per_execution``,
+    since Keras calls batch callbacks once per execution).
+    """
+    import keras
+    import tensorflow as tf
+
+    model = compiled(config, seed, steps_per_execution)
+    test_images, test_labels = tf.constant(mnist.test.images), mnist.test.labels
+
+    class Check(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.step, self.checking, self.reached_at = 0, 0.0, None
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step += steps_per_execution
+            if self.step % check_every:
+                return
+            started = time.perf_counter()
+            logits = np.concatenate([model(test_images[i:i + 1000], training=False).numpy()
+                                     for i in range(0, len(test_labels), 1000)])
+            if (logits.argmax(1) == test_labels).mean() >= target:
+                self.reached_at = self.step
+                model.stop_training = True
+            self.checking += time.perf_counter() - started
+
+    check = Check()
+    started = time.perf_counter()
+    if numpy_input:
+        model.fit(mnist.train.images, mnist.train.labels, batch_size=config.batch_size, epochs=max_epochs,
+                  shuffle=True, callbacks=[check], verbose=0)
+    else:
+        steps_per_epoch = (len(mnist.train) // config.batch_size // steps_per_execution) * steps_per_execution
+        model.fit(training._batches(mnist.train, config.batch_size, seed), epochs=max_epochs,
+                  steps_per_epoch=steps_per_epoch, shuffle=False, callbacks=[check], verbose=0)
+    elapsed = time.perf_counter() - started - check.checking
+    if check.reached_at is None:
+        return float("nan"), float("nan")
+    return elapsed, check.reached_at * config.batch_size / len(mnist.train)
+
+
+def median_row(rows):
+    values = [r["value"] for r in rows]
+    return statistics.median(values), min(values), max(values)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny budgets: checks the script, measures nothing useful")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--output", default=str(RESULTS))
+    parser.add_argument("--parts", default="throughput,levers,time_to_accuracy",
+                        help="comma-separated parts to (re)measure; the other parts' rows in --output are kept")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats={args.repeats}: must be at least 1")
+    quick = args.quick
+    parts = set(args.parts.split(","))
+    unknown = parts - {"throughput", "levers", "time_to_accuracy"}
+    if unknown:
+        parser.error(f"--parts: unknown part(s) {', '.join(sorted(unknown))}")
+    repeats = 1 if quick else args.repeats
+    mnist = data.load()
+    rows = []
+
+    def record(part, name, unit, value, repeat, **extra):
+        rows.append({"part": part, "measurement": name, "unit": unit, "value": value, "repeat": repeat, **extra})
+        print(f"  {part} | {name} | repeat {repeat}: {value:,.2f} {unit}", flush=True)
+
+    lenet = TrainConfig("lenet5", {"activation": "relu"}, "adam", 1e-3, 128, epochs=1)
+    bn_cnn = TrainConfig("liu_fu_cnn", {"widths": [32, 64, 64]}, "adam", 1e-4, 50, epochs=1)
+    steps = {"lenet5": 30 if quick else 320, "liu_fu_cnn": 10 if quick else 128}
+    warmup = 5 if quick else 30
+
+    print("1. throughput: mnist_utils.train vs plain model.fit", flush=True)
+    for config in (lenet, bn_cnn) if "throughput" in parts else ():
+        for r in range(repeats):
+            n = steps[config.model]
+            record("throughput", f"{config.model} b{config.batch_size}: plain fit", "images/s",
+                   plain_fit_throughput(config, mnist, n, warmup, seed=r), r)
+            record("throughput", f"{config.model} b{config.batch_size}: mnist_utils.train", "images/s",
+                   training.throughput(config, mnist, steps=n, warmup=warmup, seed=r), r)
+
+    print("2. levers, one at a time (BN CNN at batch 50 unless named)", flush=True)
+    levers = {
+        "steps_per_execution=1": dict(steps_per_execution=1),
+        "steps_per_execution=8": dict(steps_per_execution=8),
+        "steps_per_execution=32": dict(steps_per_execution=32),
+        "steps_per_execution=128": dict(steps_per_execution=128),
+        "numpy input (spe=32)": dict(numpy_input=True),
+        "jit_compile=True (spe=32)": dict(jit_compile=True),
+        "validation every 50 steps": dict(eval_every=50 if not quick else 5),
+    }
+    for name, kwargs in levers.items() if "levers" in parts else ():
+        for r in range(min(repeats, 2)):  # levers: two repeats keep the run under ~15 minutes
+            try:
+                value = lever_throughput(bn_cnn, mnist, steps["liu_fu_cnn"], warmup, seed=r, **kwargs)
+            except Exception as exc:  # e.g. XLA refused under op determinism: record why
+                print(f"  levers | {name}: failed ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})")
+                value = float("nan")
+            record("levers", name, "images/s", value, r)
+    import tensorflow as tf
+
+    if "levers" in parts:
+        record("levers", "threads (intra, inter) in use", "threads",
+               tf.config.threading.get_intra_op_parallelism_threads(), 0,
+               note=f"inter={tf.config.threading.get_inter_op_parallelism_threads()} (0 = TF default: all cores)")
+
+    print("3. time to 99.0% test accuracy", flush=True)
+    ours = TrainConfig("lenet5", {"activation": "elu", "pooling": "max", "dropout_rate": 0.25}, "adam", 2e-3, 128, epochs=1,
+                       label="LeNet-5 ELU, max-pool, dropout 0.25, Adam 2e-3, batch 128, spe 32")
+    keras_example = TrainConfig("keras_simple_convnet", {}, "adam", 1e-3, 128, epochs=1,
+                                label="Keras example: Conv32-Conv64 + dropout, Adam 1e-3, batch 128, plain fit")
+    target = 0.9 if quick else 0.99
+    max_epochs = 1 if quick else 15
+    check_every = 32 if quick else 128  # about 3.4 checks per epoch at batch 128
+    for config, spe, numpy_input in ((ours, 32, False), (keras_example, 1, True)) if "time_to_accuracy" in parts else ():
+        for r in range(repeats):
+            seconds, epochs = time_to_accuracy(config, mnist, target, check_every, max_epochs, r, spe, numpy_input)
+            record("time_to_accuracy", config.label, "seconds", seconds, r, epochs=epochs, target=target)
+
+    frame = pd.DataFrame(rows)
+    frame["machine"] = environment()["cpu"]
+    frame["cpu_count"] = os.cpu_count()
+    frame["quick"] = quick
+    if os.path.exists(args.output):  # keep the rows of the parts not measured this time
+        previous = pd.read_csv(args.output)
+        frame = pd.concat([previous[~previous["part"].isin(parts)], frame], ignore_index=True)
+    training.write_results(frame, args.output)
+    print(f"wrote {args.output}")
+    summary = frame.groupby(["part", "measurement"], sort=False)["value"].agg(["median", "min", "max"])
+    print(summary.to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""The built book in a real browser: headless Debian Chromium, no network.
+
+Opens every page of ``_build/html`` (served on localhost) and asserts: no console
+errors, every image loaded, the glued numbers present, every internal link
+resolves, math rendered. Screenshots go to ``_build/screenshots/``. Run after
+``make html``; CI installs Debian's chromium and chromium-driver (``.ci/run``)
+and sets REQUIRE_BROWSER=1 so a missing browser fails instead of skipping.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlparse
+
+import nbformat
+import pytest
+
+from mnist_utils import paths
+
+HTML = paths.ROOT / "_build" / "html"
+SCREENSHOTS = paths.ROOT / "_build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.glob("**/*.html")
+               if not p.relative_to(HTML).parts[0].startswith("_")) if HTML.exists() else []
+
+if not (CHROMIUM and CHROMEDRIVER and PAGES):
+    reason = "no built book (make html)" if not PAGES else "Debian chromium/chromium-driver not installed"
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"browser check required but impossible: {reason}")
+    pytest.skip(reason, allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server():
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
+    handler.log_message = lambda *args: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+                 # No network: every host name fails locally, so a page that reaches for a
+                 # CDN shows a console error here instead of silently working online.
+                 "--host-resolver-rules=MAP * ~NOTFOUND"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def glued_texts(page: str) -> list[str]:
+    """The values a chapter glues into its prose (``{glue:text}`key```), as rendered text."""
+    source = paths.BOOK / Path(page).with_suffix(".ipynb").name
+    if not source.exists():
+        return []
+    nb = nbformat.read(source, as_version=4)
+    used = set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            used |= set(re.findall(r"\{glue:text\}`([^`:]+)`", cell.source))
+    values = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name in used:
+                text = out["data"]["text/plain"]
+                values[name] = text[1:-1] if text[:1] in "'\"" and text[-1:] == text[:1] else text
+    missing = used - set(values)
+    assert not missing, f"{page}: glue keys used in the prose but never glued: {sorted(missing)}"
+    return [" ".join(v.split()) for v in values.values()]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_offline(page, browser, server):
+    browser.get(f"{server}/{page}")
+    browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const ready = () => (window.MathJax && MathJax.startup && MathJax.startup.promise)
+            ? MathJax.startup.promise.then(() => done()) : done();
+        if (document.readyState === 'complete') ready(); else window.addEventListener('load', ready);
+    """)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / (page.replace("/", "_").removesuffix(".html") + ".png")))
+
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, f"{page}: console errors: {errors}"
+
+    broken = browser.execute_script(
+        "return [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
+    assert not broken, f"{page}: images that did not load: {broken}"
+
+    text = " ".join(browser.execute_script("return document.body.innerText").split())
+    for value in glued_texts(page):
+        assert value in text, f"{page}: glued value {value!r} not on the page"
+    assert "glue" not in browser.execute_script(
+        "return [...document.querySelectorAll('.problematic, .system-message')].map(e => e.innerText).join(' ')"), \
+        f"{page}: a glue reference failed to render"
+
+    math = browser.execute_script("return document.querySelectorAll('.math, span.math, div.math').length")
+    if math:
+        rendered = browser.execute_script("return document.querySelectorAll('mjx-container').length")
+        assert rendered >= math, f"{page}: {math} math elements but {rendered} rendered by MathJax"
+
+    for href in browser.execute_script("return [...document.querySelectorAll('a[href]')].map(a => a.href)"):
+        url, fragment = urldefrag(href)
+        parsed = urlparse(url)
+        if not url.startswith(server) or parsed.path.startswith("/_"):
+            continue  # external links (repository, Binder, DOIs) and sources are not ours to check
+        target = HTML / unquote(parsed.path).lstrip("/")
+        if target.is_dir():
+            target = target / "index.html"
+        assert target.exists(), f"{page}: internal link to missing {parsed.path}"
+        if fragment and target.suffix == ".html":
+            html = target.read_text(errors="replace")
+            assert f'id="{fragment}"' in html, f"{page}: link to missing anchor {parsed.path}#{fragment}"

@@ -1,0 +1,57 @@
+"""GitHub workflows: valid against the workflow JSON schema, and split by role as documented."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mnist_utils import paths
+
+WORKFLOWS = paths.ROOT / ".github" / "workflows"
+
+
+def load(name):
+    text = (WORKFLOWS / name).read_text()
+    return yaml.load(text, Loader=yaml.BaseLoader)  # BaseLoader: 'on' stays a string key
+
+
+def test_workflows_validate_against_the_github_schema():
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    assert checker.exists(), "check-jsonschema (dev dependency) is not installed"
+    files = sorted(str(p) for p in WORKFLOWS.glob("*.yml"))
+    assert len(files) == 3
+    result = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows", *files],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ci_runs_the_readme_test_command():
+    steps = load("ci.yml")["jobs"]["test"]["steps"]
+    assert any("make test" in step.get("run", "") for step in steps)
+
+
+def test_reproduce_runs_the_paper_profile_on_a_self_hosted_gpu_runner():
+    wf = load("reproduce.yml")
+    assert {"workflow_dispatch", "schedule"} <= set(wf["on"])
+    job = wf["jobs"]["reproduce"]
+    assert "self-hosted" in job["runs-on"] and "gpu" in job["runs-on"]
+    assert "paper" in job["env"]["PROFILE"]
+    runs = " ".join(step.get("run", "") for step in job["steps"])
+    assert "mnist_utils.run --profile" in runs and '.[dev,gpu]' in runs
+    assert any(step.get("uses", "").startswith("actions/upload-artifact") for step in job["steps"])
+
+
+def test_pages_builds_without_training_and_deploys():
+    wf = load("pages.yml")
+    build = " ".join(step.get("run", "") for step in wf["jobs"]["build"]["steps"])
+    assert "make html" in build and "mnist_utils.run" not in build
+    assert any(step.get("uses", "").startswith("actions/deploy-pages") for step in wf["jobs"]["deploy"]["steps"])
+
+
+def test_config_has_launch_buttons_and_repository():
+    config = yaml.safe_load((paths.ROOT / "_config.yml").read_text())
+    assert config["launch_buttons"]["binderhub_url"] and config["launch_buttons"]["colab_url"]
+    assert config["repository"]["url"].startswith("https://github.com/")
+    assert config["execute"]["execute_notebooks"] == "off"
