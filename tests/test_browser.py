@@ -27,7 +27,7 @@ SCREENSHOTS = paths.ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.glob("**/*.html")
-               if not p.relative_to(HTML).parts[0].startswith("_")) if HTML.exists() else []
+               if not any(part.startswith(("_", ".")) for part in p.relative_to(HTML).parts)) if HTML.exists() else []
 
 if not (CHROMIUM and CHROMEDRIVER and PAGES):
     reason = "no built book (make html)" if not PAGES else "Debian chromium/chromium-driver not installed"
@@ -60,7 +60,7 @@ def browser(tmp_path_factory):
                  f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
                  # No network: every host name fails locally, so a page that reaches for a
                  # CDN shows a console error here instead of silently working online.
-                 "--host-resolver-rules=MAP * ~NOTFOUND"):
+                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -84,7 +84,8 @@ def glued_texts(page: str) -> list[str]:
         for out in cell.get("outputs", []):
             name = out.get("metadata", {}).get("scrapbook", {}).get("name")
             if name in used:
-                text = out["data"]["text/plain"]
+                # glue(..., display=False) stores the value under a scrapbook mime type
+                text = next(v for k, v in out["data"].items() if k.endswith("text/plain"))
                 values[name] = text[1:-1] if text[:1] in "'\"" and text[-1:] == text[:1] else text
     missing = used - set(values)
     assert not missing, f"{page}: glue keys used in the prose but never glued: {sorted(missing)}"
