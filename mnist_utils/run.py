@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         overrides = dict(parse_override(p) for p in args.param)
-        _, jobs = plan(args.profile, args.only, overrides)
+        spec, jobs = plan(args.profile, args.only, overrides)
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -372,9 +372,13 @@ def main(argv: list[str] | None = None) -> int:
 
     env = environment()
     failures, total = [], time.perf_counter()
-    print(f"profile {args.profile}: {len(todo)} of {len(jobs)} chapter(s) to execute", flush=True)
+    print(f"profile {args.profile}: {len(todo)} of {len(jobs)} chapter(s) out of date now "
+          "(a chapter reading another's results is checked again at its turn)", flush=True)
     for i, (name, params, output, digest) in enumerate(jobs, 1):
-        if (name, params, output, digest) not in todo:
+        # Hash again at the chapter's turn: an earlier chapter of this run may have rewritten
+        # a results file this one reads, and the stored hash must describe those inputs.
+        digest = content_hash(paths.NOTEBOOKS / f"{name}.ipynb", params, spec.get("hash_inputs", True))
+        if not args.force and stored_hash(output) == digest:
             print(f"[{i}/{len(jobs)}] {name}: up to date ({output.relative_to(paths.ROOT)})", flush=True)
             continue
         print(f"[{i}/{len(jobs)}] {name}: executing with {json.dumps(params, default=str)}", flush=True)
