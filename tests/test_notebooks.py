@@ -1,5 +1,4 @@
 """The source notebooks, the profiles, the nbval baselines and the table of contents agree."""
-from pathlib import Path
 
 import nbformat
 import papermill

@@ -1,10 +1,8 @@
 """GitHub workflows: valid against the workflow JSON schema, and split by role as documented."""
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from mnist_utils import paths
