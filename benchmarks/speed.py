@@ -29,7 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mnist_utils import data, models, paths  # noqa: E402
+from mnist_utils import data, models, paths, results  # noqa: E402
 from mnist_utils.run import environment  # noqa: E402
 from mnist_utils import train as training  # noqa: E402
 from mnist_utils.train import TrainConfig  # noqa: E402
@@ -235,7 +235,7 @@ def main(argv=None) -> int:
     if os.path.exists(args.output):  # keep the rows of the parts not measured this time
         previous = pd.read_csv(args.output)
         frame = pd.concat([previous[~previous["part"].isin(parts)], frame], ignore_index=True)
-    training.write_results(frame, args.output)
+    results.write(frame, args.output)
     print(f"wrote {args.output}")
     summary = frame.groupby(["part", "measurement"], sort=False)["value"].agg(["median", "min", "max"])
     print(summary.to_string())

@@ -133,6 +133,10 @@ def liu_fu_cnn(widths: tuple[int, int, int] = (32, 64, 64), batch_norm: bool = T
 
 
 BUILDERS = {"softmax": softmax_regression, "lenet5": lenet5, "liu_fu_cnn": liu_fu_cnn}
+# Layers whose trained weights the run store keeps, per model: chapters draw pictures from
+# them (the softmax weight images). Other models keep only their test-set predictions,
+# which keeps the committed store small.
+STORED_LAYERS = {"softmax": ("logits",)}
 
 
 def build(name: str, **kwargs) -> keras.Model:

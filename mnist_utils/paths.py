@@ -2,6 +2,14 @@
 
 The repository root is found from this file's location, so notebooks executed
 from any working directory (papermill, nbval, Jupyter) agree on where things are.
+
+Two places receive what a chapter produces. The **book of record** (``data/runs``,
+``data/results``, ``data/manifests``, committed) is written only when the runner
+executes a record profile from committed code: it sets ``MNIST_BOOK_RECORD=1`` in
+the kernel's environment. Every other execution (a direct ``papermill`` call, nbval,
+the smoke profile, ``--experiment``) writes to the git-ignored **scratch** folder
+``data/scratch`` and reads the book of record only where scratch has nothing, so a
+rerun with any parameters leaves every tracked file as it was.
 """
 from __future__ import annotations
 
@@ -19,12 +27,19 @@ MNIST_CACHE = DATA / "mnist"            # git-ignored cache of the four IDX file
 RESULTS = DATA / "results"              # tidy results files, one folder per profile
 CLAIMS = DATA / "paper_claims.yaml"     # the papers' reported values, the only place they live
 MANIFESTS = DATA / "manifests"          # one run manifest per profile
+BENCHMARK = RESULTS / "benchmark" / "training_speed.csv"   # written by `make benchmark`
+RUNS = DATA / "runs"                    # the run store of the book of record (committed)
+SCRATCH = DATA / "scratch"              # git-ignored: runs, results, notebooks of reruns
 
 # Environment variable naming a local directory that mirrors the public MNIST
 # files (CI points it at ../shared/mnist); checked before any download.
 MIRROR_ENV = "MNIST_MIRROR"
 # Environment variable that overrides the cache directory (tests use a tmp dir).
 CACHE_ENV = "MNIST_CACHE"
+# Set to 1 by the runner, and only by it, when it writes the book of record.
+RECORD_ENV = "MNIST_BOOK_RECORD"
+# Overrides the scratch folder (tests and nbval use a temporary one).
+SCRATCH_ENV = "MNIST_BOOK_SCRATCH"
 
 
 def mnist_cache() -> Path:
@@ -32,14 +47,64 @@ def mnist_cache() -> Path:
     return Path(os.environ.get(CACHE_ENV, MNIST_CACHE))
 
 
+def writes_record() -> bool:
+    """True when this process writes the book of record (the runner said so)."""
+    return os.environ.get(RECORD_ENV) == "1"
+
+
+def scratch() -> Path:
+    return Path(os.environ.get(SCRATCH_ENV, SCRATCH))
+
+
+def _writable(record: Path) -> Path:
+    """``record`` itself for the book of record, else its counterpart under scratch."""
+    return record if writes_record() else scratch() / record.relative_to(DATA)
+
+
+def _readable(record: Path) -> Path:
+    """Where to read what ``record`` names: scratch first when not writing the record."""
+    candidate = _writable(record)
+    return candidate if candidate.exists() else record
+
+
+def run_store_dirs() -> tuple[Path, list[Path]]:
+    """The run store written to, and the stores read from (in order)."""
+    if writes_record():
+        return RUNS, [RUNS]
+    return _writable(RUNS), [_writable(RUNS), RUNS]
+
+
 def results_dir(profile: str) -> Path:
-    """Where the tidy results of one profile live (``data/results/<profile>``)."""
-    return RESULTS / profile
+    """Where a chapter writes the tidy results of one profile (``data/results/<profile>``)."""
+    return _writable(RESULTS / profile)
 
 
 def results_file(profile: str, name: str) -> Path:
     """The CSV a chapter writes its tidy results to."""
     return results_dir(profile) / f"{name}.csv"
+
+
+def find_results(profile: str, name: str) -> Path:
+    """The results CSV of chapter ``name`` to read: a rerun's own first, else the record's."""
+    return _readable(RESULTS / profile / f"{name}.csv")
+
+
+def find_verdicts(profile: str, name: str) -> Path:
+    return _readable(RESULTS / profile / "verdicts" / f"{name}.csv")
+
+
+def manifest_file(profile: str) -> Path:
+    """The run manifest the runner writes for ``profile``."""
+    return _writable(MANIFESTS / f"{profile}.json")
+
+
+def find_manifest(profile: str) -> Path:
+    return _readable(MANIFESTS / f"{profile}.json")
+
+
+def experiment_output(profile: str) -> Path:
+    """Where ``--experiment`` executions of a record profile put their notebooks."""
+    return scratch() / "book" / profile
 
 
 def profile_file(profile: str) -> Path:

@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 
 from IPython.display import HTML, Markdown, display
 
-from . import paths
+from . import paths, store
 
 
 def commit() -> str:
-    """Short git commit of the working tree (with '+dirty' when it has local changes)."""
+    """The commit this execution ran from: the runner's (so that page and manifest agree),
+    else the working tree's short commit, with '+dirty' when it has local changes."""
+    if os.environ.get(store.COMMIT_ENV):
+        return os.environ[store.COMMIT_ENV]
+
     def git(*args):
         return subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True).stdout.strip()
 
@@ -26,8 +31,20 @@ def provenance(chapter: str, profile: str) -> str:
     line = (f"Every figure and number on this page was produced by `notebooks/{chapter}.ipynb`, "
             f"profile `{profile}`, commit `{commit()}`, executed "
             f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.")
+    if os.environ.get("MNIST_BOOK_EXPERIMENT") == "1":
+        line += " **Experiment**: executed from uncommitted code with `--experiment`; not the book of record."
+    elif not paths.writes_record():
+        line += (" This is a rerun outside the book of record: its runs and results went to "
+                 f"`{_shown(paths.scratch())}`.")
     display(Markdown(f"*{line}*"))
     return line
+
+
+def _shown(path) -> str:
+    try:
+        return str(path.relative_to(paths.ROOT))
+    except ValueError:
+        return str(path)
 
 
 def show(frame, index: bool = False) -> None:

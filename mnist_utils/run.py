@@ -4,6 +4,15 @@
     python -m mnist_utils.run --profile smoke               # nbval baselines, seconds each
     python -m mnist_utils.run --profile cpu --only 03_activation_study -p seeds=[0,1]
     python -m mnist_utils.run --profile cpu --check         # list stale notebooks, run nothing
+    python -m mnist_utils.run --profile cpu --experiment    # from uncommitted code, into data/scratch
+
+A profile marked ``record: true`` (cpu, paper) writes the book of record: executed
+notebooks in its ``output`` folder, runs in ``data/runs``, results, verdicts and the
+manifest under ``data/``. The runner executes such a profile only from committed code
+(the notebooks, ``mnist_utils``, ``params`` and the claims file) and tells the kernels
+so through ``MNIST_BOOK_RECORD=1``; ``--experiment`` runs it from uncommitted code
+into ``data/scratch`` instead, marked as an experiment on every page. Every other
+execution, including a direct papermill call, writes to ``data/scratch`` only.
 
 A profile (``params/<profile>.yaml``) names where its executed notebooks go and
 the parameters of each chapter. A chapter re-executes only when its *content
@@ -37,7 +46,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from . import data, paths
+from . import data, paths, store
 
 # Silence TensorFlow's C++ logging in the kernels papermill starts: under
 # papermill those lines reach the notebook's stderr, under pytest (nbval) they
@@ -50,6 +59,9 @@ TF_LOG_LINE = re.compile(
     r".*This TensorFlow binary is optimized|.*cuda_(?:executor|blas|dnn|fft)|"
     r".*TF-TRT Warning|.*computation placer already registered|.*absl::InitializeLog)"
 )
+# What a book-of-record execution must find committed: what the content hash covers.
+SOURCES = ("notebooks", "mnist_utils", "params", "data/paper_claims.yaml", "data/results/benchmark")
+EXPERIMENT_ENV = "MNIST_BOOK_EXPERIMENT"
 # Modules whose code cannot change a chapter's results; excluded from the hash so
 # that improving the runner does not invalidate hours of executed notebooks.
 NOT_HASHED = {"run.py", "__main__.py"}
@@ -225,6 +237,41 @@ def clean_executed(nb: nbformat.NotebookNode) -> None:
         cell["outputs"] = kept
 
 
+def _literal(value) -> str:
+    """A parameter value as Python source, strings in double quotes like the notebooks'."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def show_executed_parameters(nb: nbformat.NotebookNode, params: dict, profile: str) -> None:
+    """Rewrite the ``parameters`` cell so that it shows the values this execution ran with
+    (the defaults, overridden by the injected ones), keeping each line's comment; the
+    reader must never see a source default that did not run."""
+    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None or not params:
+        return
+    lines = cell.source.splitlines()
+    for node in ast.parse(cell.source).body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id in params and node.lineno == node.end_lineno):
+            i, value = node.lineno - 1, node.value
+            old = lines[i]
+            new_code = old[:value.col_offset] + _literal(params[node.targets[0].id])
+            comment = old[value.end_col_offset:]
+            if comment.strip():  # keep the comment in its column when the value fits
+                comment = " " * max(1, len(old[:value.end_col_offset]) + len(comment) - len(comment.lstrip())
+                                    - len(new_code)) + comment.lstrip()
+            lines[i] = new_code + comment
+    header = f"# The values this page ran with: the defaults, overridden by params/{profile}.yaml and -p."
+    cell.source = "\n".join([header, *lines])
+    cell.metadata.setdefault(META_KEY, {})["shows"] = "executed parameters"
+
+
 def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
@@ -266,7 +313,7 @@ def environment() -> dict:
         gpu = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True).stdout.strip() or "none"
     return {
         "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "git_dirty": bool(uncommitted_sources()),
         "python": platform.python_version(),
         "packages": versions,
         "cpu": cpu,
@@ -275,9 +322,24 @@ def environment() -> dict:
     }
 
 
-def update_manifest(profile: str, name: str, entry: dict, env: dict) -> None:
+def uncommitted_sources() -> list[str]:
+    """The files among ``SOURCES`` with uncommitted changes (untracked ones included)."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *SOURCES],
+                             cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout: nothing to compare with
+        return []
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def short_commit(dirty: bool) -> str:
+    sha = _git("rev-parse", "--short", "HEAD")
+    return sha + ("+dirty" if dirty else "")
+
+
+def update_manifest(profile: str, name: str, entry: dict, env: dict, path: Path | None = None) -> None:
     """Record one chapter's run in ``data/manifests/<profile>.json`` (atomically)."""
-    path = paths.MANIFESTS / f"{profile}.json"
+    path = path or paths.MANIFESTS / f"{profile}.json"
     manifest = json.loads(path.read_text()) if path.exists() else {"profile": profile, "notebooks": {}}
     manifest["notebooks"][name] = {**entry, **env}
     manifest["updated"] = entry["finished"]
@@ -285,7 +347,8 @@ def update_manifest(profile: str, name: str, entry: dict, env: dict) -> None:
 
 
 # ---------------------------------------------------------------------- run
-def execute(name: str, profile: str, params: dict, output: Path, digest: str, env: dict) -> float:
+def execute(name: str, profile: str, params: dict, output: Path, digest: str, env: dict,
+            manifest: Path | None = None) -> float:
     """Execute one chapter with papermill; returns wall seconds. Raises RunError on failure."""
     import papermill
 
@@ -308,18 +371,20 @@ def execute(name: str, profile: str, params: dict, output: Path, digest: str, en
         shutil.move(tmp, failed)
         raise RunError(
             f"{name}: failed in {detail.splitlines()[0] if detail else ''}; "
-            f"previous {output.relative_to(paths.ROOT)} kept, failed copy in {failed.relative_to(paths.ROOT)}"
+            f"previous {_shown(output)} kept, failed copy in {_shown(failed)}"
         ) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     clean_executed(nb)
+    defaults = {k: ast.literal_eval(v["default"]) for k, v in notebook_parameters(source).items()}
+    show_executed_parameters(nb, {**defaults, **params}, profile)
     finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     entry = {"profile": profile, "parameters": params, "content_hash": digest,
              "wall_seconds": round(wall, 1), "finished": finished}
     nb.metadata[META_KEY] = {**entry, **env}
     write_atomically(output, nbformat.writes(nb))
-    update_manifest(profile, name, entry, env)
+    update_manifest(profile, name, entry, env, manifest)
     return wall
 
 
@@ -347,6 +412,13 @@ def stale(profile: str, only: list[str] | None = None) -> list[str]:
     return [name for name, _, output, digest in jobs if stored_hash(output) != digest]
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(paths.ROOT))
+    except ValueError:
+        return str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnist_utils.run", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="cpu", help="params/<profile>.yaml (smoke, cpu, paper)")
@@ -355,14 +427,32 @@ def main(argv: list[str] | None = None) -> int:
                         help="override a parameter of the selected chapters (value read as YAML)")
     parser.add_argument("--force", action="store_true", help="execute even if the content hash matches")
     parser.add_argument("--check", action="store_true", help="list stale chapters and exit 1 if any")
+    parser.add_argument("--experiment", action="store_true",
+                        help="a record profile from uncommitted code, into data/scratch (pages marked as experiments)")
     args = parser.parse_args(argv)
 
     try:
         overrides = dict(parse_override(p) for p in args.param)
         spec, jobs = plan(args.profile, args.only, overrides)
+        record = bool(spec.get("record")) and not args.experiment
+        dirty = uncommitted_sources()
+        if record and dirty and not args.check:
+            shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+            raise RunError(f"--profile {args.profile} writes the book of record, but these files have uncommitted "
+                           f"changes: {shown}; commit them, or pass --experiment to execute into data/scratch")
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    # What the kernels (and this process, for the manifest) write to: see mnist_utils.paths.
+    os.environ.pop(paths.RECORD_ENV, None)
+    os.environ.pop(EXPERIMENT_ENV, None)
+    if record:
+        os.environ[paths.RECORD_ENV] = "1"
+    elif spec.get("record"):  # --experiment: same parameters, scratch outputs, marked pages
+        os.environ[EXPERIMENT_ENV] = "1"
+        out_dir = paths.experiment_output(args.profile)
+        jobs = [(name, params, out_dir / output.name, digest) for name, params, output, digest in jobs]
+    os.environ[store.COMMIT_ENV] = short_commit(bool(dirty))
 
     todo = [job for job in jobs if args.force or stored_hash(job[2]) != job[3]]
     if args.check:
@@ -371,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if todo else 0
 
     env = environment()
+    env["commit"] = os.environ[store.COMMIT_ENV]
+    manifest = paths.manifest_file(args.profile)
     failures, total = [], time.perf_counter()
     print(f"profile {args.profile}: {len(todo)} of {len(jobs)} chapter(s) out of date now "
           "(a chapter reading another's results is checked again at its turn)", flush=True)
@@ -379,12 +471,12 @@ def main(argv: list[str] | None = None) -> int:
         # a results file this one reads, and the stored hash must describe those inputs.
         digest = content_hash(paths.NOTEBOOKS / f"{name}.ipynb", params, spec.get("hash_inputs", True))
         if not args.force and stored_hash(output) == digest:
-            print(f"[{i}/{len(jobs)}] {name}: up to date ({output.relative_to(paths.ROOT)})", flush=True)
+            print(f"[{i}/{len(jobs)}] {name}: up to date ({_shown(output)})", flush=True)
             continue
         print(f"[{i}/{len(jobs)}] {name}: executing with {json.dumps(params, default=str)}", flush=True)
         try:
-            wall = execute(name, args.profile, params, output, digest, env)
-            print(f"[{i}/{len(jobs)}] {name}: done in {wall:.1f} s -> {output.relative_to(paths.ROOT)}", flush=True)
+            wall = execute(name, args.profile, params, output, digest, env, manifest)
+            print(f"[{i}/{len(jobs)}] {name}: done in {wall:.1f} s -> {_shown(output)}", flush=True)
         except RunError as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             failures.append(name)

@@ -1,16 +1,15 @@
-"""Seeded, deterministic training that returns (and saves) a tidy table.
+"""Seeded, deterministic training that returns a tidy table, one run at a time.
 
 One row per evaluation: run id, configuration, seed, step, epoch, train and
 validation loss/accuracy, wall time, images/s. The test set is evaluated once,
 after the last step, and reported in the final row only. Chapters call
-``train_many`` and plot from the results file, so restyling a figure never retrains.
+``train_many``, which takes every run it can from the run store (``store``) and
+trains only the missing ones, so restyling a figure or editing prose never retrains.
 """
 from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -170,24 +169,33 @@ class _Recorder:
 
 @dataclass
 class Run:
-    rows: pd.DataFrame   # one row per evaluation; test metrics in the last row
-    model: object        # the trained keras.Model
+    """One finished training: what the run store keeps of it (the model itself is not kept)."""
+
+    rows: pd.DataFrame               # one row per evaluation; test metrics in the last row
+    arrays: dict[str, np.ndarray]    # what chapters draw from the trained model (see ``_artifacts``)
+    wall_seconds: float
 
 
-@dataclass
-class Trained:
-    table: pd.DataFrame           # all runs' rows
-    models: dict[str, object]     # run_id -> trained keras.Model
+def run_spec(config: TrainConfig, seed: int, mnist: MNIST, *, train_size: int | None = None,
+             eval_size: int | None = None, steps_per_execution: int = 32) -> dict:
+    """Everything of one run that can change its numbers, except the code and the data
+    fingerprint that the run store adds: the run store's key is a digest of this."""
+    fields = asdict(config.validate())
+    fields.pop("label")  # a name in tables, not part of the run
+    return {**fields, "seed": check_seeds([seed])[0],
+            "n_train": len(mnist.train.head(train_size)),
+            "n_validation": len(mnist.validation.head(eval_size)),
+            "n_test": len(mnist.test.head(eval_size)),
+            "steps_per_execution": int(steps_per_execution)}
 
 
 def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | None = None,
           eval_size: int | None = None, steps_per_execution: int = 32) -> Run:
-    """Train one model with one seed; returns its tidy rows (test accuracy in the last row).
+    """Train one model with one seed; returns its tidy rows (test accuracy in the last row)
+    and the arrays chapters draw from the trained model.
 
     ``train_size``/``eval_size`` cut the splits to their first examples (smoke profile).
     """
-    import keras
-
     config.validate()
     seed = check_seeds([seed])[0]
     train_split = mnist.train.head(train_size)
@@ -201,23 +209,30 @@ def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | Non
         raise TrainConfigError(f"eval_every={every}: must divide the budget of {total} steps")
     intervals = total // every
 
+    started = time.perf_counter()
     model = _compiled_model(config, seed, min(steps_per_execution, every))
-    run_id = f"{config.name}/seed{seed}"
-    recorder = _Recorder(run_id, total, every, config.batch_size, len(train_split))
+    recorder = _Recorder(f"{config.name}/seed{seed}", total, every, config.batch_size, len(train_split))
     # Keras "epochs" are our evaluation intervals: fit runs `every` steps, then validates.
     model.fit(_batches(train_split, config.batch_size, seed), epochs=intervals, steps_per_epoch=every,
               validation_data=_eval_set(val_split), callbacks=[recorder.callback], shuffle=False, verbose=0)
     test_loss, test_accuracy = model.evaluate(_eval_set(test_split), verbose=0)
 
     rows = pd.DataFrame(recorder.rows)
-    rows.insert(0, "run_id", run_id)
-    rows.insert(1, "config", config.name)
-    rows.insert(2, "seed", seed)
-    for key, value in _config_columns(config).items():
-        rows[key] = value
     rows["test_loss"], rows["test_accuracy"] = np.nan, np.nan
     rows.loc[rows.index[-1], ["test_loss", "test_accuracy"]] = [test_loss, test_accuracy]
-    return Run(rows, model)
+    return Run(rows, _artifacts(model, config, test_split), time.perf_counter() - started)
+
+
+def _artifacts(model, config: TrainConfig, test_split: Split) -> dict[str, np.ndarray]:
+    """What chapters draw from a trained model, so that presenting a run never needs the
+    model again: the predicted class of every test image (confusion matrices, misclassified
+    digits) and the weights of the layers ``models.STORED_LAYERS`` names (weight images)."""
+    logits = model.predict(test_split.images, batch_size=1000, verbose=0)
+    arrays = {"test_predictions": logits.argmax(axis=1).astype(np.uint8)}
+    for layer in models.STORED_LAYERS.get(config.model, ()):
+        for i, weights in enumerate(model.get_layer(layer).get_weights()):
+            arrays[f"weights/{layer}/{i}"] = np.asarray(weights)
+    return arrays
 
 
 def _compiled_model(config: TrainConfig, seed: int, steps_per_execution: int):
@@ -252,36 +267,39 @@ def _config_columns(config: TrainConfig) -> dict:
     return {**fields, "model_kwargs": json.dumps(kwargs, sort_keys=True)}
 
 
-def write_results(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a results CSV atomically (a crash never leaves half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            frame.to_csv(fh, index=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+@dataclass
+class Trained:
+    """The runs of ``train_many``: one tidy table and, per run id, what was kept of the model."""
 
+    table: pd.DataFrame                        # all runs' rows
+    arrays: dict[str, dict[str, np.ndarray]]   # run_id -> {"test_predictions": ..., "weights/<layer>/<i>": ...}
+    keys: dict[str, str]                       # run_id -> run-store key
 
-def read_results(path: Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no results file (execute its chapter first)")
-    return pd.read_csv(path)
+    def predictions(self, run_id: str) -> np.ndarray:
+        """The predicted class of every test image (of the evaluated test subset)."""
+        return self.arrays[run_id]["test_predictions"]
+
+    def weights(self, run_id: str, layer: str) -> list[np.ndarray]:
+        """The stored weights of one layer (see ``models.STORED_LAYERS``)."""
+        found = sorted((k for k in self.arrays[run_id] if k.startswith(f"weights/{layer}/")),
+                       key=lambda k: int(k.rsplit("/", 1)[1]))
+        if not found:
+            raise KeyError(f"{run_id}: no stored weights of layer {layer!r} (models.STORED_LAYERS)")
+        return [self.arrays[run_id][k] for k in found]
 
 
 def train_many(configs: list[TrainConfig], seeds, mnist: MNIST, results: Path | None = None,
-               **train_kwargs) -> Trained:
-    """Every configuration with every seed; all validated before any training starts.
+               store=None, **train_kwargs) -> Trained:
+    """Every configuration with every seed, each run taken from the run store when it is
+    there and trained (then stored at once) when it is not.
 
-    The combined table is written atomically to ``results`` after each run, so a long
-    chapter that fails later still leaves the finished runs on disk.
+    All configurations are validated before any training starts. A chapter killed
+    half-way therefore loses at most the run in progress: the next execution reuses the
+    finished ones. ``results`` (optional) receives the combined table, written atomically.
     """
+    from . import results as results_io
+    from . import store as run_store
+
     seeds = check_seeds(seeds)
     if not configs:
         raise TrainConfigError("configs=[]: nothing to train")
@@ -290,26 +308,36 @@ def train_many(configs: list[TrainConfig], seeds, mnist: MNIST, results: Path | 
     names = [c.name for c in configs]
     if len(set(names)) != len(names):
         raise TrainConfigError(f"configs: duplicate labels {names}")
-    frames, trained_models = [], {}
-    n_runs, started = len(configs) * len(seeds), time.perf_counter()
+    store = store or run_store.default()
+    frames, arrays, keys = [], {}, {}
+    n_runs, started, n_trained = len(configs) * len(seeds), time.perf_counter(), 0
     for i, (config, seed) in enumerate(((c, s) for c in configs for s in seeds), 1):
-        print(f"[{i}/{n_runs}] {config.name} seed {seed}", flush=True)
-        run = train(config, mnist, seed, **train_kwargs)
-        frames.append(run.rows)
-        trained_models[run.rows["run_id"].iloc[0]] = run.model
-        if results is not None:
-            write_results(pd.concat(frames, ignore_index=True), results)
-    print(f"{n_runs} runs in {time.perf_counter() - started:.0f} s", flush=True)
-    return Trained(pd.concat(frames, ignore_index=True), trained_models)
-
-
-def with_model_kwargs(results: pd.DataFrame) -> pd.DataFrame:
-    """The results with one column per model keyword argument (activation, dropout_rate, ...)."""
-    kwargs = pd.DataFrame([json.loads(k) for k in results["model_kwargs"]], index=results.index)
-    return results.join(kwargs[[c for c in kwargs.columns if c not in results.columns]])
-
-
-def final_rows(results: pd.DataFrame) -> pd.DataFrame:
-    """The last row of every run: final validation and test metrics."""
-    # Rows of a run are in step order, runs in training order: keep that order.
-    return results.groupby("run_id", sort=False).tail(1).reset_index(drop=True)
+        run_id = f"{config.name}/seed{seed}"
+        spec = run_spec(config, seed, mnist, **train_kwargs)
+        key = run_store.run_key(spec, run_store.data_fingerprint(mnist, **train_kwargs))
+        stored = store.get(key)
+        if stored is None:
+            print(f"[{i}/{n_runs}] {run_id}: training (run {key[:12]})", flush=True)
+            run = train(config, mnist, seed, **train_kwargs)
+            stored = store.put(key, spec, run)
+            n_trained += 1
+            print(f"[{i}/{n_runs}] {run_id}: trained in {run.wall_seconds:.0f} s, stored as "
+                  f"{store.describe(key)}", flush=True)
+        else:
+            print(f"[{i}/{n_runs}] {run_id}: reused {store.describe(key)} "
+                  f"(trained {stored.record.get('finished', '?')} in {stored.record.get('wall_seconds', 0):.0f} s)",
+                  flush=True)
+        rows = stored.rows.copy()
+        rows.insert(0, "run_id", run_id)
+        rows.insert(1, "config", config.name)
+        rows.insert(2, "seed", seed)
+        for column, value in _config_columns(config).items():
+            rows[column] = value
+        frames.append(rows)
+        arrays[run_id], keys[run_id] = stored.arrays, key
+    table = pd.concat(frames, ignore_index=True)
+    if results is not None:
+        results_io.write(table, results)
+    print(f"{n_runs} runs: {n_runs - n_trained} reused, {n_trained} trained, "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
+    return Trained(table, arrays, keys)

@@ -11,12 +11,13 @@ import math
 import pandas as pd
 
 from . import claims, paths, stats
-from .train import read_results, write_results
+from .results import read as read_results, write as write_results
 
 VERDICTS = ("reproduced", "partially reproduced", "not reproduced", "not testable")
 
 
 def verdicts_file(profile: str, chapter: str):
+    """Where a chapter writes its verdicts (the record's folder only under the runner)."""
     return paths.results_dir(profile) / "verdicts" / f"{chapter}.csv"
 
 
@@ -44,6 +45,10 @@ class Verdicts:
         return self.add(claim_id, stats.fmt_ci(stats.mean_ci(sample)), stats.verdict(sample, paper_accuracy),
                         sample=sample, how=how)
 
+    def not_testable(self, claim_id: str, why: str) -> str:
+        """A claim whose inputs these parameters do not produce (e.g. no Sigmoid runs)."""
+        return self.add(claim_id, f"not testable with these parameters: {why}", "not testable", how=why)
+
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
 
@@ -64,7 +69,8 @@ def sign_verdict(ci_low: float, ci_high: float) -> str:
 
 def read_all(profile: str) -> pd.DataFrame:
     """Every chapter's verdicts for one profile."""
-    files = sorted((paths.results_dir(profile) / "verdicts").glob("*.csv"))
-    if not files:
-        raise FileNotFoundError(f"{paths.results_dir(profile) / 'verdicts'}: no verdict files (execute the chapters first)")
-    return pd.concat([read_results(f) for f in files], ignore_index=True)
+    folders = {paths.results_dir(profile) / "verdicts", paths.RESULTS / profile / "verdicts"}
+    chapters = sorted({f.stem for folder in folders if folder.exists() for f in folder.glob("*.csv")})
+    if not chapters:
+        raise FileNotFoundError(f"{paths.RESULTS / profile / 'verdicts'}: no verdict files (execute the chapters first)")
+    return pd.concat([read_results(paths.find_verdicts(profile, c)) for c in chapters], ignore_index=True)

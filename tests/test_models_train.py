@@ -4,8 +4,10 @@ import pandas as pd
 import pytest
 
 from mnist_utils import models, stats
+from mnist_utils import results as results_io
 from mnist_utils import train as training
 from mnist_utils.data import MNIST, Split
+from mnist_utils.store import RunStore
 from mnist_utils.train import TrainConfig, TrainConfigError
 
 
@@ -120,21 +122,22 @@ def test_same_seed_gives_identical_metrics_and_other_seeds_differ(tiny_mnist):
 def test_training_learns_and_rows_are_tidy(tiny_mnist, tmp_path):
     results = tmp_path / "results" / "chapter.csv"
     trained = training.train_many([_config(), _config(label="relu_b", learning_rate=1e-3)], [0, 1],
-                                  tiny_mnist, results=results)
+                                  tiny_mnist, results=results, store=RunStore(tmp_path / "runs"))
     table = pd.read_csv(results)
     assert len(table) == len(trained.table) == 2 * 2 * 2  # configs x seeds x evaluations
     assert set(table["run_id"]) == {"relu/seed0", "relu/seed1", "relu_b/seed0", "relu_b/seed1"}
     assert list(table.groupby("run_id")["step"].apply(list).iloc[0]) == [8, 16]
-    final = training.final_rows(table)
+    final = results_io.final_rows(table)
     assert final["test_accuracy"].notna().all() and table["test_accuracy"].notna().sum() == 4
     assert (final["val_accuracy"] > 0.3).all(), "a ReLU LeNet-5 should beat chance (0.1) on synthetic digits"
     assert (table["images_per_second"] > 0).all() and table["wall_seconds"].is_monotonic_increasing is not None
-    assert set(trained.models) == set(table["run_id"])
+    assert set(trained.arrays) == set(table["run_id"])
+    assert all(trained.predictions(r).shape == (64,) for r in trained.arrays)
 
 
 def test_results_file_is_written_atomically(tmp_path, monkeypatch):
     path = tmp_path / "r.csv"
-    training.write_results(pd.DataFrame({"a": [1]}), path)
+    results_io.write(pd.DataFrame({"a": [1]}), path)
     before = path.read_bytes()
 
     def explode(self, *args, **kwargs):
@@ -142,7 +145,7 @@ def test_results_file_is_written_atomically(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", explode)
     with pytest.raises(OSError):
-        training.write_results(pd.DataFrame({"a": [2]}), path)
+        results_io.write(pd.DataFrame({"a": [2]}), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]
 
@@ -182,7 +185,10 @@ def test_steps_to_reach_marks_runs_that_never_get_there():
 def test_verdicts_are_recorded_per_chapter_and_read_back(tmp_path, monkeypatch):
     from mnist_utils import paths, verdicts
 
-    monkeypatch.setattr(paths, "RESULTS", tmp_path)
+    monkeypatch.setattr(paths, "DATA", tmp_path)
+    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
+    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
+    monkeypatch.delenv(paths.RECORD_ENV, raising=False)
     checks = verdicts.Verdicts("p", "02_softmax_baseline")
     assert checks.accuracy("liu_fu.softmax.accuracy", [0.9164, 0.9170, 0.9160], 0.92) == "reproduced"
     with pytest.raises(Exception, match="no claim"):
@@ -194,3 +200,6 @@ def test_verdicts_are_recorded_per_chapter_and_read_back(tmp_path, monkeypatch):
     assert table.loc[0, "claim_id"] == "liu_fu.softmax.accuracy" and table.loc[0, "n"] == 3
     assert table.loc[0, "ci_low"] < 0.9165 < table.loc[0, "ci_high"]
     assert verdicts.sign_verdict(0.1, 0.3) == "reproduced" and verdicts.sign_verdict(-0.1, 0.3) == "not reproduced"
+    # Outside the runner the verdicts went to scratch, never to the record's folder.
+    assert (tmp_path / "scratch" / "results" / "p" / "verdicts" / "02_softmax_baseline.csv").exists()
+    assert not (tmp_path / "results").exists()

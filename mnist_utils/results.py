@@ -1,0 +1,45 @@
+"""Tidy results tables: written atomically, read back with a clear error, and cut into
+the views chapters need (the last row of every run, one column per model argument)."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+
+def write(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a results CSV atomically (a crash never leaves half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            frame.to_csv(fh, index=False)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read(path: Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no results file (execute its chapter first)")
+    return pd.read_csv(path)
+
+
+def with_model_kwargs(results: pd.DataFrame) -> pd.DataFrame:
+    """The results with one column per model keyword argument (activation, dropout_rate, ...)."""
+    kwargs = pd.DataFrame([json.loads(k) for k in results["model_kwargs"]], index=results.index)
+    return results.join(kwargs[[c for c in kwargs.columns if c not in results.columns]])
+
+
+def final_rows(results: pd.DataFrame) -> pd.DataFrame:
+    """The last row of every run: final validation and test metrics."""
+    # Rows of a run are in step order, runs in training order: keep that order.
+    return results.groupby("run_id", sort=False).tail(1).reset_index(drop=True)

@@ -1,0 +1,342 @@
+"""The run store: every training run (one configuration, one seed) stored once, by key.
+
+The key is a SHA-256 digest of everything that can change a run's numbers: the
+model and its arguments, optimizer, learning rate, batch size, budget, evaluation
+schedule, seed, the sizes of the data subsets (``train.run_spec``), a fingerprint
+of the data themselves, the Keras backend, and the digest of the code that trains
+(``models.py``, ``train.py``, ``data.py``, read as syntax trees so that comments and
+docstrings do not re-key). What a reader must know but cannot change the numbers
+(hardware, library versions, wall time, images/s, commit) is recorded beside it.
+
+An entry is one JSON file, ``<store>/<model>/<key[:16]>.json``: a few header lines,
+then one line per evaluation row, then the arrays chapters draw from the trained
+model (test predictions, small weight tensors) as zlib-compressed base64. Entries are
+written once and never modified, through a temporary file and ``os.replace``, so a
+crash never leaves half an entry; an entry that fails to parse or whose key does not
+match its name is an error naming the file, never silently a miss.
+
+    python -m mnist_utils.store              # what the book-of-record store holds
+"""
+from __future__ import annotations
+
+import ast
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import paths
+
+FORMAT = 1
+# The modules whose code decides a run's numbers: a change to them re-keys every run.
+TRAINING_CODE = ("models.py", "train.py", "data.py")
+VERSIONS = ("keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "numpy")
+COMMIT_ENV = "MNIST_BOOK_COMMIT"   # the runner's commit, so runs, pages and manifest agree
+
+
+class StoreError(RuntimeError):
+    """A one-line error naming the run-store entry that is wrong."""
+
+
+@dataclass
+class StoredRun:
+    key: str
+    spec: dict                       # the keyed fields (train.run_spec)
+    record: dict                     # provenance: hardware, versions, wall time, images/s, ...
+    rows: pd.DataFrame               # one row per evaluation, test metrics in the last row
+    arrays: dict[str, np.ndarray]    # test predictions, stored weights
+
+
+# ---------------------------------------------------------------------- keys
+def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def source_digest(text: str) -> str:
+    """Digest of Python source as a syntax tree: comments, docstrings and layout do not count."""
+    tree = _strip_docstrings(ast.parse(text))
+    return hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """Digest of the training code (``TRAINING_CODE``), computed once per process."""
+    package = Path(__file__).resolve().parent
+    parts = {name: source_digest((package / name).read_text()) for name in TRAINING_CODE}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+_fingerprints: dict[tuple, str] = {}
+
+
+def data_fingerprint(mnist, train_size: int | None = None, eval_size: int | None = None, **_) -> str:
+    """SHA-256 of the images and labels a run trains, validates and tests on (memoised per
+    array): real MNIST and a test's synthetic digits can never share a key."""
+    splits = (mnist.train.head(train_size), mnist.validation.head(eval_size), mnist.test.head(eval_size))
+    memo = tuple((id(s.images), s.images.shape, id(s.labels)) for s in splits)
+    if memo not in _fingerprints:
+        digest = hashlib.sha256()
+        for split in splits:
+            for array in (split.images, split.labels):
+                digest.update(str((array.dtype.str, array.shape)).encode())
+                digest.update(np.ascontiguousarray(array).data)
+        _fingerprints[memo] = digest.hexdigest()
+    return _fingerprints[memo]
+
+
+def run_key(spec: dict, fingerprint: str, code: str | None = None, keras_backend: str | None = None) -> str:
+    """The store key of one run: a digest of its spec, data, code and backend."""
+    payload = {"format": FORMAT, "spec": spec, "data": fingerprint,
+               "code": code or code_digest(), "backend": keras_backend or backend()}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- provenance
+def _commit() -> str:
+    if os.environ.get(COMMIT_ENV):
+        return os.environ[COMMIT_ENV]
+    try:
+        git = lambda *a: subprocess.run(["git", *a], cwd=paths.ROOT, capture_output=True, text=True).stdout.strip()
+        sha = git("rev-parse", "--short", "HEAD") or "unknown"
+        return sha + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    except OSError:
+        return "unknown"
+
+
+def _cpu() -> str:
+    try:
+        return next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                    if l.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def _devices() -> str:
+    """The accelerator the run used, or 'cpu'."""
+    try:
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_logical_devices("GPU")
+            return ", ".join(g.name for g in gpus) or "cpu"
+        if keras.backend.backend() == "jax":
+            import jax
+
+            return ", ".join(str(d) for d in jax.devices())
+    except Exception:  # provenance must never fail a run
+        pass
+    return "cpu"
+
+
+def provenance(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
+    versions = {}
+    for name in VERSIONS:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    images = spec["batch_size"] * int(rows["step"].iloc[-1]) if len(rows) else 0
+    return {
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "wall_seconds": round(float(wall_seconds), 2),
+        # Whole-run throughput (evaluation and tracing included), and the steady median.
+        "images_per_second": round(images / wall_seconds, 1) if wall_seconds > 0 else None,
+        "median_interval_images_per_second": round(float(rows["images_per_second"].median()), 1),
+        "backend": backend(),
+        "device": _devices(),
+        "cpu": _cpu(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "commit": _commit(),
+        "code_digest": code_digest(),
+    }
+
+
+# ------------------------------------------------------------------ encoding
+def _encode_array(array: np.ndarray) -> dict:
+    array = np.ascontiguousarray(array)
+    return {"dtype": array.dtype.str, "shape": list(array.shape),
+            "zlib_base64": base64.b64encode(zlib.compress(array.tobytes(), 9)).decode("ascii")}
+
+
+def _decode_array(entry: dict) -> np.ndarray:
+    raw = zlib.decompress(base64.b64decode(entry["zlib_base64"]))
+    return np.frombuffer(raw, dtype=np.dtype(entry["dtype"])).reshape(entry["shape"]).copy()
+
+
+def _json_value(value):
+    """NaN/inf are not JSON: they are stored as null and read back as NaN."""
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def encode(stored: StoredRun) -> str:
+    """The entry as text: one line per header field, per row and per array (diff-friendly)."""
+    columns = list(stored.rows.columns)
+    rows = [[_json_value(v) for v in row] for row in stored.rows.itertuples(index=False, name=None)]
+    final = stored.rows.iloc[-1]
+    metrics = {k: _json_value(final[k]) for k in ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
+               if k in final}
+    lines = ["{",
+             f' "format": {FORMAT},',
+             f' "key": {json.dumps(stored.key)},',
+             f' "spec": {json.dumps(stored.spec, sort_keys=True)},',
+             f' "metrics": {json.dumps(metrics, sort_keys=True)},',
+             f' "record": {json.dumps(stored.record, sort_keys=True)},',
+             f' "columns": {json.dumps(columns)},',
+             ' "rows": [']
+    lines += [f"  {json.dumps(r)}," for r in rows]
+    if rows:
+        lines[-1] = lines[-1].rstrip(",")
+    lines.append(" ],")
+    lines.append(' "arrays": {')
+    items = [f'  {json.dumps(name)}: {json.dumps(_encode_array(a), sort_keys=True)},'
+             for name, a in sorted(stored.arrays.items())]
+    if items:
+        items[-1] = items[-1].rstrip(",")
+    lines += items
+    lines += [" }", "}", ""]
+    return "\n".join(lines)
+
+
+def decode(text: str, where: Path) -> StoredRun:
+    try:
+        entry = json.loads(text)
+        if entry.get("format") != FORMAT:
+            raise ValueError(f"format {entry.get('format')!r}, expected {FORMAT}")
+        rows = pd.DataFrame(entry["rows"], columns=entry["columns"]).astype(float, errors="ignore")
+        arrays = {name: _decode_array(a) for name, a in entry["arrays"].items()}
+        if rows.empty:
+            raise ValueError("no evaluation rows")
+        return StoredRun(entry["key"], entry["spec"], entry["record"], rows, arrays)
+    except (ValueError, KeyError, TypeError, zlib.error) as exc:
+        raise StoreError(f"{where}: corrupt run-store entry ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''}); delete it and the run "
+                         "is trained again") from None
+
+
+# --------------------------------------------------------------------- store
+class RunStore:
+    """Runs read from ``read_dirs`` (first hit wins), new runs written to ``write_dir``."""
+
+    def __init__(self, write_dir: Path, read_dirs: list[Path] | None = None):
+        self.write_dir = Path(write_dir)
+        self.read_dirs = [Path(d) for d in (read_dirs or [write_dir])]
+
+    @staticmethod
+    def _relative(key: str, model: str) -> Path:
+        return Path(model) / f"{key[:16]}.json"
+
+    def _find(self, key: str) -> Path | None:
+        for folder in self.read_dirs:
+            for path in folder.glob(f"*/{key[:16]}.json"):
+                return path
+        return None
+
+    def get(self, key: str) -> StoredRun | None:
+        """The stored run of ``key``, or None when no store holds it."""
+        path = self._find(key)
+        if path is None:
+            return None
+        stored = decode(path.read_text(), path)
+        if stored.key != key:
+            raise StoreError(f"{path}: run-store entry holds key {stored.key[:16]}…, not {key[:16]}… "
+                             "(misplaced or edited); delete it and the run is trained again")
+        return stored
+
+    def put(self, key: str, spec: dict, run) -> StoredRun:
+        """Store a finished ``train.Run`` atomically; returns it as read back from disk."""
+        record = provenance(run.wall_seconds, run.rows, spec)
+        stored = StoredRun(key, spec, record, run.rows, run.arrays)
+        path = self.write_dir / self._relative(key, spec["model"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(encode(stored))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        # Read back what was written, so a reused run and a fresh one are the same object.
+        return decode(path.read_text(), path)
+
+    def describe(self, key: str) -> str:
+        path = self._find(key)
+        if path is None:
+            return f"run {key[:12]} (not stored)"
+        try:
+            return str(path.relative_to(paths.ROOT))
+        except ValueError:
+            return str(path)
+
+    def entries(self) -> list[Path]:
+        return sorted(p for folder in self.read_dirs if folder.exists() for p in folder.glob("*/*.json"))
+
+
+def default() -> RunStore:
+    """The store of this process: the record's under the runner, scratch (reading the record) otherwise."""
+    write, reads = paths.run_store_dirs()
+    return RunStore(write, reads)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Summarise a store: runs per model, size on disk, total training time."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mnist_utils.store", description=main.__doc__)
+    parser.add_argument("folder", nargs="?", default=str(paths.RUNS), help="store folder (default: data/runs)")
+    args = parser.parse_args(argv)
+    store = RunStore(Path(args.folder))
+    entries = store.entries()
+    by_model: dict[str, list] = {}
+    for path in entries:
+        try:
+            by_model.setdefault(path.parent.name, []).append(decode(path.read_text(), path))
+        except StoreError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    size = sum(p.stat().st_size for p in entries)
+    print(f"{args.folder}: {len(entries)} runs, {size / 1024:.0f} KiB on disk")
+    for model, runs in sorted(by_model.items()):
+        hours = sum(r.record.get("wall_seconds", 0) for r in runs) / 3600
+        print(f"  {model}: {len(runs)} runs, {hours:.2f} h of training")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
