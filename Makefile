@@ -6,10 +6,12 @@ PY      := $(VENV)/bin/python
 PROFILE ?= cpu
 UV      := $(shell command -v uv 2>/dev/null)
 JB      := $(VENV)/bin/jupyter-book build . -W -n --keep-going
-NBVAL   := $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+# nbval re-executes the smoke baselines into a fresh scratch folder, so it always trains
+# (a run store left over from an earlier check would turn the check into a lookup).
+NBVAL   := MNIST_BOOK_SCRATCH=$$(mktemp -d) $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
            --nbval-sanitize-with tests/nbval_sanitize.cfg tests/baselines
 
-.PHONY: book notebooks data html test unit nbval browser baselines check mathjax benchmark clean
+.PHONY: book notebooks data html test unit nbval browser baselines check mathjax benchmark store clean
 .DEFAULT_GOAL := book
 
 # The virtual environment, rebuilt when pyproject.toml changes.
@@ -64,6 +66,10 @@ test: unit nbval browser
 benchmark: $(VENV)/.installed data
 	$(PY) -m benchmarks.speed
 	$(PY) -m mnist_utils.run --profile $(PROFILE) --only 08_compute_appendix
+
+# What the committed run store holds: runs per model, size, training time.
+store: $(VENV)/.installed
+	$(PY) -m mnist_utils.store
 
 check: $(VENV)/.installed
 	$(PY) -m mnist_utils.run --profile $(PROFILE) --check

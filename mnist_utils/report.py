@@ -32,7 +32,8 @@ def provenance(chapter: str, profile: str) -> str:
             f"profile `{profile}`, commit `{commit()}`, executed "
             f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.")
     if os.environ.get("MNIST_BOOK_EXPERIMENT") == "1":
-        line += " **Experiment**: executed from uncommitted code with `--experiment`; not the book of record."
+        line += (" **Experiment**: executed by the runner with `--experiment` or `-p` overrides, into "
+                 f"`{_shown(paths.scratch())}`; not the book of record.")
     elif not paths.writes_record():
         line += (" This is a rerun outside the book of record: its runs and results went to "
                  f"`{_shown(paths.scratch())}`.")

@@ -434,7 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         overrides = dict(parse_override(p) for p in args.param)
         spec, jobs = plan(args.profile, args.only, overrides)
-        record = bool(spec.get("record")) and not args.experiment
+        # Overridden parameters are not the profile's: such a run is an experiment by definition.
+        experiment = args.experiment or bool(spec.get("record") and overrides)
+        record = bool(spec.get("record")) and not experiment
         dirty = uncommitted_sources()
         if record and dirty and not args.check:
             shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
@@ -448,9 +450,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop(EXPERIMENT_ENV, None)
     if record:
         os.environ[paths.RECORD_ENV] = "1"
-    elif spec.get("record"):  # --experiment: same parameters, scratch outputs, marked pages
+    elif spec.get("record"):  # an experiment: scratch outputs, pages marked as such
         os.environ[EXPERIMENT_ENV] = "1"
         out_dir = paths.experiment_output(args.profile)
+        print(f"experiment ({'-p overrides' if overrides else '--experiment'}): the book of record stays as it is; "
+              f"outputs go to {_shown(out_dir)}", flush=True)
         jobs = [(name, params, out_dir / output.name, digest) for name, params, output, digest in jobs]
     os.environ[store.COMMIT_ENV] = short_commit(bool(dirty))
 

@@ -304,6 +304,27 @@ class RunStore:
         except ValueError:
             return str(path)
 
+    def records(self, keys) -> pd.DataFrame:
+        """One row per stored run (full keys or their 16-character prefixes, as the
+        ``run_key`` column of a results table holds them): where and when it was trained,
+        how long it took, whether it was imported from the pre-store results."""
+        rows = []
+        for key in keys:
+            path = self._find(key)
+            if path is None:
+                rows.append({"key": key[:16], "stored": False})
+                continue
+            entry = decode(path.read_text(), path)
+            if not entry.key.startswith(key):
+                raise StoreError(f"{path}: run-store entry holds key {entry.key[:16]}…, not {key[:16]}…")
+            record = entry.record
+            rows.append({"key": key[:16], "stored": True, "cpu": record.get("cpu"), "device": record.get("device"),
+                         "backend": record.get("backend"), "commit": record.get("commit"),
+                         "finished": record.get("finished"), "wall_seconds": record.get("wall_seconds"),
+                         "images_per_second": record.get("images_per_second"),
+                         "imported": "imported" in record})
+        return pd.DataFrame(rows)
+
     def entries(self) -> list[Path]:
         return sorted(p for folder in self.read_dirs if folder.exists() for p in folder.glob("*/*.json"))
 

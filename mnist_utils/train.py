@@ -2,9 +2,11 @@
 
 One row per evaluation: run id, configuration, seed, step, epoch, train and
 validation loss/accuracy, wall time, images/s. The test set is evaluated once,
-after the last step, and reported in the final row only. Chapters call
-``train_many``, which takes every run it can from the run store (``store``) and
-trains only the missing ones, so restyling a figure or editing prose never retrains.
+after the last step, and reported in the final row only.
+
+This module and ``models``/``data`` are the code whose digest keys the run store:
+only what changes a run's numbers belongs here. Chapters call ``runs.train_many``,
+which takes every run it can from the store and calls ``train`` for the others.
 """
 from __future__ import annotations
 
@@ -260,84 +262,9 @@ def throughput(config: TrainConfig, mnist: MNIST, steps: int = 100, warmup: int 
     return steps * config.batch_size / (time.perf_counter() - started)
 
 
-def _config_columns(config: TrainConfig) -> dict:
+def config_columns(config: TrainConfig) -> dict:
+    """The configuration as table columns (model arguments as one JSON string)."""
     fields = asdict(config)
     kwargs = fields.pop("model_kwargs")
     fields.pop("label")
     return {**fields, "model_kwargs": json.dumps(kwargs, sort_keys=True)}
-
-
-@dataclass
-class Trained:
-    """The runs of ``train_many``: one tidy table and, per run id, what was kept of the model."""
-
-    table: pd.DataFrame                        # all runs' rows
-    arrays: dict[str, dict[str, np.ndarray]]   # run_id -> {"test_predictions": ..., "weights/<layer>/<i>": ...}
-    keys: dict[str, str]                       # run_id -> run-store key
-
-    def predictions(self, run_id: str) -> np.ndarray:
-        """The predicted class of every test image (of the evaluated test subset)."""
-        return self.arrays[run_id]["test_predictions"]
-
-    def weights(self, run_id: str, layer: str) -> list[np.ndarray]:
-        """The stored weights of one layer (see ``models.STORED_LAYERS``)."""
-        found = sorted((k for k in self.arrays[run_id] if k.startswith(f"weights/{layer}/")),
-                       key=lambda k: int(k.rsplit("/", 1)[1]))
-        if not found:
-            raise KeyError(f"{run_id}: no stored weights of layer {layer!r} (models.STORED_LAYERS)")
-        return [self.arrays[run_id][k] for k in found]
-
-
-def train_many(configs: list[TrainConfig], seeds, mnist: MNIST, results: Path | None = None,
-               store=None, **train_kwargs) -> Trained:
-    """Every configuration with every seed, each run taken from the run store when it is
-    there and trained (then stored at once) when it is not.
-
-    All configurations are validated before any training starts. A chapter killed
-    half-way therefore loses at most the run in progress: the next execution reuses the
-    finished ones. ``results`` (optional) receives the combined table, written atomically.
-    """
-    from . import results as results_io
-    from . import store as run_store
-
-    seeds = check_seeds(seeds)
-    if not configs:
-        raise TrainConfigError("configs=[]: nothing to train")
-    for config in configs:
-        config.validate()
-    names = [c.name for c in configs]
-    if len(set(names)) != len(names):
-        raise TrainConfigError(f"configs: duplicate labels {names}")
-    store = store or run_store.default()
-    frames, arrays, keys = [], {}, {}
-    n_runs, started, n_trained = len(configs) * len(seeds), time.perf_counter(), 0
-    for i, (config, seed) in enumerate(((c, s) for c in configs for s in seeds), 1):
-        run_id = f"{config.name}/seed{seed}"
-        spec = run_spec(config, seed, mnist, **train_kwargs)
-        key = run_store.run_key(spec, run_store.data_fingerprint(mnist, **train_kwargs))
-        stored = store.get(key)
-        if stored is None:
-            print(f"[{i}/{n_runs}] {run_id}: training (run {key[:12]})", flush=True)
-            run = train(config, mnist, seed, **train_kwargs)
-            stored = store.put(key, spec, run)
-            n_trained += 1
-            print(f"[{i}/{n_runs}] {run_id}: trained in {run.wall_seconds:.0f} s, stored as "
-                  f"{store.describe(key)}", flush=True)
-        else:
-            print(f"[{i}/{n_runs}] {run_id}: reused {store.describe(key)} "
-                  f"(trained {stored.record.get('finished', '?')} in {stored.record.get('wall_seconds', 0):.0f} s)",
-                  flush=True)
-        rows = stored.rows.copy()
-        rows.insert(0, "run_id", run_id)
-        rows.insert(1, "config", config.name)
-        rows.insert(2, "seed", seed)
-        for column, value in _config_columns(config).items():
-            rows[column] = value
-        frames.append(rows)
-        arrays[run_id], keys[run_id] = stored.arrays, key
-    table = pd.concat(frames, ignore_index=True)
-    if results is not None:
-        results_io.write(table, results)
-    print(f"{n_runs} runs: {n_runs - n_trained} reused, {n_trained} trained, "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
-    return Trained(table, arrays, keys)

@@ -1,11 +1,16 @@
 """The source notebooks, the profiles, the nbval baselines and the table of contents agree."""
 
+import ast
+import json
+import re
+
 import nbformat
+import pandas as pd
 import papermill
 import pytest
 import yaml
 
-from mnist_utils import paths, run
+from mnist_utils import paths, run, store
 
 SOURCES = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
 NAMES = [p.stem for p in SOURCES]
@@ -85,3 +90,47 @@ def test_executed_chapters_hide_parameters_and_carry_provenance(executed):
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
                 assert not any(run.TF_LOG_LINE.match(l) for l in out["text"].splitlines()), executed.name
             assert out.get("output_type") != "error", f"{executed.name}: an error output"
+
+
+def _literals(source: str) -> dict:
+    """name -> value of the single-line assignments of a parameters cell."""
+    return {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(source).body
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+
+
+@pytest.mark.parametrize("executed", sorted(paths.BOOK.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_a_page_shows_the_parameters_it_ran_with(executed):
+    """The parameters cell a reader sees holds the executed values (defaults merged with the
+    runner's), never a source default that was overridden."""
+    nb = nbformat.read(executed, as_version=4)
+    source = nbformat.read(paths.NOTEBOOKS / executed.name, as_version=4)
+    shown_cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert "remove-cell" not in shown_cell.metadata.get("tags", [])
+    defaults = _literals(next(c for c in source.cells if "parameters" in c.metadata.get("tags", [])).source)
+    ran = {**defaults, **nb.metadata[run.META_KEY]["parameters"]}
+    assert _literals(shown_cell.source) == ran
+
+
+@pytest.mark.parametrize("executed", sorted(paths.BOOK.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_page_provenance_is_clean_and_agrees_with_the_manifest(executed):
+    nb = nbformat.read(executed, as_version=4)
+    meta = nb.metadata[run.META_KEY]
+    lines = [o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
+             if "text/markdown" in o.get("data", {}) and "was produced by" in o["data"]["text/markdown"]]
+    assert len(lines) == 1, f"{executed.name}: expected one provenance line"
+    commit = re.search(r"commit `([^`]+)`", lines[0]).group(1)
+    assert "dirty" not in commit and "Experiment" not in lines[0]
+    manifest = json.loads((paths.MANIFESTS / f"{meta['profile']}.json").read_text())
+    assert manifest["notebooks"][executed.stem]["commit"] == commit == meta["commit"]
+    assert not meta["git_dirty"]
+
+
+def test_the_book_of_record_is_current_and_its_runs_are_stored():
+    """A fresh clone rebuilds the book without training: every chapter is up to date by its
+    content hash, and every run its results name is in the committed run store."""
+    assert run.stale("cpu") == [], "the book of record is stale: commit, then `make book`"
+    record_store = store.RunStore(paths.RUNS)
+    for results in sorted((paths.RESULTS / "cpu").glob("*.csv")):
+        keys = pd.read_csv(results)["run_key"].unique()
+        records = record_store.records(keys)
+        assert records["stored"].all(), f"{results.name}: runs missing from data/runs"

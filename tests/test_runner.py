@@ -37,14 +37,23 @@ def make_tree(root: Path) -> None:
     (root / "notebooks").mkdir(parents=True)
     nbformat.write(nb, root / "notebooks" / f"{NAME}.ipynb")
     (root / "params").mkdir()
-    (root / "params" / f"{PROFILE}.yaml").write_text(f"output: out\nnotebooks:\n  {NAME}:\n    value: 2\n")
+    # A record profile, like cpu: it writes the record's manifest and needs committed code.
+    (root / "params" / f"{PROFILE}.yaml").write_text(f"output: out\nrecord: true\nnotebooks:\n  {NAME}:\n    value: 2\n")
 
 
 def patch_paths(mp: pytest.MonkeyPatch, root: Path) -> None:
     mp.setattr(paths, "ROOT", root)
     mp.setattr(paths, "NOTEBOOKS", root / "notebooks")
     mp.setattr(paths, "PARAMS", root / "params")
+    mp.setattr(paths, "DATA", root / "data")
     mp.setattr(paths, "MANIFESTS", root / "data" / "manifests")
+    mp.setattr(paths, "RESULTS", root / "data" / "results")
+    mp.setattr(paths, "RUNS", root / "data" / "runs")
+    mp.setattr(paths, "SCRATCH", root / "data" / "scratch")
+    mp.delenv(paths.SCRATCH_ENV, raising=False)
+    for key in (paths.RECORD_ENV, run.EXPERIMENT_ENV, "MNIST_BOOK_COMMIT"):  # main() sets them
+        mp.setenv(key, "")
+        mp.delenv(key)
     mp.setattr(run, "package_digests", lambda code=None: dict(FROZEN_CODE))
     for key, value in run.KERNEL_ENV.items():  # execute() sets these; restore them afterwards
         mp.setenv(key, value)
@@ -104,7 +113,7 @@ def test_run_patches_paths_through_the_module(tree):
     """run.py must read paths.* at call time; otherwise every test here would hit the repo."""
     assert paths.profile_file(PROFILE) == tree / "params" / f"{PROFILE}.yaml"
     spec = run.load_profile(PROFILE)
-    assert spec == {"output": "out", "notebooks": {NAME: {"value": 2}}}
+    assert spec == {"output": "out", "record": True, "notebooks": {NAME: {"value": 2}}}
     assert run.stale(PROFILE) == [NAME]
 
 
@@ -168,15 +177,18 @@ def test_source_change_makes_it_stale_and_reexecutes(executed, capsys):
     assert run.stale(PROFILE) == []
 
 
-def test_override_reexecutes_and_leaves_profile_stale(executed):
-    before = output_of(executed).read_bytes()
+def test_overrides_are_an_experiment_that_leaves_the_record_alone(executed, capsys):
+    before = snapshot(output_of(executed))
+    manifest = executed / "data" / "manifests" / f"{PROFILE}.json"
+    manifest_before = manifest.read_bytes()
     assert run.main(["--profile", PROFILE, "-p", "value=3"]) == 0
 
-    out = nbformat.read(output_of(executed), as_version=4)
-    assert output_of(executed).read_bytes() != before
+    assert "experiment (-p overrides)" in capsys.readouterr().out
+    assert snapshot(output_of(executed)) == before and manifest.read_bytes() == manifest_before
+    out = nbformat.read(executed / "data" / "scratch" / "book" / PROFILE / f"{NAME}.ipynb", as_version=4)
     assert stdout_of(out) == "6\n"
     assert out.metadata["mnist_book"]["parameters"] == {"profile": PROFILE, "value": 3}
-    assert run.stale(PROFILE) == [NAME]  # the profile's own value=2 is no longer what is stored
+    assert run.stale(PROFILE) == []  # the record still holds the profile's own run
 
 
 def test_force_reexecutes(executed, monkeypatch):
@@ -219,8 +231,12 @@ def test_failing_cell_keeps_previous_output(executed, capsys):
     before = snapshot(out)
     manifest = executed / "data" / "manifests" / f"{PROFILE}.json"
     manifest_before = manifest.read_bytes()
+    source = executed / "notebooks" / f"{NAME}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[3].source = "assert value != 2"   # the profile's value now fails
+    nbformat.write(nb, source)
 
-    assert run.main(["--profile", PROFILE, "-p", "value=13"]) != 0
+    assert run.main(["--profile", PROFILE]) != 0
 
     err = [l for l in capsys.readouterr().err.splitlines() if l.startswith("error:")]
     assert len(err) == 1, err
@@ -231,7 +247,7 @@ def test_failing_cell_keeps_previous_output(executed, capsys):
     assert sorted(p.name for p in out.parent.iterdir()) == [f"{NAME}.ipynb"]  # no temp files
     failed = executed / "_build" / "failed" / f"{NAME}.ipynb"
     assert "failed/" in err[0] and failed.exists()
-    assert run.stale(PROFILE) == []  # the good output is still current for the profile
+    assert run.stale(PROFILE) == [NAME]  # the source changed, the good old output is kept
 
 
 # ------------------------------------------------------------- bad input
@@ -303,7 +319,7 @@ def test_a_chapter_hashes_only_the_mnist_utils_modules_it_uses():
     data_only = set(run.package_digests("from mnist_utils import data\nx = 1"))
     assert {"data.py", "paths.py"} <= data_only and "models.py" not in data_only and "train.py" not in data_only
     # train imports models (relative import), so a chapter using train depends on models too
-    via_train = set(run.package_digests("from mnist_utils.train import train_many"))
+    via_train = set(run.package_digests("from mnist_utils.runs import train_many"))
     assert {"train.py", "models.py", "data.py"} <= via_train
     assert "run.py" not in set(run.package_digests())
 
@@ -323,7 +339,82 @@ def test_a_declared_input_file_makes_the_chapter_stale_when_it_changes(executed,
     assert run.stale(PROFILE) == [NAME]
     # a profile may switch input hashing off (smoke: inputs are rewritten by every nbval run)
     (executed / "params" / f"{PROFILE}.yaml").write_text(
-        f"output: out\nhash_inputs: false\nnotebooks:\n  {NAME}:\n    value: 2\n")
+        f"output: out\nrecord: true\nhash_inputs: false\nnotebooks:\n  {NAME}:\n    value: 2\n")
     assert run.main(["--profile", PROFILE]) == 0
     upstream.write_text("a\n3\n")
     assert run.stale(PROFILE) == []
+
+
+# ------------------------------------------------- shown parameters, provenance
+def test_the_page_shows_the_parameters_that_ran(executed):
+    nb = nbformat.read(output_of(executed), as_version=4)
+    shown = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert "value = 2" in shown.source and "value = 1" not in shown.source
+    assert 'profile = "p"' in shown.source
+    assert "remove-cell" not in shown.metadata.get("tags", [])
+
+
+def test_show_executed_parameters_keeps_comments_and_columns():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(
+        'profile = "cpu"          # set by the runner\n'
+        'steps = 20000            # Liu & Fu: 20000\n'
+        'widths = [32, 64, 64]    # channels\n'
+        'note = "a # not a comment"\n'
+        'untouched = 1')
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    run.show_executed_parameters(nb, {"profile": "cpu", "steps": 2500, "widths": [16, 32, 32],
+                                      "note": "b", "untouched": 1}, "cpu")
+    lines = cell.source.splitlines()
+    assert lines[0].startswith("# The values this page ran with") and "params/cpu.yaml" in lines[0]
+    assert lines[1:] == ['profile = "cpu"          # set by the runner',
+                         'steps = 2500             # Liu & Fu: 20000',
+                         'widths = [16, 32, 32]    # channels',
+                         'note = "b"',
+                         'untouched = 1']
+
+
+def git_tree(root: Path) -> None:
+    import subprocess
+
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"]):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def test_record_profile_refuses_uncommitted_code(tree, capsys):
+    git_tree(tree)
+    source = tree / "notebooks" / f"{NAME}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[2].source = "print(value * 5)"
+    nbformat.write(nb, source)
+
+    assert run.main(["--profile", PROFILE]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err
+    assert f"notebooks/{NAME}.ipynb" in err and "--experiment" in err
+    assert not (tree / "out").exists() and not (tree / "data" / "manifests").exists()
+
+
+def test_experiment_runs_uncommitted_code_into_scratch_only(tree):
+    git_tree(tree)
+    (tree / "params" / f"{PROFILE}.yaml").write_text(
+        f"output: out\nrecord: true\nnotebooks:\n  {NAME}:\n    value: 5\n")
+
+    assert run.main(["--profile", PROFILE, "--experiment"]) == 0
+    experiment = tree / "data" / "scratch" / "book" / PROFILE / f"{NAME}.ipynb"
+    assert stdout_of(nbformat.read(experiment, as_version=4)) == "10\n"
+    assert not (tree / "out").exists()                       # the book of record is untouched
+    assert not (tree / "data" / "manifests").exists()
+    manifest = json.loads((tree / "data" / "scratch" / "manifests" / f"{PROFILE}.json").read_text())
+    assert manifest["notebooks"][NAME]["git_dirty"] is True
+    assert manifest["notebooks"][NAME]["commit"].endswith("+dirty")
+
+
+def test_committed_code_runs_as_the_record_with_a_clean_commit(tree):
+    git_tree(tree)
+    assert run.main(["--profile", PROFILE]) == 0
+    meta = nbformat.read(output_of(tree), as_version=4).metadata["mnist_book"]
+    assert meta["git_dirty"] is False and "+dirty" not in meta["commit"]
+    manifest = json.loads((tree / "data" / "manifests" / f"{PROFILE}.json").read_text())
+    assert manifest["notebooks"][NAME]["commit"] == meta["commit"]
