@@ -3,27 +3,16 @@ the views chapters need (the last row of every run, one column per model argumen
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from .files import write_atomically
+
 
 def write(frame: pd.DataFrame, path: Path) -> Path:
     """Write a results CSV atomically (a crash never leaves half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            frame.to_csv(fh, index=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return write_atomically(path, lambda fh: frame.to_csv(fh, index=False))
 
 
 def read(path: Path) -> pd.DataFrame:

@@ -40,13 +40,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import nbformat
 import yaml
 
 from . import data, paths, store
+from .files import write_atomically
 
 # Silence TensorFlow's C++ logging in the kernels papermill starts: under
 # papermill those lines reach the notebook's stderr, under pytest (nbval) they
@@ -272,19 +272,6 @@ def show_executed_parameters(nb: nbformat.NotebookNode, params: dict, profile: s
     cell.metadata.setdefault(META_KEY, {})["shows"] = "executed parameters"
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 # ------------------------------------------------------------------- manifest
 def _git(*args: str) -> str:
     try:
@@ -296,12 +283,7 @@ def _git(*args: str) -> str:
 
 def environment() -> dict:
     """Hardware and software the run happened on, for the manifest and the ledger."""
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            pass
+    versions = store.package_versions(PACKAGES)
     cpu = platform.processor() or platform.machine()
     try:
         cpu = next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()

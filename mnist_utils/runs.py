@@ -27,6 +27,7 @@ class Trained:
     table: pd.DataFrame                        # all runs' rows
     arrays: dict[str, dict[str, np.ndarray]]   # run_id -> {"test_predictions": ..., "weights/<layer>/<i>": ...}
     keys: dict[str, str]                       # run_id -> run-store key
+    machines: dict[str, str]                   # run_id -> the processor (and accelerator) it trained on
 
     def predictions(self, run_id: str) -> np.ndarray:
         """The predicted class of every test image (of the evaluated test subset)."""
@@ -59,7 +60,7 @@ def train_many(configs: list[training.TrainConfig], seeds, mnist: MNIST, results
     if len(set(names)) != len(names):
         raise training.TrainConfigError(f"configs: duplicate labels {names}")
     store = store or run_store.default()
-    frames, arrays, keys = [], {}, {}
+    frames, arrays, keys, machines = [], {}, {}, {}
     n_runs, started, n_trained = len(configs) * len(seeds), time.perf_counter(), 0
     for i, (config, seed) in enumerate(((c, s) for c in configs for s in seeds), 1):
         run_id = f"{config.name}/seed{seed}"
@@ -86,9 +87,11 @@ def train_many(configs: list[training.TrainConfig], seeds, mnist: MNIST, results
             rows[column] = value
         frames.append(rows)
         arrays[run_id], keys[run_id] = stored.arrays, key
+        device = stored.record.get("device") or "cpu"
+        machines[run_id] = f"{stored.record.get('cpu')}" + (f" + {device}" if device != "cpu" else "")
     table = pd.concat(frames, ignore_index=True)
     if results is not None:
         results_io.write(table, results)
     print(f"{n_runs} run{'s' if n_runs != 1 else ''}: {n_runs - n_trained} reused, {n_trained} trained, "
           f"{time.perf_counter() - started:.0f} s", flush=True)
-    return Trained(table, arrays, keys)
+    return Trained(table, arrays, keys, machines)

@@ -28,7 +28,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .files import write_atomically
 
 FORMAT = 1
 # The modules whose code decides a run's numbers: a change to them re-keys every run.
@@ -155,13 +155,19 @@ def _devices() -> str:
     return "cpu"
 
 
-def provenance(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
+def package_versions(names) -> dict[str, str]:
+    """Installed versions of those of ``names`` that are installed."""
     versions = {}
-    for name in VERSIONS:
+    for name in names:
         try:
             versions[name] = importlib_metadata.version(name)
         except importlib_metadata.PackageNotFoundError:
             pass
+    return versions
+
+
+def provenance(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
+    versions = package_versions(VERSIONS)
     images = spec["batch_size"] * int(rows["step"].iloc[-1]) if len(rows) else 0
     return {
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -280,18 +286,7 @@ class RunStore:
         record = provenance(run.wall_seconds, run.rows, spec)
         stored = StoredRun(key, spec, record, run.rows, run.arrays)
         path = self.write_dir / self._relative(key, spec["model"])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(encode(stored))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_atomically(path, encode(stored), durable=True)
         # Read back what was written, so a reused run and a fresh one are the same object.
         return decode(path.read_text(), path)
 

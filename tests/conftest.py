@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from mnist_utils import data
+from mnist_utils.data import MNIST, Split
 
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
 TRAIN_LABELS = "train-labels-idx1-ubyte.gz"
@@ -90,3 +91,18 @@ def synth(tmp_path, monkeypatch) -> Synthetic:
     data.load.cache_clear()
     yield s
     data.load.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def tiny_mnist() -> MNIST:
+    """Learnable synthetic digits for training tests: class k lights up row block k, plus noise."""
+    rng = np.random.default_rng(0)
+
+    def make(n):
+        labels = rng.integers(0, 10, n).astype(np.int32)
+        images = rng.uniform(0, 0.3, (n, 28, 28)).astype(np.float32)
+        for i, k in enumerate(labels):
+            images[i, 2 * k + 4: 2 * k + 6, 4:24] = 1.0
+        return Split(images, labels)
+
+    return MNIST(train=make(256), validation=make(64), test=make(64))

@@ -12,21 +12,6 @@ from mnist_utils.store import RunStore
 from mnist_utils.train import TrainConfig, TrainConfigError
 
 
-@pytest.fixture(scope="module")
-def tiny_mnist():
-    """Learnable synthetic digits: class k lights up row block k, plus noise."""
-    rng = np.random.default_rng(0)
-
-    def make(n):
-        labels = rng.integers(0, 10, n).astype(np.int32)
-        images = rng.uniform(0, 0.3, (n, 28, 28)).astype(np.float32)
-        for i, k in enumerate(labels):
-            images[i, 2 * k + 4: 2 * k + 6, 4:24] = 1.0
-        return Split(images, labels)
-
-    return MNIST(train=make(256), validation=make(64), test=make(64))
-
-
 def test_softmax_regression_shape_and_parameters():
     model = models.build("softmax")
     assert model.count_params() == 784 * 10 + 10
