@@ -9,7 +9,9 @@ as "not testable", never as a crash.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
+import sys
 
 import nbformat
 import pandas as pd
@@ -43,6 +45,18 @@ VARIANTS = {
 }
 
 
+def test_importing_mnist_utils_first_silences_tensorflow_logs():
+    """Under a reader's papermill call (no runner to set the log level) TensorFlow's C++ log
+    lines reach the notebook's stderr; chapters import mnist_utils before TensorFlow, which
+    silences them. (Under pytest a kernel's C-level stderr does not reach the notebook, so
+    this is checked in a plain subprocess.)"""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = "import mnist_utils, tensorflow, keras; keras.layers.Dense(2)(tensorflow.zeros((1, 2)))"
+    stderr = subprocess.run([sys.executable, "-c", code], cwd=paths.ROOT, env=env, capture_output=True,
+                            text=True, check=True).stderr
+    assert not [line for line in stderr.splitlines() if run.TF_LOG_LINE.match(line)], stderr
+
+
 def tracked_state() -> tuple[str, str]:
     """git's view of the tracked files: status and a digest of the diff against HEAD."""
     git = lambda *a: subprocess.run(["git", *a], cwd=paths.ROOT, capture_output=True, text=True).stdout
@@ -55,8 +69,9 @@ def rerun_env(tmp_path_factory):
     scratch = tmp_path_factory.mktemp("scratch")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(paths.SCRATCH_ENV, str(scratch))
-        for key, value in run.KERNEL_ENV.items():
-            mp.setenv(key, value)
+        # A reader's environment: no runner settings (the TF log level included).
+        for key in run.KERNEL_ENV:
+            mp.delenv(key, raising=False)
         for key in (paths.RECORD_ENV, run.EXPERIMENT_ENV, "MNIST_BOOK_COMMIT"):
             mp.delenv(key, raising=False)
         before = tracked_state()
