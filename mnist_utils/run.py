@@ -267,7 +267,7 @@ def show_executed_parameters(nb: nbformat.NotebookNode, params: dict, profile: s
                 comment = " " * max(1, len(old[:value.end_col_offset]) + len(comment) - len(comment.lstrip())
                                     - len(new_code)) + comment.lstrip()
             lines[i] = new_code + comment
-    header = f"# The values this page ran with: the defaults, overridden by params/{profile}.yaml and -p."
+    header = f"# What ran: the defaults below, overridden by params/{profile}.yaml"
     cell.source = "\n".join([header, *lines])
     cell.metadata.setdefault(META_KEY, {})["shows"] = "executed parameters"
 

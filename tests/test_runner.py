@@ -367,7 +367,7 @@ def test_show_executed_parameters_keeps_comments_and_columns():
     run.show_executed_parameters(nb, {"profile": "cpu", "steps": 2500, "widths": [16, 32, 32],
                                       "note": "b", "untouched": 1}, "cpu")
     lines = cell.source.splitlines()
-    assert lines[0].startswith("# The values this page ran with") and "params/cpu.yaml" in lines[0]
+    assert lines[0].startswith("# What ran") and "params/cpu.yaml" in lines[0]
     assert lines[1:] == ['profile = "cpu"          # set by the runner',
                          'steps = 2500             # Liu & Fu: 20000',
                          'widths = [16, 32, 32]    # channels',
