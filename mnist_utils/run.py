@@ -281,8 +281,9 @@ def _git(*args: str) -> str:
         return "unknown"
 
 
-def environment() -> dict:
-    """Hardware and software the run happened on, for the manifest and the ledger."""
+def environment(dirty: bool | None = None) -> dict:
+    """Hardware and software the run happened on, for the manifest and the ledger
+    (``dirty``: whether ``SOURCES`` have uncommitted changes, when the caller knows)."""
     versions = store.package_versions(PACKAGES)
     cpu = platform.processor() or platform.machine()
     try:
@@ -295,7 +296,7 @@ def environment() -> dict:
         gpu = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True).stdout.strip() or "none"
     return {
         "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(uncommitted_sources()),
+        "git_dirty": bool(uncommitted_sources()) if dirty is None else dirty,
         "python": platform.python_version(),
         "packages": versions,
         "cpu": cpu,
@@ -446,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stale: {name}")
         return 1 if todo else 0
 
-    env = environment()
+    env = environment(bool(dirty))
     env["commit"] = os.environ[store.COMMIT_ENV]
     manifest = paths.manifest_file(args.profile)
     failures, total = [], time.perf_counter()
