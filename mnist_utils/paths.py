@@ -49,6 +49,14 @@ def mnist_cache() -> Path:
     return Path(os.environ.get(CACHE_ENV, MNIST_CACHE))
 
 
+def shown(path: Path) -> str:
+    """A path as messages show it: relative to the repository when inside it."""
+    try:
+        return str(Path(path).relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def writes_record() -> bool:
     """True when this process writes the book of record (the runner said so)."""
     return os.environ.get(RECORD_ENV) == "1"

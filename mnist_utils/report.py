@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
 
 from IPython.display import HTML, Markdown, display
 
@@ -11,19 +10,8 @@ from . import paths, store
 
 
 def commit() -> str:
-    """The commit this execution ran from: the runner's (so that page and manifest agree),
-    else the working tree's short commit, with '+dirty' when it has local changes."""
-    if os.environ.get(store.COMMIT_ENV):
-        return os.environ[store.COMMIT_ENV]
-
-    def git(*args):
-        return subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True).stdout.strip()
-
-    try:
-        sha = git("rev-parse", "--short", "HEAD") or "unknown"
-        return sha + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
-    except OSError:
-        return "unknown"
+    """The commit this execution ran from (see ``store.commit``)."""
+    return store.commit()
 
 
 def provenance(chapter: str, profile: str) -> str:
@@ -33,19 +21,12 @@ def provenance(chapter: str, profile: str) -> str:
             f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.")
     if os.environ.get("MNIST_BOOK_EXPERIMENT") == "1":
         line += (" **Experiment**: executed by the runner with `--experiment` or `-p` overrides, into "
-                 f"`{_shown(paths.scratch())}`; not the book of record.")
+                 f"`{paths.shown(paths.scratch())}`; not the book of record.")
     elif not paths.writes_record():
         line += (" This is a rerun outside the book of record: its runs and results went to "
-                 f"`{_shown(paths.scratch())}`.")
+                 f"`{paths.shown(paths.scratch())}`.")
     display(Markdown(f"*{line}*"))
     return line
-
-
-def _shown(path) -> str:
-    try:
-        return str(path.relative_to(paths.ROOT))
-    except ValueError:
-        return str(path)
 
 
 def show(frame, index: bool = False) -> None:

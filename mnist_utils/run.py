@@ -285,12 +285,7 @@ def environment(dirty: bool | None = None) -> dict:
     """Hardware and software the run happened on, for the manifest and the ledger
     (``dirty``: whether ``SOURCES`` have uncommitted changes, when the caller knows)."""
     versions = store.package_versions(PACKAGES)
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                   if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = store.cpu_name()
     gpu = "none"
     if shutil.which("nvidia-smi"):
         gpu = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True).stdout.strip() or "none"
@@ -354,7 +349,7 @@ def execute(name: str, profile: str, params: dict, output: Path, digest: str, en
         shutil.move(tmp, failed)
         raise RunError(
             f"{name}: failed in {detail.splitlines()[0] if detail else ''}; "
-            f"previous {_shown(output)} kept, failed copy in {_shown(failed)}"
+            f"previous {paths.shown(output)} kept, failed copy in {paths.shown(failed)}"
         ) from None
     finally:
         if os.path.exists(tmp):
@@ -395,13 +390,6 @@ def stale(profile: str, only: list[str] | None = None) -> list[str]:
     return [name for name, _, output, digest in jobs if stored_hash(output) != digest]
 
 
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(paths.ROOT))
-    except ValueError:
-        return str(path)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnist_utils.run", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="cpu", help="params/<profile>.yaml (smoke, cpu, paper)")
@@ -437,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[EXPERIMENT_ENV] = "1"
         out_dir = paths.experiment_output(args.profile)
         print(f"experiment ({'-p overrides' if overrides else '--experiment'}): the book of record stays as it is; "
-              f"outputs go to {_shown(out_dir)}", flush=True)
+              f"outputs go to {paths.shown(out_dir)}", flush=True)
         jobs = [(name, params, out_dir / output.name, digest) for name, params, output, digest in jobs]
     os.environ[store.COMMIT_ENV] = short_commit(bool(dirty))
 
@@ -458,12 +446,12 @@ def main(argv: list[str] | None = None) -> int:
         # a results file this one reads, and the stored hash must describe those inputs.
         digest = content_hash(paths.NOTEBOOKS / f"{name}.ipynb", params, spec.get("hash_inputs", True))
         if not args.force and stored_hash(output) == digest:
-            print(f"[{i}/{len(jobs)}] {name}: up to date ({_shown(output)})", flush=True)
+            print(f"[{i}/{len(jobs)}] {name}: up to date ({paths.shown(output)})", flush=True)
             continue
         print(f"[{i}/{len(jobs)}] {name}: executing with {json.dumps(params, default=str)}", flush=True)
         try:
             wall = execute(name, args.profile, params, output, digest, env, manifest)
-            print(f"[{i}/{len(jobs)}] {name}: done in {wall:.1f} s -> {_shown(output)}", flush=True)
+            print(f"[{i}/{len(jobs)}] {name}: done in {wall:.1f} s -> {paths.shown(output)}", flush=True)
         except RunError as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             failures.append(name)

@@ -117,7 +117,9 @@ def run_key(spec: dict, fingerprint: str, code: str | None = None, keras_backend
 
 
 # ---------------------------------------------------------------- provenance
-def _commit() -> str:
+def commit() -> str:
+    """The commit this process runs from: the runner's (so that pages, manifest and run records
+    agree), else the working tree's short commit, with '+dirty' when it has local changes."""
     if os.environ.get(COMMIT_ENV):
         return os.environ[COMMIT_ENV]
     try:
@@ -128,7 +130,8 @@ def _commit() -> str:
         return "unknown"
 
 
-def _cpu() -> str:
+def cpu_name() -> str:
+    """The processor's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
     try:
         return next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                     if l.startswith("model name"))
@@ -177,11 +180,11 @@ def provenance(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
         "median_interval_images_per_second": round(float(rows["images_per_second"].median()), 1),
         "backend": backend(),
         "device": _devices(),
-        "cpu": _cpu(),
+        "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "versions": versions,
-        "commit": _commit(),
+        "commit": commit(),
         "code_digest": code_digest(),
     }
 
@@ -292,12 +295,7 @@ class RunStore:
 
     def describe(self, key: str) -> str:
         path = self._find(key)
-        if path is None:
-            return f"run {key[:12]} (not stored)"
-        try:
-            return str(path.relative_to(paths.ROOT))
-        except ValueError:
-            return str(path)
+        return paths.shown(path) if path is not None else f"run {key[:12]} (not stored)"
 
     def records(self, keys) -> pd.DataFrame:
         """One row per stored run (full keys or their 16-character prefixes, as the
