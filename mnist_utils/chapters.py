@@ -15,14 +15,15 @@ then ``-p key=value`` overrides, exactly as the runner (``mnist_utils.run``) pas
 """
 from __future__ import annotations
 
-import ast
+import json
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
 
 import pandas as pd
 
-from . import models
+from . import models, paths, profiles
 from .train import TrainConfig, TrainConfigError, check_seeds
 
 CNN_ABLATIONS = {
@@ -120,7 +121,7 @@ def dropout_choice(activation_final: pd.DataFrame, rate_final: pd.DataFrame) -> 
     """The activation with the best mean validation accuracy in chapter 3, at its best rate
     in chapter 4 (chapter 4's best overall if it did not try that activation)."""
     best_activation = activation_final.groupby("config")["val_accuracy"].mean().idxmax()
-    kwargs = rate_final["model_kwargs"].map(lambda k: __import__("json").loads(k)["activation"])
+    kwargs = rate_final["model_kwargs"].map(lambda k: json.loads(k)["activation"])
     candidates = rate_final[kwargs == best_activation]
     if candidates.empty:
         candidates = rate_final
@@ -180,12 +181,18 @@ TRAINING_CHAPTERS = {
 def chapter_parameters(name: str, profile: str, overrides: dict | None = None) -> dict:
     """A chapter's parameters as the runner passes them: the notebook's defaults, then the
     profile's values, then ``overrides``."""
-    from . import run
+    defaults = profiles.notebook_parameters(paths.NOTEBOOKS / f"{name}.ipynb")
+    return {**defaults, **profiles.chapter_parameters(name, profile, profiles.load_profile(profile), overrides or {})}
 
-    spec = run.load_profile(profile)
-    declared = run.notebook_parameters(run.paths.NOTEBOOKS / f"{name}.ipynb")
-    defaults = {key: ast.literal_eval(entry["default"]) for key, entry in declared.items()}
-    return {**defaults, **run.chapter_parameters(name, profile, spec, overrides or {})}
+
+def uncommitted_training_code() -> list[str]:
+    """Files of ``mnist_utils`` with uncommitted changes (none outside a git checkout)."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--", "mnist_utils"], cwd=paths.ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    return [line[3:] for line in out.splitlines() if line.strip()]
 
 
 def _resolve(selection: list[str] | None) -> list[str]:
@@ -203,7 +210,7 @@ def _resolve(selection: list[str] | None) -> list[str]:
 
 def run_sets(name: str, params: dict, trained: dict) -> list[RunSet]:
     """The run sets of chapter ``name``; chapter 5 chooses its setting from the final rows of
-    chapters 3 and 4 (``trained``: chapter -> table), training those first when missing."""
+    chapters 3 and 4 (``trained``: chapter -> table)."""
     if name == "05_dropout":
         from .results import final_rows
 
@@ -213,83 +220,117 @@ def run_sets(name: str, params: dict, trained: dict) -> list[RunSet]:
     return TRAINING_CHAPTERS[name](**params)
 
 
+def run_time_estimate(config: TrainConfig, mnist, train_size: int = 0, **_) -> float:
+    """Seconds one run of ``config`` should take here: its images over a short throughput
+    probe of the same model (cached per model), plus a third for evaluations."""
+    from . import train
+
+    probe = TrainConfig(config.model, config.model_kwargs, config.optimizer, config.learning_rate,
+                        config.batch_size, steps=1)
+    # One probe per model, width and batch size: ablations and learning rates barely change the speed.
+    key = (probe.model, json.dumps(probe.model_kwargs.get("widths")), probe.batch_size)
+    if key not in _throughputs:
+        _throughputs[key] = train.throughput(probe, mnist, steps=50, warmup=10)
+    steps = config.steps or config.epochs * (_n_train(train_size) // config.batch_size)
+    return 1.33 * steps * config.batch_size / _throughputs[key]
+
+
+_throughputs: dict[tuple, float] = {}
+
+
+def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | None = None,
+               deadline: float | None = None, list_only: bool = False) -> bool:
+    """Train (or, with ``list_only``, list) the missing runs of chapters ``names`` of
+    ``profile`` into ``store``, one run at a time, in the given order. With ``deadline``
+    (a ``time.monotonic()`` value) no run starts that would end after it, so every run
+    started is finished and stored. Returns True when every run was reached."""
+    from .runs import train_many
+    from .store import data_fingerprint, run_key
+    from .train import run_spec
+
+    overrides = overrides or {}
+    trained: dict[str, pd.DataFrame] = {}
+    # Chapter 5 chooses its setting from chapters 3 and 4: those come just before it.
+    needed = [n for name in names for n in
+              (["03_activation_study", "04_learning_rate_study"] if name == "05_dropout" else []) + [name]]
+    for name in dict.fromkeys(needed):
+        params = chapter_parameters(name, profile)
+        params.update({k: v for k, v in overrides.items() if k in params})
+        if name == "05_dropout" and not {"03_activation_study", "04_learning_rate_study"} <= set(trained):
+            print(f"== {name}: chosen from the runs of chapters 3 and 4, which are not all stored yet", flush=True)
+            return False
+        frames, complete = [], True
+        for run_set in run_sets(name, params, trained):
+            print(f"== {name}: {run_set.name}, {len(run_set)} runs", flush=True)
+            fingerprint = data_fingerprint(mnist, **run_set.train_kwargs)
+            for config in run_set.configs:
+                for seed in run_set.seeds:
+                    key = run_key(run_spec(config, seed, mnist, **run_set.train_kwargs), fingerprint)
+                    stored = store.get(key) is not None
+                    late = (not stored and deadline is not None and not list_only
+                            and (time.monotonic() > deadline or run_time_estimate(config, mnist, **run_set.train_kwargs)
+                                 + time.monotonic() > deadline))
+                    if list_only or late:
+                        print(f"  {config.name}/seed{seed}: {'stored' if stored else 'missing'} ({key[:12]})"
+                              + ("" if list_only else ": not started, it would end after the deadline"), flush=True)
+                        complete &= stored
+                        continue
+                    frames.append(train_many([config], [seed], mnist, store=store, **run_set.train_kwargs).table)
+        if complete and frames:
+            trained[name] = pd.concat(frames, ignore_index=True)
+        elif not complete and deadline is not None:
+            return False
+    return all(n in trained for n in dict.fromkeys(needed)) or list_only
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train the runs of chosen chapters of a profile into the run store, without Jupyter."""
     import argparse
 
-    from . import data, paths, run
+    from . import data
     from . import store as run_store
-    from .runs import train_many
 
     parser = argparse.ArgumentParser(prog="python -m mnist_utils.chapters", description=main.__doc__)
     parser.add_argument("--profile", default="cpu", help="params/<profile>.yaml (default: cpu)")
-    parser.add_argument("--chapters", nargs="*", help="chapter names or numbers (default: all training chapters)")
+    parser.add_argument("--chapters", nargs="*", help="chapter names or numbers, in the order to train them "
+                                                      "(default: all training chapters)")
     parser.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a parameter of every chosen chapter that declares it (an experiment)")
     parser.add_argument("--store", help="run-store folder to write (default: data/runs for a record profile "
                                         "without overrides, data/scratch/runs otherwise)")
+    parser.add_argument("--minutes", type=float, help="start no run that would end after this many minutes")
     parser.add_argument("--list", action="store_true", help="print the runs and whether they are stored; train nothing")
     args = parser.parse_args(argv)
+    started = time.monotonic()
     try:
         names = _resolve(args.chapters)
-        overrides = dict(run.parse_override(o) for o in args.overrides)
-        record = bool(run.load_profile(args.profile).get("record")) and not overrides
-        if args.store:
-            store = run_store.RunStore(args.store, [args.store, paths.RUNS])
-        elif record:
-            store = run_store.RunStore(paths.RUNS)
-        else:
-            store = run_store.RunStore(paths.scratch() / "runs", [paths.scratch() / "runs", paths.RUNS])
-        if record and not args.list and not args.store:
-            dirty = [f for f in run.uncommitted_sources() if f.startswith("mnist_utils/")]
-            if dirty:
-                raise run.RunError(f"--profile {args.profile}: the record's run store takes runs of committed "
-                                   f"training code only; uncommitted: {', '.join(dirty)}")
+        overrides = dict(profiles.parse_override(o) for o in args.overrides)
+        store = default_store(args.profile, overrides, args.store, check_committed=not args.list)
         mnist = data.load()
-        trained: dict[str, pd.DataFrame] = {}
-        # Chapter 5 chooses its setting from chapters 3 and 4: those are read (or trained) first.
-        needed = [n for name in names for n in
-                  (["03_activation_study", "04_learning_rate_study"] if name == "05_dropout" else []) + [name]]
-        started = time.perf_counter()
-        for name in dict.fromkeys(needed):
-            params = {k: v for k, v in chapter_parameters(name, args.profile).items()}
-            params.update({k: v for k, v in overrides.items() if k in params})
-            frames = []
-            if name == "05_dropout" and args.list and not {"03_activation_study", "04_learning_rate_study"} <= set(trained):
-                print(f"== {name}: chosen from the runs of chapters 3 and 4 once they are trained", flush=True)
-                continue
-            for run_set in run_sets(name, params, trained):
-                print(f"== {name}: {run_set.name}, {len(run_set)} runs", flush=True)
-                if args.list:
-                    if _list(run_set, mnist, store) and name != "05_dropout":
-                        frames.append(train_many(list(run_set.configs), list(run_set.seeds), mnist, store=store,
-                                                 **run_set.train_kwargs).table)
-                    continue
-                frames.append(train_many(list(run_set.configs), list(run_set.seeds), mnist, store=store,
-                                         **run_set.train_kwargs).table)
-            if frames:
-                trained[name] = frames[0]
-        print(f"done in {time.perf_counter() - started:.0f} s; store: {paths.shown(store.write_dir)}", flush=True)
-    except (TrainConfigError, run.RunError, models.ModelConfigError, run_store.StoreError) as exc:
+        deadline = started + 60 * args.minutes if args.minutes else None
+        complete = fill_store(names, args.profile, store, mnist, overrides, deadline, args.list)
+        print(f"{'all runs stored' if complete else 'stopped with runs missing'} after "
+              f"{time.monotonic() - started:.0f} s; store: {paths.shown(store.write_dir)}", flush=True)
+    except (TrainConfigError, profiles.RunError, models.ModelConfigError, run_store.StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
-def _list(run_set: RunSet, mnist, store) -> bool:
-    """Print each run of ``run_set`` and whether it is stored; True when all are."""
-    from . import store as run_store
-    from .train import run_spec
+def default_store(profile: str, overrides: dict, folder: str | None = None, check_committed: bool = True):
+    """Where trained runs go: ``folder`` when given; the record's ``data/runs`` for a record
+    profile without overrides (from committed training code only); scratch otherwise."""
+    from .store import RunStore
 
-    fingerprint = run_store.data_fingerprint(mnist, **run_set.train_kwargs)
-    complete = True
-    for config in run_set.configs:
-        for seed in run_set.seeds:
-            key = run_store.run_key(run_spec(config, seed, mnist, **run_set.train_kwargs), fingerprint)
-            stored = store.get(key) is not None
-            complete &= stored
-            print(f"  {config.name}/seed{seed}: {'stored' if stored else 'missing'} ({key[:12]})")
-    return complete
+    if folder:
+        return RunStore(folder, [folder, paths.RUNS])
+    if profiles.load_profile(profile).get("record") and not overrides:
+        dirty = uncommitted_training_code() if check_committed else []
+        if dirty:
+            raise profiles.RunError(f"--profile {profile}: the record's run store takes runs of committed "
+                                    f"training code only; uncommitted: {', '.join(dirty)}")
+        return RunStore(paths.RUNS)
+    return RunStore(paths.scratch() / "runs", [paths.scratch() / "runs", paths.RUNS])
 
 
 if __name__ == "__main__":

@@ -29,6 +29,13 @@ def with_model_kwargs(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def final_rows(results: pd.DataFrame) -> pd.DataFrame:
-    """The last row of every run: final validation and test metrics."""
+    """One row per run: the row of the weights it was tested with (``final``; the best
+    validation loss when it stopped early), or its last row (runs stored before early
+    stopping existed have no ``final`` column)."""
     # Rows of a run are in step order, runs in training order: keep that order.
-    return results.groupby("run_id", sort=False).tail(1).reset_index(drop=True)
+    last = ~results.duplicated("run_id", keep="last")
+    if "final" not in results:
+        return results[last].reset_index(drop=True)
+    final = results["final"].map(lambda v: v is True or str(v).lower() in ("true", "1", "1.0"))
+    has_final = final.groupby(results["run_id"]).transform("any")
+    return results[final | (~has_final & last)].reset_index(drop=True)

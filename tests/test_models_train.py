@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import models, stats
+from mnist_utils import backend, models, stats
 from mnist_utils import results as results_io
 from mnist_utils import runs
 from mnist_utils import train as training
@@ -72,7 +72,7 @@ def test_bad_keep_prob_is_rejected(keep_prob):
     ({"model_kwargs": {"activation": "nope"}}, "activation='nope'"),
 ])
 def test_bad_training_parameters_fail_before_any_training(changes, culprit, tiny_mnist, monkeypatch):
-    monkeypatch.setattr(training, "seed_everything", lambda seed: pytest.fail("training started"))
+    monkeypatch.setattr(backend, "seed_everything", lambda seed: pytest.fail("training started"))
     config = TrainConfig("lenet5", **{"model_kwargs": {"activation": "relu"}, "epochs": 1, **changes})
     with pytest.raises(ValueError) as exc:
         runs.train_many([config], [0], tiny_mnist)
