@@ -220,6 +220,25 @@ def run_sets(name: str, params: dict, trained: dict) -> list[RunSet]:
     return TRAINING_CHAPTERS[name](**params)
 
 
+def all_run_sets(profile: str) -> list[RunSet]:
+    """Every run set of the training chapters of ``profile``, chapter 5's chosen from the
+    results files chapters 3 and 4 wrote (skipped when they are missing)."""
+    from .results import read
+
+    tables = {}
+    for name in ("03_activation_study", "04_learning_rate_study"):
+        try:
+            tables[name] = read(paths.find_results(profile, name))
+        except FileNotFoundError:
+            pass
+    sets = []
+    for name in TRAINING_CHAPTERS:
+        if name == "05_dropout" and len(tables) < 2:
+            continue
+        sets += run_sets(name, chapter_parameters(name, profile), tables)
+    return sets
+
+
 def run_time_estimate(config: TrainConfig, mnist, train_size: int = 0, **_) -> float:
     """Seconds one run of ``config`` should take here: its images over a short throughput
     probe of the same model (cached per model), plus a third for evaluations."""

@@ -124,3 +124,23 @@ def by_backend(run_set, mnist: MNIST, store=None) -> pd.DataFrame:
                         backend=name, config=config.name, seed=seed, run_key=stored.key[:16]))
     columns = ["backend", "config", "seed", "run_key", "val_accuracy", "test_accuracy"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def backend_comparison(run_sets, mnist: MNIST, store=None) -> pd.DataFrame:
+    """Per configuration stored on both Keras backends: runs and mean test accuracy on
+    each, and the difference of the means (JAX − TensorFlow) with its 95% CI."""
+    from . import stats
+
+    rows = []
+    for run_set in run_sets:
+        table = by_backend(run_set, mnist, store)
+        for config, runs in table.groupby("config", sort=False):
+            tf_acc = runs.loc[runs["backend"] == "tensorflow", "test_accuracy"].to_numpy()
+            jax_acc = runs.loc[runs["backend"] == "jax", "test_accuracy"].to_numpy()
+            if len(tf_acc) and len(jax_acc):
+                d = stats.difference(jax_acc, tf_acc)
+                rows.append({"runs": run_set.name, "configuration": config, "n TensorFlow": len(tf_acc),
+                             "n JAX": len(jax_acc), "TensorFlow test accuracy": tf_acc.mean(),
+                             "JAX test accuracy": jax_acc.mean(), "JAX − TensorFlow (pp)": d["diff"] * 100,
+                             "95% CI low (pp)": d["ci_low"] * 100, "95% CI high (pp)": d["ci_high"] * 100})
+    return pd.DataFrame(rows)
