@@ -68,6 +68,8 @@ def evaluation_interval(train_size: int, batch_size: int, evals_per_epoch: int) 
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise TrainConfigError(f"{name}={value!r}: must be a positive integer")
     every = _n_train(train_size) // batch_size // evals_per_epoch
+    # A multiple of 8 lets Keras run several steps per execution (train.execution_size).
+    every = every // 8 * 8 if every >= 8 else every
     if every == 0:
         raise TrainConfigError(f"evals_per_epoch={evals_per_epoch}: more evaluations than the "
                                f"{_n_train(train_size) // batch_size} steps of an epoch")

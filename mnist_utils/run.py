@@ -299,7 +299,7 @@ def execute(name: str, profile: str, params: dict, output: Path, digest: str, en
         if os.path.exists(tmp):
             os.unlink(tmp)
     clean_executed(nb)
-    defaults = {k: ast.literal_eval(v["default"]) for k, v in notebook_parameters(source).items()}
+    defaults = notebook_parameters(source)
     show_executed_parameters(nb, {**defaults, **params}, profile)
     finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     entry = {"profile": profile, "parameters": params, "content_hash": digest,

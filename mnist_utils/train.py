@@ -239,7 +239,7 @@ def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | Non
         raise TrainConfigError(f"test_every={config.test_every}: must be a multiple of the evaluation interval ({every} steps)")
 
     started = time.perf_counter()
-    model = _compiled_model(config, seed, min(steps_per_execution, every), total)
+    model = _compiled_model(config, seed, execution_size(every, steps_per_execution), total)
     splits = {"validation": val_split, "test": test_split,
               "train_eval": train_split.head(len(val_split))}
     recorder = _Recorder(config, f"{config.name}/seed{seed}", total, every, len(train_split), splits)
@@ -272,6 +272,16 @@ def _artifacts(model, config: TrainConfig, test_split: Split) -> dict[str, np.nd
         for i, weights in enumerate(base.get_layer(layer).get_weights()):
             arrays[f"weights/{layer}/{i}"] = np.asarray(weights)
     return arrays
+
+
+def execution_size(interval: int, limit: int) -> int:
+    """Steps per Keras execution: the largest number up to ``limit`` that divides ``interval``.
+
+    Keras runs whole executions, so an execution that straddles an evaluation (or the end of
+    the data) trains past it: with 32 steps per execution, an "interval of 500 steps" would
+    train 512.
+    """
+    return max(d for d in range(1, min(limit, interval) + 1) if interval % d == 0)
 
 
 def _learning_rate(config: TrainConfig, total_steps: int):
@@ -317,7 +327,7 @@ def throughput(config: TrainConfig, mnist: MNIST, steps: int = 100, warmup: int 
     """Training images per second of ``config`` on this machine, after ``warmup`` steps
     (tracing and memory allocation are not part of the steady state)."""
     config.validate()
-    model = _compiled_model(config, seed, min(steps_per_execution, warmup, steps), warmup + steps)
+    model = _compiled_model(config, seed, execution_size(math.gcd(warmup, steps), steps_per_execution), warmup + steps)
     order = backend.shuffled_order(len(mnist.train), (warmup + steps) * config.batch_size, seed)
     batches = backend.training_batches(mnist.train.images, mnist.train.labels, order, config.batch_size)
     model.fit(batches, epochs=1, steps_per_epoch=warmup, shuffle=False, verbose=0)

@@ -44,6 +44,15 @@ def test_batches_continue_across_evaluation_intervals(tiny_mnist):
     assert split["test_accuracy"].iloc[-1] == whole["test_accuracy"].iloc[-1]
 
 
+def test_an_interval_trains_exactly_its_steps_whatever_the_execution_size(tiny_mnist):
+    # 40 steps of 8 images per evaluation: 32 steps per execution would train 64 per interval.
+    config = _softmax(batch_size=8, steps=80, eval_every=40)
+    batched = training.train(config, tiny_mnist, seed=1).rows
+    one_by_one = training.train(config, tiny_mnist, seed=1, steps_per_execution=1).rows
+    np.testing.assert_allclose(batched["val_loss"], one_by_one["val_loss"], rtol=1e-6)
+    assert training.execution_size(500, 32) == 25 and training.execution_size(107, 32) == 1
+
+
 @pytest.mark.skipif(not OTHER_INSTALLED, reason=f"the {OTHER} backend is not installed")
 def test_both_backends_train_softmax_regression_to_the_same_numbers(tiny_mnist, tmp_path):
     # Zero initialisation and the NumPy order leave only floating-point rounding between backends.
