@@ -288,20 +288,23 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
                 for seed in run_set.seeds:
                     key = run_key(run_spec(config, seed, mnist, **run_set.train_kwargs), fingerprint)
                     stored = store.get(key) is not None
-                    late = (not stored and deadline is not None and not list_only
+                    if list_only:
+                        print(f"  {config.name}/seed{seed}: {'stored' if stored else 'missing'} ({key[:12]})", flush=True)
+                    late = (not stored and deadline is not None
                             and (time.monotonic() > deadline or run_time_estimate(config, mnist, **run_set.train_kwargs)
                                  + time.monotonic() > deadline))
-                    if list_only or late:
-                        print(f"  {config.name}/seed{seed}: {'stored' if stored else 'missing'} ({key[:12]})"
-                              + ("" if list_only else ": not started, it would end after the deadline"), flush=True)
-                        complete &= stored
+                    if late:
+                        print(f"  {config.name}/seed{seed}: not started, it would end after the deadline", flush=True)
+                    if not stored and (list_only or late):
+                        complete = False
                         continue
+                    # A stored run is read back (chapter 5 chooses from chapters 3 and 4's tables).
                     frames.append(train_many([config], [seed], mnist, store=store, **run_set.train_kwargs).table)
         if complete and frames:
             trained[name] = pd.concat(frames, ignore_index=True)
         elif not complete and deadline is not None:
             return False
-    return all(n in trained for n in dict.fromkeys(needed)) or list_only
+    return all(n in trained for n in dict.fromkeys(needed))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -330,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         mnist = data.load()
         deadline = started + 60 * args.minutes if args.minutes else None
         complete = fill_store(names, args.profile, store, mnist, overrides, deadline, args.list)
-        print(f"{'all runs stored' if complete else 'stopped with runs missing'} after "
+        print(f"{'all runs stored' if complete else 'runs missing'} after "
               f"{time.monotonic() - started:.0f} s; store: {paths.shown(store.write_dir)}", flush=True)
     except (TrainConfigError, profiles.RunError, models.ModelConfigError, run_store.StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -7,7 +7,7 @@ from mnist_utils import backend, models, stats
 from mnist_utils import results as results_io
 from mnist_utils import runs
 from mnist_utils import train as training
-from mnist_utils.data import MNIST, Split
+
 from mnist_utils.store import RunStore
 from mnist_utils.train import TrainConfig, TrainConfigError
 
