@@ -10,10 +10,9 @@ import math
 
 import pandas as pd
 
-from . import claims, paths, stats
+from . import claims, paths, rules, stats
 from .results import read as read_results, write as write_results
-
-VERDICTS = ("reproduced", "partially reproduced", "not reproduced", "not testable")
+from .rules import VERDICTS
 
 
 def verdicts_file(profile: str, chapter: str):
@@ -40,10 +39,12 @@ class Verdicts:
         })
         return verdict
 
-    def accuracy(self, claim_id: str, sample, paper_accuracy: float, how: str = "") -> str:
-        """The book's rule (``stats.verdict``) for an accuracy claim, with the sample recorded."""
-        return self.add(claim_id, stats.fmt_ci(stats.mean_ci(sample)), stats.verdict(sample, paper_accuracy),
-                        sample=sample, how=how)
+    def accuracy(self, claim_id: str, sample, paper_accuracy: float, how: str = "", *,
+                 at_paper_budget: bool = True, converged: bool = True) -> str:
+        """The book's accuracy rule (``rules.accuracy_matches``), with the sample recorded."""
+        judged = rules.accuracy_matches(sample, paper_accuracy, at_paper_budget=at_paper_budget, converged=converged)
+        return self.add(claim_id, stats.fmt_ci(stats.mean_ci(sample)), judged.verdict, sample=sample,
+                        how=f"{how}; {judged.why}" if how else judged.why)
 
     def not_testable(self, claim_id: str, why: str) -> str:
         """A claim whose inputs these parameters do not produce (e.g. no Sigmoid runs)."""

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import backend, models, stats
+from mnist_utils import backend, models, rules, stats
 from mnist_utils import results as results_io
 from mnist_utils import runs
 from mnist_utils import train as training
@@ -151,7 +151,7 @@ def test_mean_ci_matches_student_t():
     ([0.9785, 0.9785, 0.9785], 0.98, "reproduced"),           # 0.15 pp < 0.2 pp
 ])
 def test_verdict_rule(measured, paper, expected):
-    assert stats.verdict(measured, paper) == expected
+    assert rules.accuracy_matches(measured, paper).verdict == expected
 
 
 def test_tolerance_scales_with_the_papers_error_rate():
