@@ -16,7 +16,6 @@ then ``-p key=value`` overrides, exactly as the runner (``mnist_utils.run``) pas
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -187,16 +186,6 @@ def chapter_parameters(name: str, profile: str, overrides: dict | None = None) -
     return {**defaults, **profiles.chapter_parameters(name, profile, profiles.load_profile(profile), overrides or {})}
 
 
-def uncommitted_training_code() -> list[str]:
-    """Files of ``mnist_utils`` with uncommitted changes (none outside a git checkout)."""
-    try:
-        out = subprocess.run(["git", "status", "--porcelain", "--", "mnist_utils"], cwd=paths.ROOT,
-                             capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return []
-    return [line[3:] for line in out.splitlines() if line.strip()]
-
-
 def _resolve(selection: list[str] | None) -> list[str]:
     if not selection:
         return list(TRAINING_CHAPTERS)
@@ -287,7 +276,7 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
             for config in run_set.configs:
                 for seed in run_set.seeds:
                     key = run_key(run_spec(config, seed, mnist, **run_set.train_kwargs), fingerprint)
-                    stored = store.get(key) is not None
+                    stored = key in store   # train_many reads it back below
                     if list_only:
                         print(f"  {config.name}/seed{seed}: {'stored' if stored else 'missing'} ({key[:12]})", flush=True)
                     late = (not stored and deadline is not None
@@ -349,7 +338,7 @@ def default_store(profile: str, overrides: dict, folder: str | None = None, chec
     if folder:
         return RunStore(folder, [folder, paths.RUNS])
     if profiles.load_profile(profile).get("record") and not overrides:
-        dirty = uncommitted_training_code() if check_committed else []
+        dirty = profiles.uncommitted(["mnist_utils"]) if check_committed else []
         if dirty:
             raise profiles.RunError(f"--profile {profile}: the record's run store takes runs of committed "
                                     f"training code only; uncommitted: {', '.join(dirty)}")

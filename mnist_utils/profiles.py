@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -82,3 +83,14 @@ def chapter_parameters(name: str, profile: str, spec: dict, overrides: dict) -> 
     return params
 
 
+
+
+def uncommitted(pathspecs) -> list[str]:
+    """The files under ``pathspecs`` with uncommitted changes, untracked ones included (none
+    outside a git checkout: there is nothing to compare with)."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *pathspecs],
+                             cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    return [line[3:] for line in out.splitlines() if line.strip()]

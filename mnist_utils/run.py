@@ -45,7 +45,7 @@ from pathlib import Path
 import nbformat
 
 from . import data, paths, store
-from .profiles import RunError, chapter_parameters, load_profile, notebook_parameters, parse_override
+from .profiles import RunError, chapter_parameters, load_profile, notebook_parameters, parse_override, uncommitted
 from .files import write_atomically
 
 # Silence TensorFlow's C++ logging in the kernels papermill starts: under
@@ -246,12 +246,7 @@ def environment(dirty: bool | None = None) -> dict:
 
 def uncommitted_sources() -> list[str]:
     """The files among ``SOURCES`` with uncommitted changes (untracked ones included)."""
-    try:
-        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *SOURCES],
-                             cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):  # not a git checkout: nothing to compare with
-        return []
-    return [line[3:] for line in out.splitlines() if line.strip()]
+    return uncommitted(SOURCES)
 
 
 def short_commit(dirty: bool) -> str:

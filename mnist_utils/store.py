@@ -249,6 +249,10 @@ class RunStore:
                 return path
         return None
 
+    def __contains__(self, key: str) -> bool:
+        """Whether a store holds ``key`` (without reading the entry)."""
+        return self._find(key) is not None
+
     def get(self, key: str) -> StoredRun | None:
         """The stored run of ``key``, or None when no store holds it."""
         path = self._find(key)
