@@ -13,7 +13,10 @@ repeat; the compute appendix reads it) and prints medians. Three parts:
 3. wall time to 99.0% test accuracy: this project's fastest LeNet-style set-up vs
    the Keras "Simple MNIST convnet" example set-up, both trained here;
 4. the two Keras backends (TensorFlow, JAX) for LeNet-5 and the CNN of the ``cpu``
-   profile, measured alternately by the same driver.
+   profile, measured alternately by the same driver;
+5. Liu & Fu's factorised first convolution (5×1 then 1×5) against a plain 5×5 one, the
+   ``cpu`` profile's CNN, alternating in one process (chapter 6 judges the speed claim on
+   these rows, not on training runs timed at different moments).
 
 The test set is used in part 3 only because the target is defined on it; nothing
 measured here selects a setting of the book's chapters.
@@ -31,7 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mnist_utils import backend, data, models, paths, results  # noqa: E402
+from mnist_utils import backend, chapters, data, models, paths, results  # noqa: E402
 from mnist_utils.run import environment  # noqa: E402
 from mnist_utils import train as training  # noqa: E402
 from mnist_utils.train import TrainConfig  # noqa: E402
@@ -180,6 +183,14 @@ def backend_throughput(backend_name: str, name: str, steps: int, warmup: int, se
     return float(out.stdout.strip().splitlines()[-1])
 
 
+PARTS = ("throughput", "levers", "time_to_accuracy", "backends", "factorised")
+
+
+def factorised_measurement(widths, variant: str) -> str:
+    """The row name of part 5 (chapter 6 looks its rows up by it)."""
+    return f"liu_fu_cnn {'/'.join(map(str, widths))} b50: {variant}"
+
+
 def median_row(rows):
     values = [r["value"] for r in rows]
     return statistics.median(values), min(values), max(values)
@@ -190,14 +201,14 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny budgets: checks the script, measures nothing useful")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", default=str(RESULTS))
-    parser.add_argument("--parts", default="throughput,levers,time_to_accuracy,backends",
+    parser.add_argument("--parts", default=",".join(PARTS),
                         help="comma-separated parts to (re)measure; the other parts' rows in --output are kept")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats={args.repeats}: must be at least 1")
     quick = args.quick
     parts = set(args.parts.split(","))
-    unknown = parts - {"throughput", "levers", "time_to_accuracy", "backends"}
+    unknown = parts - set(PARTS)
     if unknown:
         parser.error(f"--parts: unknown part(s) {', '.join(sorted(unknown))}")
     repeats = 1 if quick else args.repeats
@@ -267,6 +278,15 @@ def main(argv=None) -> int:
                 n = 20 if quick else (300 if name.startswith("lenet5") else 100)
                 record("backends", f"{name}: {backend_name}", "images/s",
                        backend_throughput(backend_name, name, n, 5 if quick else 30, r), r)
+
+    print("5. factorised vs plain 5x5 first convolution, alternating in this process", flush=True)
+    widths = [16, 32, 32]   # the cpu profile's CNN (params/cpu.yaml)
+    variants = {"factorised": {}, "unfactorised": chapters.CNN_ABLATIONS["unfactorised"]}
+    for r in range(max(repeats, 3) if not quick else 1) if "factorised" in parts else ():
+        for variant, changes in variants.items():
+            config = TrainConfig("liu_fu_cnn", {"widths": widths, **changes}, "adam", 1e-4, 50, epochs=1)
+            record("factorised", factorised_measurement(widths, variant), "images/s",
+                   training.throughput(config, mnist, steps=10 if quick else 100, warmup=5 if quick else 30, seed=r), r)
 
     frame = pd.DataFrame(rows)
     frame["machine"] = environment()["cpu"]

@@ -78,3 +78,11 @@ def fmt_ci(summary: dict | pd.Series, digits: int = 4, scale: float = 1.0, unit:
     if np.isnan(h):
         return f"{m:.{digits}f}{unit} (n = {int(summary['n'])})"
     return f"{m:.{digits}f}{unit} ± {h:.{digits}f} (95% CI {lo:.{digits}f}–{hi:.{digits}f}, n = {int(summary['n'])})"
+
+
+def fmt_difference(d: dict | pd.Series, digits: int = 2, scale: float = 1.0, unit: str = "") -> str:
+    """'+0.45 pp (95% CI +0.30 to +0.60)' for a ``difference``; without a CI when it has none."""
+    diff = f"{d['diff'] * scale:+.{digits}f}{unit}"
+    if np.isnan(d["ci_low"]):
+        return f"{diff} (no interval: fewer than two runs a side)"
+    return f"{diff} (95% CI {d['ci_low'] * scale:+.{digits}f} to {d['ci_high'] * scale:+.{digits}f})"

@@ -176,16 +176,22 @@ def test_verdicts_are_recorded_per_chapter_and_read_back(tmp_path, monkeypatch):
     monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
     monkeypatch.delenv(paths.RECORD_ENV, raising=False)
     checks = verdicts.Verdicts("p", "02_softmax_baseline")
-    assert checks.accuracy("liu_fu.softmax.accuracy", [0.9164, 0.9170, 0.9160], 0.92) == "reproduced"
+    assert checks.judge("liu_fu.softmax.accuracy", "x", sample=[0.9164, 0.9170, 0.9160], paper_accuracy=0.92,
+                        ran="1,000 steps") == "reproduced"
     with pytest.raises(Exception, match="no claim"):
-        checks.add("liu_fu.softmax.acuracy", "typo", "reproduced")
-    with pytest.raises(ValueError, match="verdict='sort of'"):
-        checks.add("liu_fu.softmax.accuracy", "x", "sort of")
+        checks.judge("liu_fu.softmax.acuracy", "typo", sample=[0.9], paper_accuracy=0.92)
+    # A claim judged at the paper's 20,000 iterations: 2,500 cannot refute it.
+    assert checks.judge("liu_fu.cnn.accuracy", "x", sample=[0.970, 0.971, 0.969], paper_accuracy=0.9927,
+                        iterations=2500) == "inconclusive"
+    assert checks.judge("liu_fu.cnn.accuracy", "x", sample=[0.970, 0.971, 0.969], paper_accuracy=0.9927,
+                        iterations=20000) == "not reproduced"
+    with pytest.raises(ValueError, match="pass iterations="):
+        checks.judge("liu_fu.cnn.accuracy", "x", sample=[0.99, 0.99], paper_accuracy=0.9927)
     checks.save()
     table = verdicts.read_all("p")
     assert table.loc[0, "claim_id"] == "liu_fu.softmax.accuracy" and table.loc[0, "n"] == 3
     assert table.loc[0, "ci_low"] < 0.9165 < table.loc[0, "ci_high"]
-    assert verdicts.sign_verdict(0.1, 0.3) == "reproduced" and verdicts.sign_verdict(-0.1, 0.3) == "not reproduced"
+    assert table.loc[0, "budget"] == "1,000 steps" and table.loc[2, "verdict"] == "not reproduced"
     # Outside the runner the verdicts went to scratch, never to the record's folder.
     assert (tmp_path / "scratch" / "results" / "p" / "verdicts" / "02_softmax_baseline.csv").exists()
     assert not (tmp_path / "results").exists()
