@@ -195,3 +195,22 @@ def test_verdicts_are_recorded_per_chapter_and_read_back(tmp_path, monkeypatch):
     # Outside the runner the verdicts went to scratch, never to the record's folder.
     assert (tmp_path / "scratch" / "results" / "p" / "verdicts" / "02_softmax_baseline.csv").exists()
     assert not (tmp_path / "results").exists()
+
+
+def test_stopping_tells_runs_stopped_by_patience_from_runs_at_the_cap():
+    from mnist_utils.results import stopping
+
+    # Run a: best at step 2, two evaluations after it with patience 2 -> stopped by the rule.
+    # Run b: still improving at its last evaluation (the cap) -> not converged.
+    rows = pd.DataFrame({"run_id": ["a"] * 4 + ["b"] * 4, "config": ["x"] * 8, "seed": [0] * 4 + [1] * 4,
+                         "step": [1, 2, 3, 4] * 2, "epoch": [0.5, 1.0, 1.5, 2.0] * 2, "patience": [2] * 8,
+                         "final": [False, True, False, False, False, False, False, True]})
+    stops = stopping(rows).set_index("run_id")
+    assert stops.loc["a", "converged"] and stops.loc["a", "best_epoch"] == 1.0 and stops.loc["a", "stop_epoch"] == 2.0
+    assert not stops.loc["b", "converged"] and stops.loc["b", "best_epoch"] == 2.0
+
+
+def test_a_difference_is_formatted_with_its_interval_or_says_it_has_none():
+    assert stats.fmt_difference({"diff": 0.0045, "ci_low": 0.003, "ci_high": 0.006}, scale=100, unit=" pp") == \
+        "+0.45 pp (95% CI +0.30 to +0.60)"
+    assert "no interval" in stats.fmt_difference(stats.difference([0.9], [0.8]))
