@@ -11,18 +11,18 @@ JB      := $(VENV)/bin/jupyter-book build . -W -n --keep-going
 NBVAL   := MNIST_BOOK_SCRATCH=$$(mktemp -d) $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
            --nbval-sanitize-with tests/nbval_sanitize.cfg tests/baselines
 
-.PHONY: book notebooks data html test unit nbval browser baselines check mathjax benchmark store clean
+.PHONY: book notebooks data html test unit unit-jax runs gpu-bundle nbval browser baselines check mathjax benchmark store clean
 .DEFAULT_GOAL := book
 
 # The virtual environment, rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
 ifdef UV
 	uv venv --allow-existing -q -p python3.11 $(VENV)
-	uv pip install -q -p $(PY) -e ".[dev]"
+	uv pip install -q -p $(PY) -e ".[dev,jax]"
 else
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev,jax]"
 endif
 	touch $@
 
@@ -53,6 +53,19 @@ baselines: $(VENV)/.installed data
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests --ignore=tests/baselines --ignore=tests/test_browser.py -q
 
+# The training tests again on the second Keras backend (the book of record stays TensorFlow).
+unit-jax: $(VENV)/.installed
+	KERAS_BACKEND=jax $(PY) -m pytest tests/test_backends.py tests/test_models_train.py tests/test_store.py tests/test_gpu_script.py -q
+
+# Fill the run store without Jupyter: make runs CHAPTERS="06 03" (default: every training chapter).
+runs: $(VENV)/.installed data
+	$(PY) -m mnist_utils.chapters --profile $(PROFILE) $(if $(CHAPTERS),--chapters $(CHAPTERS))
+
+# What a borrowed GPU machine needs (build/gpu-bundle, carried to it); then on that machine:
+#   python3 tools/gpu_run.py --profile paper --minutes 8 --out "$$OUT"
+gpu-bundle:
+	tools/gpu_bundle.sh
+
 nbval: $(VENV)/.installed data
 	$(NBVAL)
 
@@ -60,7 +73,7 @@ nbval: $(VENV)/.installed data
 browser: html
 	$(PY) -m pytest tests/test_browser.py -q
 
-test: unit nbval browser
+test: unit unit-jax nbval browser
 
 # Training-speed benchmark (~15 min on 2 idle cores), then the compute appendix that reads it.
 benchmark: $(VENV)/.installed data

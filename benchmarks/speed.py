@@ -11,7 +11,12 @@ repeat; the compute appendix reads it) and prints medians. Three parts:
 2. the levers one at a time: steps_per_execution, tf.data vs NumPy input,
    jit_compile, thread settings, evaluation frequency;
 3. wall time to 99.0% test accuracy: this project's fastest LeNet-style set-up vs
-   the Keras "Simple MNIST convnet" example set-up, both trained here.
+   the Keras "Simple MNIST convnet" example set-up, both trained here;
+4. the two Keras backends (TensorFlow, JAX) for LeNet-5 and the CNN of the ``cpu``
+   profile, measured alternately by the same driver;
+5. Liu & Fu's factorised first convolution (5×1 then 1×5) against a plain 5×5 one, the
+   ``cpu`` profile's CNN, alternating in one process (chapter 6 judges the speed claim on
+   these rows, not on training runs timed at different moments).
 
 The test set is used in part 3 only because the target is defined on it; nothing
 measured here selects a setting of the book's chapters.
@@ -29,7 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mnist_utils import data, models, paths, results  # noqa: E402
+from mnist_utils import backend, chapters, data, models, paths, results  # noqa: E402
 from mnist_utils.run import environment  # noqa: E402
 from mnist_utils import train as training  # noqa: E402
 from mnist_utils.train import TrainConfig  # noqa: E402
@@ -56,10 +61,16 @@ def keras_simple_convnet():
 models.BUILDERS.setdefault("keras_simple_convnet", keras_simple_convnet)
 
 
+def shuffled_batches(mnist, batch_size: int, seed: int, steps: int):
+    """The training input of ``mnist_utils.train``: the seed's NumPy order, batched by the backend."""
+    order = backend.shuffled_order(len(mnist.train), steps * batch_size, seed)
+    return backend.training_batches(mnist.train.images, mnist.train.labels, order, batch_size)
+
+
 def compiled(config: TrainConfig, seed: int, steps_per_execution: int = 1, jit_compile=False):
     import keras
 
-    training.seed_everything(seed)
+    backend.seed_everything(seed)
     model = models.build(config.model, **config.model_kwargs)
     model.compile(optimizer=training.make_optimizer(config.optimizer, config.learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
@@ -88,13 +99,13 @@ def lever_throughput(config: TrainConfig, mnist, steps: int, warmup: int, *, num
         fit = lambda n, **kw: model.fit(x[: n * config.batch_size], y[: n * config.batch_size],
                                         batch_size=config.batch_size, epochs=1, verbose=0, **kw)
     else:
-        batches = training._batches(mnist.train, config.batch_size, seed)
+        batches = shuffled_batches(mnist, config.batch_size, seed, warmup + steps)
         fit = lambda n, **kw: model.fit(batches, epochs=kw.pop("epochs", 1), steps_per_epoch=n,
                                         shuffle=False, verbose=0, **kw)
     fit(warmup)
     started = time.perf_counter()
     if eval_every:
-        validation = training._eval_set(mnist.validation)
+        validation = (mnist.validation.images, mnist.validation.labels)
         fit(eval_every, epochs=steps // eval_every, validation_data=validation)
         done = (steps // eval_every) * eval_every
     else:
@@ -140,12 +151,44 @@ def time_to_accuracy(config: TrainConfig, mnist, target: float, check_every: int
                   shuffle=True, callbacks=[check], verbose=0)
     else:
         steps_per_epoch = (len(mnist.train) // config.batch_size // steps_per_execution) * steps_per_execution
-        model.fit(training._batches(mnist.train, config.batch_size, seed), epochs=max_epochs,
+        model.fit(shuffled_batches(mnist, config.batch_size, seed, max_epochs * steps_per_epoch), epochs=max_epochs,
                   steps_per_epoch=steps_per_epoch, shuffle=False, callbacks=[check], verbose=0)
     elapsed = time.perf_counter() - started - check.checking
     if check.reached_at is None:
         return float("nan"), float("nan")
     return elapsed, check.reached_at * config.batch_size / len(mnist.train)
+
+
+BACKEND_MODELS = {
+    "lenet5 b128": TrainConfig("lenet5", {"activation": "relu"}, "adam", 1e-3, 128, epochs=1),
+    "liu_fu_cnn 16/32/32 b50": TrainConfig("liu_fu_cnn", {"widths": [16, 32, 32]}, "adam", 1e-4, 50, epochs=1),
+}
+
+
+def throughput_here(name: str, steps: int, warmup: int, seed: int) -> float:
+    """``mnist_utils.train.throughput`` of ``BACKEND_MODELS[name]`` in this process's backend."""
+    return training.throughput(BACKEND_MODELS[name], data.load(), steps=steps, warmup=warmup, seed=seed)
+
+
+def backend_throughput(backend_name: str, name: str, steps: int, warmup: int, seed: int) -> float:
+    """The same measurement in a fresh process on ``backend_name`` (Keras picks its backend
+    once per process, so the two backends alternate between processes of one driver)."""
+    import subprocess
+
+    code = f"from benchmarks.speed import throughput_here; print(throughput_here({name!r}, {steps}, {warmup}, {seed}))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=paths.ROOT, capture_output=True, text=True,
+                         env={**os.environ, "KERAS_BACKEND": backend_name})
+    if out.returncode:
+        raise RuntimeError(f"{backend_name} {name}: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else 'failed'}")
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+PARTS = ("throughput", "levers", "time_to_accuracy", "backends", "factorised")
+
+
+def factorised_measurement(widths, variant: str) -> str:
+    """The row name of part 5 (chapter 6 looks its rows up by it)."""
+    return f"liu_fu_cnn {'/'.join(map(str, widths))} b50: {variant}"
 
 
 def median_row(rows):
@@ -158,14 +201,14 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny budgets: checks the script, measures nothing useful")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", default=str(RESULTS))
-    parser.add_argument("--parts", default="throughput,levers,time_to_accuracy",
+    parser.add_argument("--parts", default=",".join(PARTS),
                         help="comma-separated parts to (re)measure; the other parts' rows in --output are kept")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats={args.repeats}: must be at least 1")
     quick = args.quick
     parts = set(args.parts.split(","))
-    unknown = parts - {"throughput", "levers", "time_to_accuracy"}
+    unknown = parts - set(PARTS)
     if unknown:
         parser.error(f"--parts: unknown part(s) {', '.join(sorted(unknown))}")
     repeats = 1 if quick else args.repeats
@@ -227,6 +270,23 @@ def main(argv=None) -> int:
         for r in range(repeats):
             seconds, epochs = time_to_accuracy(config, mnist, target, check_every, max_epochs, r, spe, numpy_input)
             record("time_to_accuracy", config.label, "seconds", seconds, r, epochs=epochs, target=target)
+
+    print("4. the two Keras backends, alternating (a fresh process per measurement)", flush=True)
+    for r in range(repeats) if "backends" in parts else ():
+        for name in BACKEND_MODELS:
+            for backend_name in backend.BACKENDS:
+                n = 20 if quick else (300 if name.startswith("lenet5") else 100)
+                record("backends", f"{name}: {backend_name}", "images/s",
+                       backend_throughput(backend_name, name, n, 5 if quick else 30, r), r)
+
+    print("5. factorised vs plain 5x5 first convolution, alternating in this process", flush=True)
+    widths = [16, 32, 32]   # the cpu profile's CNN (params/cpu.yaml)
+    variants = {"factorised": {}, "unfactorised": chapters.CNN_ABLATIONS["unfactorised"]}
+    for r in range(max(repeats, 3) if not quick else 1) if "factorised" in parts else ():
+        for variant, changes in variants.items():
+            config = TrainConfig("liu_fu_cnn", {"widths": widths, **changes}, "adam", 1e-4, 50, epochs=1)
+            record("factorised", factorised_measurement(widths, variant), "images/s",
+                   training.throughput(config, mnist, steps=10 if quick else 100, warmup=5 if quick else 30, seed=r), r)
 
     frame = pd.DataFrame(rows)
     frame["machine"] = environment()["cpu"]

@@ -137,6 +137,23 @@ BUILDERS = {"softmax": softmax_regression, "lenet5": lenet5, "liu_fu_cnn": liu_f
 # them (the softmax weight images). Other models keep only their test-set predictions,
 # which keeps the committed store small.
 STORED_LAYERS = {"softmax": ("logits",)}
+# Models whose test-set class probabilities the run store keeps (averaged into ensembles).
+STORED_PROBABILITIES = ("liu_fu_cnn",)
+
+
+def with_augmentation(model: keras.Model, shift: float = 0.0, rotate: float = 0.0, seed: int = 0) -> keras.Model:
+    """``model`` behind on-the-fly random shifts (up to ``shift`` of the image size in each
+    direction) and rotations (up to ``rotate`` degrees), active in training only; empty
+    pixels are black, as MNIST's background. The original model is the layer ``base``."""
+    inputs = keras.Input((28, 28), name="image")
+    x = layers.Reshape((28, 28, 1), name="augment_channel")(inputs)
+    if shift:
+        x = layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed, name="shift")(x)
+    if rotate:
+        x = layers.RandomRotation(rotate / 360.0, fill_mode="constant", seed=seed + 1, name="rotate")(x)
+    x = layers.Reshape((28, 28), name="augment_back")(x)
+    base = keras.Model(model.inputs, model.outputs, name="base")
+    return keras.Model(inputs, base(x), name=f"augmented_{model.name}")
 
 
 def build(name: str, **kwargs) -> keras.Model:

@@ -131,3 +131,22 @@ def benchmark_bars(summary, title: str, unit: str = "images/s"):
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def accuracy_against_budget(curve, paper_values=None, title: str | None = None):
+    """Mean test accuracy (error bars: 95% CI over seeds) against training iterations, from a
+    ``stats.summarize(..., "step", ...)`` table; the paper's range as a band when given."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    half = np.nan_to_num(curve["ci_half"].to_numpy(float))
+    ax.errorbar(curve["step"], curve["mean"], yerr=half, marker="o", capsize=3, label="this book (mean, 95% CI)")
+    if paper_values is not None and len(paper_values):
+        ax.axhspan(min(paper_values), max(paper_values), color="tab:orange", alpha=0.25,
+                   label="the paper's five trainings (range)")
+    ax.set_xlabel("training iterations")
+    ax.set_ylabel("test accuracy")
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -29,6 +29,28 @@ def with_model_kwargs(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def final_rows(results: pd.DataFrame) -> pd.DataFrame:
-    """The last row of every run: final validation and test metrics."""
+    """One row per run: the row of the weights it was tested with (``final``; the best
+    validation loss when it stopped early), or its last row (runs stored before early
+    stopping existed have no ``final`` column)."""
     # Rows of a run are in step order, runs in training order: keep that order.
-    return results.groupby("run_id", sort=False).tail(1).reset_index(drop=True)
+    last = ~results.duplicated("run_id", keep="last")
+    if "final" not in results:
+        return results[last].reset_index(drop=True)
+    final = results["final"].map(lambda v: v is True or str(v).lower() in ("true", "1", "1.0"))
+    has_final = final.groupby(results["run_id"]).transform("any")
+    return results[final | (~has_final & last)].reset_index(drop=True)
+
+
+def stopping(results: pd.DataFrame) -> pd.DataFrame:
+    """Per run trained with early stopping: the epoch of the weights it was tested with
+    (``best_epoch``), the epoch it stopped at, and whether the patience rule ended it
+    (``converged``) or the epoch cap did."""
+    rows = []
+    for run_id, run in results.groupby("run_id", sort=False):
+        chosen = final_rows(run).iloc[0]
+        patience = run["patience"].iloc[0] if "patience" in run else None
+        evaluations_after = int((run["step"] > chosen["step"]).sum())
+        rows.append({"run_id": run_id, "config": run["config"].iloc[0], "seed": run["seed"].iloc[0],
+                     "best_epoch": float(chosen["epoch"]), "stop_epoch": float(run["epoch"].iloc[-1]),
+                     "converged": bool(patience and not pd.isna(patience) and evaluations_after >= patience)})
+    return pd.DataFrame(rows, columns=["run_id", "config", "seed", "best_epoch", "stop_epoch", "converged"])

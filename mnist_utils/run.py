@@ -43,9 +43,9 @@ import time
 from pathlib import Path
 
 import nbformat
-import yaml
 
 from . import data, paths, store
+from .profiles import RunError, chapter_parameters, load_profile, notebook_parameters, parse_override, uncommitted
 from .files import write_atomically
 
 # Silence TensorFlow's C++ logging in the kernels papermill starts: under
@@ -68,62 +68,6 @@ NOT_HASHED = {"run.py", "__main__.py"}
 META_KEY = "mnist_book"
 PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "pandas", "scipy", "matplotlib",
             "seaborn", "opencv-python-headless", "papermill", "jupyter-book", "myst-nb", "nbval")
-
-
-class RunError(RuntimeError):
-    """A one-line error about the runner's input (profile, notebook, parameter)."""
-
-
-# ------------------------------------------------------------------- profiles
-def load_profile(profile: str) -> dict:
-    """``params/<profile>.yaml``: ``output`` (folder) and ``notebooks: {name: {param: value}}``."""
-    path = paths.profile_file(profile)
-    if not path.exists():
-        known = sorted(p.stem for p in paths.PARAMS.glob("*.yaml"))
-        raise RunError(f"--profile {profile}: no file {path.relative_to(paths.ROOT)} (known: {', '.join(known)})")
-    try:
-        spec = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise RunError(f"{path.relative_to(paths.ROOT)}: invalid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(spec.get("output"), str) or not isinstance(spec.get("notebooks", {}), dict):
-        raise RunError(f"{path.relative_to(paths.ROOT)}: needs 'output: <folder>' and a 'notebooks:' mapping")
-    spec.setdefault("notebooks", {})
-    for name in spec["notebooks"]:
-        if not (paths.NOTEBOOKS / f"{name}.ipynb").exists():
-            raise RunError(f"{path.relative_to(paths.ROOT)}: notebook '{name}' does not exist in notebooks/")
-    return spec
-
-
-def parse_override(text: str) -> tuple[str, object]:
-    """``key=value`` with the value read as YAML (so 3, 1e-3, [0, 1], relu all work)."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise RunError(f"-p {text!r}: expected key=value")
-    try:
-        return key.strip(), yaml.safe_load(value)
-    except yaml.YAMLError:
-        raise RunError(f"-p {text!r}: value is not valid YAML") from None
-
-
-def notebook_parameters(source: Path) -> dict:
-    """The names and defaults declared in a notebook's ``parameters`` cell."""
-    import papermill
-
-    return papermill.inspect_notebook(str(source))
-
-
-def chapter_parameters(name: str, profile: str, spec: dict, overrides: dict) -> dict:
-    """Profile values, then CLI overrides; every key must be a declared parameter."""
-    source = paths.NOTEBOOKS / f"{name}.ipynb"
-    declared = notebook_parameters(source)
-    params = {"profile": profile, **(spec["notebooks"].get(name) or {}), **overrides}
-    unknown = sorted(set(params) - set(declared))
-    if unknown:
-        raise RunError(
-            f"{name}: unknown parameter(s) {', '.join(unknown)} "
-            f"(the parameters cell declares: {', '.join(declared)})"
-        )
-    return params
 
 
 # --------------------------------------------------------------- content hash
@@ -302,12 +246,7 @@ def environment(dirty: bool | None = None) -> dict:
 
 def uncommitted_sources() -> list[str]:
     """The files among ``SOURCES`` with uncommitted changes (untracked ones included)."""
-    try:
-        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *SOURCES],
-                             cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):  # not a git checkout: nothing to compare with
-        return []
-    return [line[3:] for line in out.splitlines() if line.strip()]
+    return uncommitted(SOURCES)
 
 
 def short_commit(dirty: bool) -> str:
@@ -355,7 +294,7 @@ def execute(name: str, profile: str, params: dict, output: Path, digest: str, en
         if os.path.exists(tmp):
             os.unlink(tmp)
     clean_executed(nb)
-    defaults = {k: ast.literal_eval(v["default"]) for k, v in notebook_parameters(source).items()}
+    defaults = notebook_parameters(source)
     show_executed_parameters(nb, {**defaults, **params}, profile)
     finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     entry = {"profile": profile, "parameters": params, "content_hash": digest,

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import paths
 from . import results as results_io
 from . import store as run_store
 from . import train as training
@@ -95,3 +96,51 @@ def train_many(configs: list[training.TrainConfig], seeds, mnist: MNIST, results
     print(f"{n_runs} run{'s' if n_runs != 1 else ''}: {n_runs - n_trained} reused, {n_trained} trained, "
           f"{time.perf_counter() - started:.0f} s", flush=True)
     return Trained(table, arrays, keys, machines)
+
+
+def train_set(run_set, mnist: MNIST, profile: str) -> Trained:
+    """The runs of one ``chapters.RunSet``, their table written to its results file."""
+    return train_many(list(run_set.configs), list(run_set.seeds), mnist,
+                      results=paths.results_file(profile, run_set.name), **run_set.train_kwargs)
+
+
+def by_backend(run_set, mnist: MNIST, store=None) -> pd.DataFrame:
+    """The final rows of ``run_set``'s runs on every Keras backend that has them stored (one
+    backend trains, the other is looked up: nothing is trained here), with a ``backend``
+    column. Two backends share a spec and the training code, so only the key differs."""
+    from . import backend as keras_backend
+    from .results import final_rows
+
+    store = store or run_store.default()
+    fingerprint = run_store.data_fingerprint(mnist, **run_set.train_kwargs)
+    frames = []
+    for name in keras_backend.BACKENDS:
+        for config in run_set.configs:
+            for seed in run_set.seeds:
+                spec = training.run_spec(config, seed, mnist, **run_set.train_kwargs)
+                stored = store.get(run_store.run_key(spec, fingerprint, backend_name=name))
+                if stored is not None:
+                    frames.append(final_rows(stored.rows.assign(run_id=f"{config.name}/seed{seed}")).assign(
+                        backend=name, config=config.name, seed=seed, run_key=stored.key[:16]))
+    columns = ["backend", "config", "seed", "run_key", "val_accuracy", "test_accuracy"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def backend_comparison(run_sets, mnist: MNIST, store=None) -> pd.DataFrame:
+    """Per configuration stored on both Keras backends: runs and mean test accuracy on
+    each, and the difference of the means (JAX − TensorFlow) with its 95% CI."""
+    from . import stats
+
+    rows = []
+    for run_set in run_sets:
+        table = by_backend(run_set, mnist, store)
+        for config, runs in table.groupby("config", sort=False):
+            tf_acc = runs.loc[runs["backend"] == "tensorflow", "test_accuracy"].to_numpy()
+            jax_acc = runs.loc[runs["backend"] == "jax", "test_accuracy"].to_numpy()
+            if len(tf_acc) and len(jax_acc):
+                d = stats.difference(jax_acc, tf_acc)
+                rows.append({"runs": run_set.name, "configuration": config, "n TensorFlow": len(tf_acc),
+                             "n JAX": len(jax_acc), "TensorFlow test accuracy": tf_acc.mean(),
+                             "JAX test accuracy": jax_acc.mean(), "JAX − TensorFlow (pp)": d["diff"] * 100,
+                             "95% CI low (pp)": d["ci_low"] * 100, "95% CI high (pp)": d["ci_high"] * 100})
+    return pd.DataFrame(rows)

@@ -1,8 +1,6 @@
-"""Mean and 95% CI over seeds, comparisons, and the one verdict rule of the book.
+"""Mean and 95% CI over seeds, comparisons, and the tolerance of the book's accuracy rule
+(the rules themselves are in ``rules.py``).
 
-Verdict rule (stated once, used everywhere): a paper's accuracy is *reproduced* when
-it lies inside the 95% confidence interval of our mean, or within a tolerance of our
-mean; *partially reproduced* within twice the tolerance; otherwise *not reproduced*.
 The tolerance is 10% of the paper's error rate, at least 0.1 percentage points:
 0.8 pp for a 92% softmax baseline, 0.2 pp for a 98% LeNet-5, 0.1 pp for 99.3%.
 Scaling with the error rate keeps the rule equally demanding for weak and strong
@@ -16,7 +14,6 @@ from scipy import stats as st
 
 RELATIVE_TOLERANCE = 0.10   # of the paper's error rate
 MIN_TOLERANCE = 0.001       # 0.1 percentage points
-VERDICTS = ("reproduced", "partially reproduced", "not reproduced", "not testable")
 
 
 def mean_ci(values, confidence: float = 0.95) -> dict:
@@ -45,22 +42,6 @@ def summarize(frame: pd.DataFrame, by: str | list[str], value: str) -> pd.DataFr
 def tolerance(paper_accuracy: float) -> float:
     """The book's tolerance around a paper's accuracy (see the module docstring)."""
     return max(MIN_TOLERANCE, RELATIVE_TOLERANCE * (1.0 - paper_accuracy))
-
-
-def verdict(measured, paper_accuracy: float) -> str:
-    """The book's rule: the paper's accuracy inside our CI or within ``tolerance`` of our mean.
-
-    For error rates pass ``1 - error``: the rule is symmetric in accuracy and error.
-    """
-    s = mean_ci(measured)
-    distance = abs(paper_accuracy - s["mean"])
-    inside = s["n"] > 1 and s["ci_low"] <= paper_accuracy <= s["ci_high"]
-    tol = tolerance(paper_accuracy)
-    if inside or distance <= tol:
-        return "reproduced"
-    if distance <= 2 * tol:
-        return "partially reproduced"
-    return "not reproduced"
 
 
 def difference(a, b, confidence: float = 0.95) -> dict:
@@ -97,3 +78,11 @@ def fmt_ci(summary: dict | pd.Series, digits: int = 4, scale: float = 1.0, unit:
     if np.isnan(h):
         return f"{m:.{digits}f}{unit} (n = {int(summary['n'])})"
     return f"{m:.{digits}f}{unit} ± {h:.{digits}f} (95% CI {lo:.{digits}f}–{hi:.{digits}f}, n = {int(summary['n'])})"
+
+
+def fmt_difference(d: dict | pd.Series, digits: int = 2, scale: float = 1.0, unit: str = "") -> str:
+    """'+0.45 pp (95% CI +0.30 to +0.60)' for a ``difference``; without a CI when it has none."""
+    diff = f"{d['diff'] * scale:+.{digits}f}{unit}"
+    if np.isnan(d["ci_low"]):
+        return f"{diff} (no interval: fewer than two runs a side)"
+    return f"{diff} (95% CI {d['ci_low'] * scale:+.{digits}f} to {d['ci_high'] * scale:+.{digits}f})"

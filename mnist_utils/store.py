@@ -37,12 +37,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import backend as keras_backend
 from . import paths
 from .files import write_atomically
 
 FORMAT = 1
 # The modules whose code decides a run's numbers: a change to them re-keys every run.
-TRAINING_CODE = ("models.py", "train.py", "data.py")
+TRAINING_CODE = ("models.py", "train.py", "data.py", "backend.py")
 VERSIONS = ("keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "numpy")
 COMMIT_ENV = "MNIST_BOOK_COMMIT"   # the runner's commit, so runs, pages and manifest agree
 
@@ -85,12 +86,6 @@ def code_digest() -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def backend() -> str:
-    import keras
-
-    return keras.backend.backend()
-
-
 _fingerprints: dict[tuple, str] = {}
 
 
@@ -109,10 +104,10 @@ def data_fingerprint(mnist, train_size: int | None = None, eval_size: int | None
     return _fingerprints[memo]
 
 
-def run_key(spec: dict, fingerprint: str, code: str | None = None, keras_backend: str | None = None) -> str:
+def run_key(spec: dict, fingerprint: str, code: str | None = None, backend_name: str | None = None) -> str:
     """The store key of one run: a digest of its spec, data, code and backend."""
     payload = {"format": FORMAT, "spec": spec, "data": fingerprint,
-               "code": code or code_digest(), "backend": keras_backend or backend()}
+               "code": code or code_digest(), "backend": backend_name or keras_backend.name()}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -139,25 +134,6 @@ def cpu_name() -> str:
         return platform.processor() or platform.machine()
 
 
-def _devices() -> str:
-    """The accelerator the run used, or 'cpu'."""
-    try:
-        import keras
-
-        if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
-
-            gpus = tf.config.list_logical_devices("GPU")
-            return ", ".join(g.name for g in gpus) or "cpu"
-        if keras.backend.backend() == "jax":
-            import jax
-
-            return ", ".join(str(d) for d in jax.devices())
-    except Exception:  # provenance must never fail a run
-        pass
-    return "cpu"
-
-
 def package_versions(names) -> dict[str, str]:
     """Installed versions of those of ``names`` that are installed."""
     versions = {}
@@ -178,8 +154,8 @@ def provenance(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
         # Whole-run throughput (evaluation and tracing included), and the steady median.
         "images_per_second": round(images / wall_seconds, 1) if wall_seconds > 0 else None,
         "median_interval_images_per_second": round(float(rows["images_per_second"].median()), 1),
-        "backend": backend(),
-        "device": _devices(),
+        "backend": keras_backend.name(),
+        "device": keras_backend.devices(),
         "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
@@ -272,6 +248,10 @@ class RunStore:
             for path in folder.glob(f"*/{key[:16]}.json"):
                 return path
         return None
+
+    def __contains__(self, key: str) -> bool:
+        """Whether a store holds ``key`` (without reading the entry)."""
+        return self._find(key) is not None
 
     def get(self, key: str) -> StoredRun | None:
         """The stored run of ``key``, or None when no store holds it."""

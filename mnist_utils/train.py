@@ -19,10 +19,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import models
+from . import backend, models
 from .data import MNIST, Split
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+SCHEDULES = ("constant", "cosine")
+AUGMENTATIONS = {"shift": (0.0, 0.5), "rotate": (0.0, 180.0)}   # allowed ranges
 
 
 class TrainConfigError(ValueError):
@@ -41,6 +43,14 @@ class TrainConfig:
     epochs: int | None = None        # budget in epochs ...
     steps: int | None = None         # ... or in iterations (exactly one of the two)
     eval_every: int | None = None    # steps between validation evaluations; None = once per epoch
+    patience: int | None = None      # stop after this many evaluations without a lower validation
+                                     # loss, keeping the best weights; None = train the whole budget
+    test_every: int | None = None    # also test every this many steps (a reported curve; choices
+                                     # never look at it); None = test once, at the end
+    schedule: str = "constant"       # learning rate: constant | cosine (decay to 0 over the budget)
+    warmup_steps: int = 0            # cosine only: linear warm-up from 0 over these steps
+    label_smoothing: float = 0.0     # weight of the uniform distribution in the training targets
+    augment: dict = field(default_factory=dict)  # on-the-fly {"shift": fraction, "rotate": degrees}
     label: str = ""                  # how the run is named in tables and plots
 
     def validate(self) -> "TrainConfig":
@@ -60,8 +70,26 @@ class TrainConfig:
             positive_int("epochs", self.epochs)
         if self.steps is not None:
             positive_int("steps", self.steps)
-        if self.eval_every is not None:
-            positive_int("eval_every", self.eval_every)
+        for name in ("eval_every", "patience", "test_every"):
+            if getattr(self, name) is not None:
+                positive_int(name, getattr(self, name))
+        if self.schedule not in SCHEDULES:
+            raise TrainConfigError(f"schedule={self.schedule!r}: must be one of {', '.join(SCHEDULES)}")
+        if not isinstance(self.warmup_steps, (int, np.integer)) or isinstance(self.warmup_steps, bool) \
+                or self.warmup_steps < 0 or (self.warmup_steps and self.schedule != "cosine"):
+            raise TrainConfigError(f"warmup_steps={self.warmup_steps!r}: a non-negative integer, "
+                                   "and 0 unless schedule='cosine'")
+        eps = self.label_smoothing
+        if not isinstance(eps, (int, float)) or isinstance(eps, bool) or not 0.0 <= eps < 1.0:
+            raise TrainConfigError(f"label_smoothing={eps!r}: must be a number in [0, 1)")
+        if not isinstance(self.augment, dict):
+            raise TrainConfigError(f"augment={self.augment!r}: must be a dict like {{'shift': 0.1, 'rotate': 10}}")
+        for key, value in self.augment.items():
+            low, high = AUGMENTATIONS.get(key, (None, None))
+            if low is None:
+                raise TrainConfigError(f"augment={self.augment!r}: unknown key {key!r} (known: {', '.join(AUGMENTATIONS)})")
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
+                raise TrainConfigError(f"augment[{key!r}]={value!r}: must be a number in [{low:g}, {high:g}]")
         models.build(self.model, **self.model_kwargs)  # raises ModelConfigError on bad kwargs
         return self
 
@@ -94,45 +122,18 @@ def make_optimizer(name: str, learning_rate: float):
     }[name]()
 
 
-def seed_everything(seed: int) -> None:
-    """Python, NumPy and TF seeds, and deterministic TF kernels."""
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
-    # Each run builds a new model, so Keras retraces its train function; TF warns about
-    # that on its Python logger, which would clutter every chapter. Errors still show.
-    tf.get_logger().setLevel("ERROR")
-
-
-def _batches(split: Split, batch_size: int, seed: int):
-    """An endless, seeded reshuffle of the training split, gathered from memory.
-
-    Shuffling indices (not images) keeps the shuffle buffer tiny; the images stay one
-    float32 tensor in memory and each batch is a gather.
-    """
-    import tensorflow as tf
-
-    images, labels = tf.constant(split.images), tf.constant(split.labels)
-    return (tf.data.Dataset.range(len(split))
-            .shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
-            .repeat()
-            .batch(batch_size, drop_remainder=True)
-            .map(lambda idx: (tf.gather(images, idx), tf.gather(labels, idx)))
-            .prefetch(tf.data.AUTOTUNE))
-
-
-def _eval_set(split: Split, batch_size: int = 1000):
-    import tensorflow as tf
-
-    return tf.data.Dataset.from_tensor_slices((split.images, split.labels)).batch(batch_size).cache()
+def _evaluate(model, split: Split) -> tuple[float, float]:
+    """Loss and accuracy of ``model`` in inference mode (dropout off, batch-norm statistics)."""
+    loss, accuracy = model.evaluate(split.images, split.labels, batch_size=1000, verbose=0)
+    return float(loss), float(accuracy)
 
 
 class _Recorder:
-    """Collects one row per evaluation and prints a progress line now and then."""
+    """Evaluates the model every ``eval_every`` steps, one row each, prints a progress line
+    now and then, and stops early (keeping the best weights) when ``patience`` is set."""
 
-    def __init__(self, run_id: str, total_steps: int, eval_every: int, batch_size: int, n_train: int):
+    def __init__(self, config: TrainConfig, run_id: str, total_steps: int, every: int, n_train: int,
+                 splits: dict[str, Split]):
         import keras
 
         recorder = self
@@ -142,31 +143,55 @@ class _Recorder:
                 recorder.started = recorder.last = time.perf_counter()
 
             def on_epoch_end(self, epoch, logs=None):
-                recorder.record(epoch, logs or {})
+                recorder.record(self.model, epoch, logs or {})
 
         self.callback = Callback()
-        self.run_id, self.total, self.every = run_id, total_steps, eval_every
-        self.batch_size, self.n_train = batch_size, n_train
+        self.config, self.run_id, self.total, self.every, self.n_train = config, run_id, total_steps, every, n_train
+        self.splits = splits
         self.rows: list[dict] = []
         self.next_report = 0.0
+        self.best_loss, self.best_index, self.best_weights = math.inf, None, None
 
-    def record(self, interval: int, logs: dict) -> None:
-        now = time.perf_counter()
+    def record(self, model, interval: int, logs: dict) -> None:
         step = (interval + 1) * self.every
+        val_loss, val_accuracy = _evaluate(model, self.splits["validation"])
+        # The training loss in inference mode on training images, comparable with the
+        # validation loss (the running ``train_loss`` is measured with dropout on).
+        train_eval_loss, train_eval_accuracy = _evaluate(model, self.splits["train_eval"])
+        test_every = self.config.test_every
+        test = _evaluate(model, self.splits["test"]) if test_every and step % test_every == 0 else (np.nan, np.nan)
+        now = time.perf_counter()
         self.rows.append({
             "step": step,
-            "epoch": step * self.batch_size / self.n_train,
+            "epoch": step * self.config.batch_size / self.n_train,
             "train_loss": logs.get("loss"), "train_accuracy": logs.get("accuracy"),
-            "val_loss": logs.get("val_loss"), "val_accuracy": logs.get("val_accuracy"),
+            "train_eval_loss": train_eval_loss, "train_eval_accuracy": train_eval_accuracy,
+            "val_loss": val_loss, "val_accuracy": val_accuracy,
+            "test_loss": test[0], "test_accuracy": test[1],
             "wall_seconds": now - self.started,
             # Throughput of the interval, evaluation included (it is part of the cost).
-            "images_per_second": self.every * self.batch_size / max(now - self.last, 1e-9),
+            "images_per_second": self.every * self.config.batch_size / max(now - self.last, 1e-9),
         })
         self.last = now
+        if val_loss < self.best_loss:
+            self.best_loss, self.best_index = val_loss, len(self.rows) - 1
+            if self.config.patience:
+                self.best_weights = model.get_weights()
+        elif self.config.patience and len(self.rows) - 1 - self.best_index >= self.config.patience:
+            model.stop_training = True
+            print(f"  {self.run_id}: stopped at step {step} (best validation loss at step "
+                  f"{self.rows[self.best_index]['step']})", flush=True)
         if step / self.total >= self.next_report or step == self.total:
-            print(f"  {self.run_id}: step {step}/{self.total}  val_acc {logs.get('val_accuracy', float('nan')):.4f}"
+            print(f"  {self.run_id}: step {step}/{self.total}  val_acc {val_accuracy:.4f}"
                   f"  {now - self.started:.0f} s", flush=True)
             self.next_report = step / self.total + 0.25
+
+    def final_index(self, model) -> int:
+        """The row whose weights the model holds now: the best one under early stopping."""
+        if self.config.patience and self.best_weights is not None:
+            model.set_weights(self.best_weights)
+            return self.best_index
+        return len(self.rows) - 1
 
 
 @dataclass
@@ -210,42 +235,90 @@ def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | Non
     if total % every:
         raise TrainConfigError(f"eval_every={every}: must divide the budget of {total} steps")
     intervals = total // every
+    if config.test_every and config.test_every % every:
+        raise TrainConfigError(f"test_every={config.test_every}: must be a multiple of the evaluation interval ({every} steps)")
 
     started = time.perf_counter()
-    model = _compiled_model(config, seed, min(steps_per_execution, every))
-    recorder = _Recorder(f"{config.name}/seed{seed}", total, every, config.batch_size, len(train_split))
-    # Keras "epochs" are our evaluation intervals: fit runs `every` steps, then validates.
-    model.fit(_batches(train_split, config.batch_size, seed), epochs=intervals, steps_per_epoch=every,
-              validation_data=_eval_set(val_split), callbacks=[recorder.callback], shuffle=False, verbose=0)
-    test_loss, test_accuracy = model.evaluate(_eval_set(test_split), verbose=0)
+    model = _compiled_model(config, seed, execution_size(every, steps_per_execution), total)
+    splits = {"validation": val_split, "test": test_split,
+              "train_eval": train_split.head(len(val_split))}
+    recorder = _Recorder(config, f"{config.name}/seed{seed}", total, every, len(train_split), splits)
+    order = backend.shuffled_order(len(train_split), total * config.batch_size, seed)
+    # Keras "epochs" are our evaluation intervals: fit runs `every` steps, then the recorder evaluates.
+    model.fit(backend.training_batches(train_split.images, train_split.labels, order, config.batch_size),
+              epochs=intervals, steps_per_epoch=every, callbacks=[recorder.callback], shuffle=False, verbose=0)
+    final = recorder.final_index(model)
+    test_loss, test_accuracy = _evaluate(model, test_split)
 
     rows = pd.DataFrame(recorder.rows)
-    rows["test_loss"], rows["test_accuracy"] = np.nan, np.nan
-    rows.loc[rows.index[-1], ["test_loss", "test_accuracy"]] = [test_loss, test_accuracy]
+    rows["final"] = rows.index == final   # the row of the weights tested last (best, when stopped early)
+    rows.loc[final, ["test_loss", "test_accuracy"]] = [test_loss, test_accuracy]
     return Run(rows, _artifacts(model, config, test_split), time.perf_counter() - started)
 
 
 def _artifacts(model, config: TrainConfig, test_split: Split) -> dict[str, np.ndarray]:
     """What chapters draw from a trained model, so that presenting a run never needs the
     model again: the predicted class of every test image (confusion matrices, misclassified
-    digits) and the weights of the layers ``models.STORED_LAYERS`` names (weight images)."""
-    logits = model.predict(test_split.images, batch_size=1000, verbose=0)
+    digits), the class probabilities of the models ``models.STORED_PROBABILITIES`` names
+    (ensembles; float16 keeps the store small) and the weights of the layers
+    ``models.STORED_LAYERS`` names (weight images)."""
+    logits = np.asarray(model.predict(test_split.images, batch_size=1000, verbose=0), dtype=np.float64)
     arrays = {"test_predictions": logits.argmax(axis=1).astype(np.uint8)}
+    if config.model in models.STORED_PROBABILITIES:
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        arrays["test_probabilities"] = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float16)
+    base = model.get_layer("base") if config.augment else model
     for layer in models.STORED_LAYERS.get(config.model, ()):
-        for i, weights in enumerate(model.get_layer(layer).get_weights()):
+        for i, weights in enumerate(base.get_layer(layer).get_weights()):
             arrays[f"weights/{layer}/{i}"] = np.asarray(weights)
     return arrays
 
 
-def _compiled_model(config: TrainConfig, seed: int, steps_per_execution: int):
-    """A freshly seeded, compiled model: the same recipe for training and for timing."""
+def execution_size(interval: int, limit: int) -> int:
+    """Steps per Keras execution: the largest number up to ``limit`` that divides ``interval``.
+
+    Keras runs whole executions, so an execution that straddles an evaluation (or the end of
+    the data) trains past it: with 32 steps per execution, an "interval of 500 steps" would
+    train 512.
+    """
+    return max(d for d in range(1, min(limit, interval) + 1) if interval % d == 0)
+
+
+def _learning_rate(config: TrainConfig, total_steps: int):
     import keras
 
-    seed_everything(seed)
+    if config.schedule == "constant":
+        return config.learning_rate
+    warmup = min(config.warmup_steps, total_steps - 1)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0 if warmup else config.learning_rate, decay_steps=total_steps - warmup,
+        warmup_target=config.learning_rate if warmup else None, warmup_steps=warmup)
+
+
+def _loss(label_smoothing: float):
+    """Cross-entropy on logits and integer labels, towards (1 - eps) one-hot + eps uniform."""
+    import keras
+
+    if not label_smoothing:
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def smoothed_cross_entropy(labels, logits):
+        nll = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+        uniform = -keras.ops.mean(keras.ops.log_softmax(logits, axis=-1), axis=-1)
+        return (1.0 - label_smoothing) * nll + label_smoothing * uniform
+
+    return smoothed_cross_entropy
+
+
+def _compiled_model(config: TrainConfig, seed: int, steps_per_execution: int, total_steps: int):
+    """A freshly seeded, compiled model: the same recipe for training and for timing."""
+    backend.seed_everything(seed)
     model = models.build(config.model, **config.model_kwargs)
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"], steps_per_execution=steps_per_execution)
+    if config.augment:
+        model = models.with_augmentation(model, seed=seed, **config.augment)
+    model.compile(optimizer=make_optimizer(config.optimizer, _learning_rate(config, total_steps)),
+                  loss=_loss(config.label_smoothing), metrics=["accuracy"],
+                  steps_per_execution=steps_per_execution)
     return model
 
 
@@ -254,8 +327,9 @@ def throughput(config: TrainConfig, mnist: MNIST, steps: int = 100, warmup: int 
     """Training images per second of ``config`` on this machine, after ``warmup`` steps
     (tracing and memory allocation are not part of the steady state)."""
     config.validate()
-    model = _compiled_model(config, seed, min(steps_per_execution, warmup, steps))
-    batches = _batches(mnist.train, config.batch_size, seed)
+    model = _compiled_model(config, seed, execution_size(math.gcd(warmup, steps), steps_per_execution), warmup + steps)
+    order = backend.shuffled_order(len(mnist.train), (warmup + steps) * config.batch_size, seed)
+    batches = backend.training_batches(mnist.train.images, mnist.train.labels, order, config.batch_size)
     model.fit(batches, epochs=1, steps_per_epoch=warmup, shuffle=False, verbose=0)
     started = time.perf_counter()
     model.fit(batches, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
@@ -263,8 +337,8 @@ def throughput(config: TrainConfig, mnist: MNIST, steps: int = 100, warmup: int 
 
 
 def config_columns(config: TrainConfig) -> dict:
-    """The configuration as table columns (model arguments as one JSON string)."""
+    """The configuration as table columns (model arguments and augmentation as JSON strings)."""
     fields = asdict(config)
-    kwargs = fields.pop("model_kwargs")
     fields.pop("label")
-    return {**fields, "model_kwargs": json.dumps(kwargs, sort_keys=True)}
+    return {**fields, "model_kwargs": json.dumps(fields["model_kwargs"], sort_keys=True),
+            "augment": json.dumps(fields["augment"], sort_keys=True)}

@@ -1,24 +1,31 @@
 """Each chapter's verdicts on the papers' claims, written to a tidy file for the report.
 
-A chapter tests its claims where the data are, and records one row per claim:
-what it measured (with mean, 95% CI and n where there is a sample) and the verdict.
+A chapter tests its claims where the data are, and records one row per claim: what it
+measured (with mean, 95% CI and n where there is a sample), the budget it ran at, and the
+verdict of the test the claims file declares for it (``Verdicts.judge``): no chapter decides
+a verdict itself.
 The report chapter reads these files with the claims file; it never recomputes them.
 """
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
-from . import claims, paths, stats
+from . import claims, paths, rules, stats
 from .results import read as read_results, write as write_results
-
-VERDICTS = ("reproduced", "partially reproduced", "not reproduced", "not testable")
 
 
 def verdicts_file(profile: str, chapter: str):
     """Where a chapter writes its verdicts (the record's folder only under the runner)."""
     return paths.results_dir(profile) / "verdicts" / f"{chapter}.csv"
+
+
+def judgement(claim_id: str, **evidence) -> rules.Judgement:
+    """The verdict on one claim by the test its entry declares, recorded nowhere (``Verdicts.judge``
+    records it; this also serves a second look at the same claim, e.g. on another backend)."""
+    entry = claims.claim(claim_id)  # raises on an unknown id: a typo must not pass silently
+    if "rule" not in entry:
+        raise claims.ClaimError(f"{paths.CLAIMS.name}: claim {claim_id!r} declares no rule")
+    return rules.evaluate(claim_id, entry["rule"], entry.get("budget"), **entry.get("rule_args", {}), **evidence)
 
 
 class Verdicts:
@@ -27,27 +34,28 @@ class Verdicts:
     def __init__(self, profile: str, chapter: str):
         self.profile, self.chapter, self.rows = profile, chapter, []
 
-    def add(self, claim_id: str, measured: str, verdict: str, sample=None, how: str = "") -> str:
-        """Record one claim; ``sample`` (per-seed values) adds mean, CI and n."""
-        claims.claim(claim_id)  # raises on an unknown id: a typo must not pass silently
-        if verdict not in VERDICTS:
-            raise ValueError(f"verdict={verdict!r} for {claim_id}: must be one of {', '.join(VERDICTS)}")
-        summary = stats.mean_ci(sample) if sample is not None else {}
-        self.rows.append({
-            "claim_id": claim_id, "chapter": self.chapter, "measured": measured, "verdict": verdict,
-            "n": summary.get("n"), "mean": summary.get("mean"),
-            "ci_low": summary.get("ci_low"), "ci_high": summary.get("ci_high"), "how": how,
-        })
-        return verdict
-
-    def accuracy(self, claim_id: str, sample, paper_accuracy: float, how: str = "") -> str:
-        """The book's rule (``stats.verdict``) for an accuracy claim, with the sample recorded."""
-        return self.add(claim_id, stats.fmt_ci(stats.mean_ci(sample)), stats.verdict(sample, paper_accuracy),
-                        sample=sample, how=how)
+    def judge(self, claim_id: str, measured: str, *, per_seed=None, ran: str = "", **evidence) -> str:
+        """Judge a claim by the test its entry in the claims file declares (``rule``,
+        ``rule_args``, ``budget``: see ``rules.evaluate``) and record it. ``measured`` is the
+        reader's summary of the evidence, ``per_seed`` values (by default the rule's ``sample``) add
+        mean, CI and n to the row, and ``ran`` says at which budget the runs were made."""
+        judged = judgement(claim_id, **evidence)
+        per_seed = evidence.get("sample") if per_seed is None else per_seed
+        return self._record(claim_id, measured, judged, per_seed, ran)
 
     def not_testable(self, claim_id: str, why: str) -> str:
         """A claim whose inputs these parameters do not produce (e.g. no Sigmoid runs)."""
-        return self.add(claim_id, f"not testable with these parameters: {why}", "not testable", how=why)
+        claims.claim(claim_id)
+        return self._record(claim_id, f"not testable with these parameters: {why}", rules.not_testable(why))
+
+    def _record(self, claim_id: str, measured: str, judged: rules.Judgement, sample=None, ran: str = "") -> str:
+        summary = stats.mean_ci(sample) if sample is not None and len(sample) else {}
+        self.rows.append({
+            "claim_id": claim_id, "chapter": self.chapter, "measured": measured, "verdict": judged.verdict,
+            "n": summary.get("n"), "mean": summary.get("mean"),
+            "ci_low": summary.get("ci_low"), "ci_high": summary.get("ci_high"), "how": judged.why, "budget": ran,
+        })
+        return judged.verdict
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
@@ -58,19 +66,11 @@ class Verdicts:
         return frame
 
 
-def sign_verdict(ci_low: float, ci_high: float) -> str:
-    """For "A is better than B" claims: reproduced when the CI of A - B lies above zero."""
-    if math.isnan(ci_low) or math.isnan(ci_high):
-        return "not testable"
-    if ci_low > 0:
-        return "reproduced"
-    return "not reproduced"
-
-
 def read_all(profile: str) -> pd.DataFrame:
     """Every chapter's verdicts for one profile."""
     folders = {paths.results_dir(profile) / "verdicts", paths.RESULTS / profile / "verdicts"}
     chapters = sorted({f.stem for folder in folders if folder.exists() for f in folder.glob("*.csv")})
     if not chapters:
         raise FileNotFoundError(f"{paths.RESULTS / profile / 'verdicts'}: no verdict files (execute the chapters first)")
-    return pd.concat([read_results(paths.find_verdicts(profile, c)) for c in chapters], ignore_index=True)
+    table = pd.concat([read_results(paths.find_verdicts(profile, c)) for c in chapters], ignore_index=True)
+    return table.reindex(columns=list(dict.fromkeys([*table.columns, "budget"])))  # files written before budgets

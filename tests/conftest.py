@@ -95,6 +95,10 @@ def synth(tmp_path, monkeypatch) -> Synthetic:
 
 @pytest.fixture(scope="module")
 def tiny_mnist() -> MNIST:
+    return synthetic_digits()
+
+
+def synthetic_digits() -> MNIST:
     """Learnable synthetic digits for training tests: class k lights up row block k, plus noise."""
     rng = np.random.default_rng(0)
 

@@ -3,11 +3,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import models, stats
+from mnist_utils import backend, models, rules, stats
 from mnist_utils import results as results_io
 from mnist_utils import runs
 from mnist_utils import train as training
-from mnist_utils.data import MNIST, Split
+
 from mnist_utils.store import RunStore
 from mnist_utils.train import TrainConfig, TrainConfigError
 
@@ -72,7 +72,7 @@ def test_bad_keep_prob_is_rejected(keep_prob):
     ({"model_kwargs": {"activation": "nope"}}, "activation='nope'"),
 ])
 def test_bad_training_parameters_fail_before_any_training(changes, culprit, tiny_mnist, monkeypatch):
-    monkeypatch.setattr(training, "seed_everything", lambda seed: pytest.fail("training started"))
+    monkeypatch.setattr(backend, "seed_everything", lambda seed: pytest.fail("training started"))
     config = TrainConfig("lenet5", **{"model_kwargs": {"activation": "relu"}, "epochs": 1, **changes})
     with pytest.raises(ValueError) as exc:
         runs.train_many([config], [0], tiny_mnist)
@@ -151,7 +151,7 @@ def test_mean_ci_matches_student_t():
     ([0.9785, 0.9785, 0.9785], 0.98, "reproduced"),           # 0.15 pp < 0.2 pp
 ])
 def test_verdict_rule(measured, paper, expected):
-    assert stats.verdict(measured, paper) == expected
+    assert rules.accuracy_matches(measured, paper).verdict == expected
 
 
 def test_tolerance_scales_with_the_papers_error_rate():
@@ -176,16 +176,41 @@ def test_verdicts_are_recorded_per_chapter_and_read_back(tmp_path, monkeypatch):
     monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
     monkeypatch.delenv(paths.RECORD_ENV, raising=False)
     checks = verdicts.Verdicts("p", "02_softmax_baseline")
-    assert checks.accuracy("liu_fu.softmax.accuracy", [0.9164, 0.9170, 0.9160], 0.92) == "reproduced"
+    assert checks.judge("liu_fu.softmax.accuracy", "x", sample=[0.9164, 0.9170, 0.9160], paper_accuracy=0.92,
+                        ran="1,000 steps") == "reproduced"
     with pytest.raises(Exception, match="no claim"):
-        checks.add("liu_fu.softmax.acuracy", "typo", "reproduced")
-    with pytest.raises(ValueError, match="verdict='sort of'"):
-        checks.add("liu_fu.softmax.accuracy", "x", "sort of")
+        checks.judge("liu_fu.softmax.acuracy", "typo", sample=[0.9], paper_accuracy=0.92)
+    # A claim judged at the paper's 20,000 iterations: 2,500 cannot refute it.
+    assert checks.judge("liu_fu.cnn.accuracy", "x", sample=[0.970, 0.971, 0.969], paper_accuracy=0.9927,
+                        iterations=2500) == "inconclusive"
+    assert checks.judge("liu_fu.cnn.accuracy", "x", sample=[0.970, 0.971, 0.969], paper_accuracy=0.9927,
+                        iterations=20000) == "not reproduced"
+    with pytest.raises(ValueError, match="pass iterations="):
+        checks.judge("liu_fu.cnn.accuracy", "x", sample=[0.99, 0.99], paper_accuracy=0.9927)
     checks.save()
     table = verdicts.read_all("p")
     assert table.loc[0, "claim_id"] == "liu_fu.softmax.accuracy" and table.loc[0, "n"] == 3
     assert table.loc[0, "ci_low"] < 0.9165 < table.loc[0, "ci_high"]
-    assert verdicts.sign_verdict(0.1, 0.3) == "reproduced" and verdicts.sign_verdict(-0.1, 0.3) == "not reproduced"
+    assert table.loc[0, "budget"] == "1,000 steps" and table.loc[2, "verdict"] == "not reproduced"
     # Outside the runner the verdicts went to scratch, never to the record's folder.
     assert (tmp_path / "scratch" / "results" / "p" / "verdicts" / "02_softmax_baseline.csv").exists()
     assert not (tmp_path / "results").exists()
+
+
+def test_stopping_tells_runs_stopped_by_patience_from_runs_at_the_cap():
+    from mnist_utils.results import stopping
+
+    # Run a: best at step 2, two evaluations after it with patience 2 -> stopped by the rule.
+    # Run b: still improving at its last evaluation (the cap) -> not converged.
+    rows = pd.DataFrame({"run_id": ["a"] * 4 + ["b"] * 4, "config": ["x"] * 8, "seed": [0] * 4 + [1] * 4,
+                         "step": [1, 2, 3, 4] * 2, "epoch": [0.5, 1.0, 1.5, 2.0] * 2, "patience": [2] * 8,
+                         "final": [False, True, False, False, False, False, False, True]})
+    stops = stopping(rows).set_index("run_id")
+    assert stops.loc["a", "converged"] and stops.loc["a", "best_epoch"] == 1.0 and stops.loc["a", "stop_epoch"] == 2.0
+    assert not stops.loc["b", "converged"] and stops.loc["b", "best_epoch"] == 2.0
+
+
+def test_a_difference_is_formatted_with_its_interval_or_says_it_has_none():
+    assert stats.fmt_difference({"diff": 0.0045, "ci_low": 0.003, "ci_high": 0.006}, scale=100, unit=" pp") == \
+        "+0.45 pp (95% CI +0.30 to +0.60)"
+    assert "no interval" in stats.fmt_difference(stats.difference([0.9], [0.8]))

@@ -123,15 +123,15 @@ def spec(tiny_mnist, config=SOFTMAX, seed=0, **kwargs):
 ])
 def test_every_keyed_config_field_changes_the_key(tiny_mnist, change):
     fingerprint = store.data_fingerprint(tiny_mnist)
-    base = store.run_key(spec(tiny_mnist), fingerprint, code="c", keras_backend="tensorflow")
+    base = store.run_key(spec(tiny_mnist), fingerprint, code="c", backend_name="tensorflow")
     changed = dataclasses.replace(SOFTMAX, **change)
-    assert store.run_key(spec(tiny_mnist, changed), fingerprint, code="c", keras_backend="tensorflow") != base
+    assert store.run_key(spec(tiny_mnist, changed), fingerprint, code="c", backend_name="tensorflow") != base
 
 
 def test_seed_subsets_code_data_and_backend_change_the_key(tiny_mnist):
     fingerprint = store.data_fingerprint(tiny_mnist)
     key = lambda s=None, f=fingerprint, code="c", backend="tensorflow": store.run_key(
-        s or spec(tiny_mnist), f, code=code, keras_backend=backend)
+        s or spec(tiny_mnist), f, code=code, backend_name=backend)
     base = key()
     assert key(spec(tiny_mnist, seed=1)) != base
     assert key(spec(tiny_mnist, train_size=64)) != base
@@ -163,7 +163,7 @@ def test_comments_and_docstrings_do_not_re_key_but_code_does():
 
 
 def test_the_code_digest_covers_the_training_modules_only():
-    assert set(store.TRAINING_CODE) == {"models.py", "train.py", "data.py"}
+    assert set(store.TRAINING_CODE) == {"models.py", "train.py", "data.py", "backend.py"}
     package = Path(store.__file__).parent
     for name in store.TRAINING_CODE:
         assert (package / name).exists()

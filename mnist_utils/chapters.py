@@ -1,0 +1,350 @@
+"""Each chapter's training runs, declared once: the notebook presents them, the command line
+trains them.
+
+A function per training chapter turns the chapter's parameters (the names of its
+``parameters`` cell) into ``RunSet``s: configurations, seeds and data subsets. The
+notebook passes its parameters and hands the sets to ``runs.train_many``; the command line
+does the same without Jupyter, so any machine (a GPU runner included) can fill the run
+store and the book is then rendered on a CPU from the stored runs::
+
+    python -m mnist_utils.chapters --profile cpu --chapters 06 03    # train what is missing
+    python -m mnist_utils.chapters --profile paper --list           # what a profile would train
+
+A chapter's parameters come from its notebook's defaults, then ``params/<profile>.yaml``,
+then ``-p key=value`` overrides, exactly as the runner (``mnist_utils.run``) passes them.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import models, paths, profiles
+from .train import TrainConfig, TrainConfigError, check_seeds
+
+CNN_ABLATIONS = {
+    "no_batch_norm": {"batch_norm": False},
+    "unfactorised": {"factorised": False},
+    "no_dropout": {"dropout_rate": 0.0},
+    "max_final_pool": {"final_pool": "max"},
+}
+
+
+@dataclass(frozen=True)
+class RunSet:
+    """Every configuration of ``configs`` with every seed of ``seeds``, on data subsets
+    ``train_size``/``eval_size`` (0 = all): one ``runs.train_many`` call."""
+
+    name: str                       # the results file it is written to (paths.results_file)
+    configs: tuple[TrainConfig, ...]
+    seeds: tuple[int, ...]
+    train_size: int = 0
+    eval_size: int = 0
+
+    @property
+    def train_kwargs(self) -> dict:
+        return {"train_size": self.train_size, "eval_size": self.eval_size}
+
+    def __len__(self) -> int:
+        return len(self.configs) * len(self.seeds)
+
+
+def _set(name, configs, seeds, train_size=0, eval_size=0) -> RunSet:
+    return RunSet(name, tuple(configs), tuple(check_seeds(list(seeds))), train_size or 0, eval_size or 0)
+
+
+def _n_train(train_size: int) -> int:
+    """Training images of the 55,000 (or of ``train_size``), without loading MNIST."""
+    return min(train_size, 55_000) if train_size else 55_000
+
+
+def evaluation_interval(train_size: int, batch_size: int, evals_per_epoch: int) -> int:
+    """Steps between evaluations, so that an epoch holds ``evals_per_epoch`` of them."""
+    for name, value in (("batch_size", batch_size), ("evals_per_epoch", evals_per_epoch)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise TrainConfigError(f"{name}={value!r}: must be a positive integer")
+    every = _n_train(train_size) // batch_size // evals_per_epoch
+    # A multiple of 8 lets Keras run several steps per execution (train.execution_size).
+    every = every // 8 * 8 if every >= 8 else every
+    if every == 0:
+        raise TrainConfigError(f"evals_per_epoch={evals_per_epoch}: more evaluations than the "
+                               f"{_n_train(train_size) // batch_size} steps of an epoch")
+    return every
+
+
+def lenet5_config(activation: str, learning_rate: float, label: str, *, optimizer: str, batch_size: int,
+                  epochs: int, evals_per_epoch: int, patience_epochs: int = 0, train_size: int = 0,
+                  **model_kwargs) -> TrainConfig:
+    """LeNet-5 for ``epochs`` epochs (a cap when ``patience_epochs`` > 0: training stops after
+    that many epochs without a lower validation loss and keeps the best weights)."""
+    every = evaluation_interval(train_size, batch_size, evals_per_epoch)
+    if not isinstance(patience_epochs, int) or isinstance(patience_epochs, bool) or patience_epochs < 0:
+        raise TrainConfigError(f"patience_epochs={patience_epochs!r}: must be an integer >= 0 (0 = no early stop)")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs <= 0:
+        raise TrainConfigError(f"epochs={epochs!r}: must be a positive integer")
+    return TrainConfig("lenet5", {"activation": activation, **model_kwargs}, optimizer, float(learning_rate),
+                       batch_size, steps=epochs * evals_per_epoch * every, eval_every=every,
+                       patience=patience_epochs * evals_per_epoch or None, label=label)
+
+
+# ------------------------------------------------------------------ chapters
+def softmax_baseline(*, seeds, learning_rate, batch_size, steps, eval_every, train_size=0, eval_size=0,
+                     **_) -> list[RunSet]:
+    """Chapter 2: softmax regression by gradient descent, one run per seed (Liu & Fu: five)."""
+    config = TrainConfig("softmax", optimizer="sgd", learning_rate=learning_rate, batch_size=batch_size,
+                         steps=steps, eval_every=eval_every, label="softmax")
+    return [_set("02_softmax_baseline", [config], seeds, train_size, eval_size)]
+
+
+def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size, max_epochs,
+                     evals_per_epoch, patience_epochs, train_size=0, eval_size=0, **_) -> list[RunSet]:
+    """Chapter 3: LeNet-5 with each activation, trained to convergence (capped)."""
+    configs = [lenet5_config(a, learning_rate, a, optimizer=optimizer, batch_size=batch_size, epochs=max_epochs,
+                             evals_per_epoch=evals_per_epoch, patience_epochs=patience_epochs, train_size=train_size)
+               for a in activations]
+    return [_set("03_activation_study", configs, seeds, train_size, eval_size)]
+
+
+def learning_rate_study(*, activations, learning_rates, seeds, optimizer, batch_size, epochs, evals_per_epoch,
+                        train_size=0, eval_size=0, **_) -> list[RunSet]:
+    """Chapter 4: LeNet-5 per activation and learning rate, a fixed short budget (the claims
+    are about speed and oscillation, not about final accuracy)."""
+    configs = [lenet5_config(a, rate, f"{a} lr={rate:g}", optimizer=optimizer, batch_size=batch_size, epochs=epochs,
+                             evals_per_epoch=evals_per_epoch, train_size=train_size)
+               for a in activations for rate in learning_rates]
+    return [_set("04_learning_rate_study", configs, seeds, train_size, eval_size)]
+
+
+def dropout_choice(activation_final: pd.DataFrame, rate_final: pd.DataFrame) -> tuple[str, float]:
+    """The activation with the best mean validation accuracy in chapter 3, at its best rate
+    in chapter 4 (chapter 4's best overall if it did not try that activation)."""
+    best_activation = activation_final.groupby("config")["val_accuracy"].mean().idxmax()
+    kwargs = rate_final["model_kwargs"].map(lambda k: json.loads(k)["activation"])
+    candidates = rate_final[kwargs == best_activation]
+    if candidates.empty:
+        candidates = rate_final
+    by_rate = candidates.groupby([kwargs[candidates.index], "learning_rate"])["val_accuracy"].mean()
+    activation, rate = by_rate.idxmax()
+    return activation, float(rate)
+
+
+def dropout(*, chosen_activation, chosen_learning_rate, keep_prob, seeds, max_epochs, evals_per_epoch,
+            patience_epochs, batch_size, optimizer, baseline_activation, baseline_learning_rate, train_size=0,
+            eval_size=0, **_) -> list[RunSet]:
+    """Chapter 5: the traditional LeNet-5, the chosen activation and rate without and with
+    Dropout before the output layer, all trained to convergence (capped)."""
+    common = dict(optimizer=optimizer, batch_size=batch_size, epochs=max_epochs, evals_per_epoch=evals_per_epoch,
+                  patience_epochs=patience_epochs, train_size=train_size)
+    configs = [
+        lenet5_config(baseline_activation, baseline_learning_rate,
+                      f"traditional LeNet-5 ({baseline_activation})", **common),
+        lenet5_config(chosen_activation, chosen_learning_rate, f"{chosen_activation}, no dropout", **common),
+        lenet5_config(chosen_activation, chosen_learning_rate, f"{chosen_activation} + dropout (improved)",
+                      dropout_rate=models.dropout_rate_from_keep_prob(keep_prob), **common),
+    ]
+    return [_set("05_dropout", configs, seeds, train_size, eval_size)]
+
+
+def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, eval_every, test_every,
+                 ablations, ablation_seeds, ablation_steps, train_size=0, eval_size=0, **_) -> list[RunSet]:
+    """Chapter 6: Liu & Fu's CNN at ``steps`` iterations (tested every ``test_every`` steps
+    for the accuracy-against-budget curve), and each ablation beside the full model at
+    ``ablation_steps`` on ``ablation_seeds``."""
+    unknown = sorted(set(ablations) - set(CNN_ABLATIONS))
+    if unknown:
+        raise TrainConfigError(f"ablations={unknown}: unknown (known: {', '.join(CNN_ABLATIONS)})")
+    full_kwargs = {"widths": list(widths), "dropout_rate": models.dropout_rate_from_keep_prob(keep_prob)}
+
+    def cnn(label, budget, test_every=None, **changes):
+        return TrainConfig("liu_fu_cnn", {**full_kwargs, **changes}, "adam", learning_rate, batch_size,
+                           steps=budget, eval_every=eval_every, test_every=test_every, label=label)
+
+    sets = [_set("06_improved_cnn", [cnn("improved CNN", steps, test_every)], seeds, train_size, eval_size)]
+    if ablations:
+        configs = [cnn("improved CNN", ablation_steps)] + [cnn(a, ablation_steps, **CNN_ABLATIONS[a]) for a in ablations]
+        sets.append(_set("06_improved_cnn_ablation", configs, ablation_seeds, train_size, eval_size))
+    return sets
+
+
+TRAINING_CHAPTERS = {
+    "02_softmax_baseline": softmax_baseline,
+    "03_activation_study": activation_study,
+    "04_learning_rate_study": learning_rate_study,
+    "05_dropout": dropout,
+    "06_improved_cnn": improved_cnn,
+}
+
+
+# -------------------------------------------------------------- command line
+def chapter_parameters(name: str, profile: str, overrides: dict | None = None) -> dict:
+    """A chapter's parameters as the runner passes them: the notebook's defaults, then the
+    profile's values, then ``overrides``."""
+    defaults = profiles.notebook_parameters(paths.NOTEBOOKS / f"{name}.ipynb")
+    return {**defaults, **profiles.chapter_parameters(name, profile, profiles.load_profile(profile), overrides or {})}
+
+
+def _resolve(selection: list[str] | None) -> list[str]:
+    if not selection:
+        return list(TRAINING_CHAPTERS)
+    chosen = []
+    for item in selection:
+        found = [n for n in TRAINING_CHAPTERS if n == item or n.split("_", 1)[0] == item.zfill(2)]
+        if not found:
+            raise TrainConfigError(f"--chapters {item}: not a training chapter "
+                                   f"(known: {', '.join(TRAINING_CHAPTERS)}, or their numbers)")
+        chosen += [n for n in found if n not in chosen]
+    return chosen
+
+
+def run_sets(name: str, params: dict, trained: dict) -> list[RunSet]:
+    """The run sets of chapter ``name``; chapter 5 chooses its setting from the final rows of
+    chapters 3 and 4 (``trained``: chapter -> table)."""
+    if name == "05_dropout":
+        from .results import final_rows
+
+        activation, rate = dropout_choice(final_rows(trained["03_activation_study"]),
+                                          final_rows(trained["04_learning_rate_study"]))
+        params = {**params, "chosen_activation": activation, "chosen_learning_rate": rate}
+    return TRAINING_CHAPTERS[name](**params)
+
+
+def all_run_sets(profile: str) -> list[RunSet]:
+    """Every run set of the training chapters of ``profile``, chapter 5's chosen from the
+    results files chapters 3 and 4 wrote (skipped when they are missing)."""
+    from .results import read
+
+    tables = {}
+    for name in ("03_activation_study", "04_learning_rate_study"):
+        try:
+            tables[name] = read(paths.find_results(profile, name))
+        except FileNotFoundError:
+            pass
+    sets = []
+    for name in TRAINING_CHAPTERS:
+        if name == "05_dropout" and len(tables) < 2:
+            continue
+        sets += run_sets(name, chapter_parameters(name, profile), tables)
+    return sets
+
+
+def run_time_estimate(config: TrainConfig, mnist, train_size: int = 0, **_) -> float:
+    """Seconds one run of ``config`` should take here: its images over a short throughput
+    probe of the same model (cached per model), plus a third for evaluations."""
+    from . import train
+
+    probe = TrainConfig(config.model, config.model_kwargs, config.optimizer, config.learning_rate,
+                        config.batch_size, steps=1)
+    # One probe per model, width and batch size: ablations and learning rates barely change the speed.
+    key = (probe.model, json.dumps(probe.model_kwargs.get("widths")), probe.batch_size)
+    if key not in _throughputs:
+        _throughputs[key] = train.throughput(probe, mnist, steps=50, warmup=10)
+    steps = config.steps or config.epochs * (_n_train(train_size) // config.batch_size)
+    return 1.33 * steps * config.batch_size / _throughputs[key]
+
+
+_throughputs: dict[tuple, float] = {}
+
+
+def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | None = None,
+               deadline: float | None = None, list_only: bool = False) -> bool:
+    """Train (or, with ``list_only``, list) the missing runs of chapters ``names`` of
+    ``profile`` into ``store``, one run at a time, in the given order. With ``deadline``
+    (a ``time.monotonic()`` value) no run starts that would end after it, so every run
+    started is finished and stored. Returns True when every run was reached."""
+    from .runs import train_many
+    from .store import data_fingerprint, run_key
+    from .train import run_spec
+
+    overrides = overrides or {}
+    trained: dict[str, pd.DataFrame] = {}
+    # Chapter 5 chooses its setting from chapters 3 and 4: those come just before it.
+    needed = [n for name in names for n in
+              (["03_activation_study", "04_learning_rate_study"] if name == "05_dropout" else []) + [name]]
+    for name in dict.fromkeys(needed):
+        params = chapter_parameters(name, profile)
+        params.update({k: v for k, v in overrides.items() if k in params})
+        if name == "05_dropout" and not {"03_activation_study", "04_learning_rate_study"} <= set(trained):
+            print(f"== {name}: chosen from the runs of chapters 3 and 4, which are not all stored yet", flush=True)
+            return False
+        frames, complete = [], True
+        for run_set in run_sets(name, params, trained):
+            print(f"== {name}: {run_set.name}, {len(run_set)} runs", flush=True)
+            fingerprint = data_fingerprint(mnist, **run_set.train_kwargs)
+            for config in run_set.configs:
+                for seed in run_set.seeds:
+                    key = run_key(run_spec(config, seed, mnist, **run_set.train_kwargs), fingerprint)
+                    stored = key in store   # train_many reads it back below
+                    if list_only:
+                        print(f"  {config.name}/seed{seed}: {'stored' if stored else 'missing'} ({key[:12]})", flush=True)
+                    late = (not stored and deadline is not None
+                            and (time.monotonic() > deadline or run_time_estimate(config, mnist, **run_set.train_kwargs)
+                                 + time.monotonic() > deadline))
+                    if late:
+                        print(f"  {config.name}/seed{seed}: not started, it would end after the deadline", flush=True)
+                    if not stored and (list_only or late):
+                        complete = False
+                        continue
+                    # A stored run is read back (chapter 5 chooses from chapters 3 and 4's tables).
+                    frames.append(train_many([config], [seed], mnist, store=store, **run_set.train_kwargs).table)
+        if complete and frames:
+            trained[name] = pd.concat(frames, ignore_index=True)
+        elif not complete and deadline is not None:
+            return False
+    return all(n in trained for n in dict.fromkeys(needed))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train the runs of chosen chapters of a profile into the run store, without Jupyter."""
+    import argparse
+
+    from . import data
+    from . import store as run_store
+
+    parser = argparse.ArgumentParser(prog="python -m mnist_utils.chapters", description=main.__doc__)
+    parser.add_argument("--profile", default="cpu", help="params/<profile>.yaml (default: cpu)")
+    parser.add_argument("--chapters", nargs="*", help="chapter names or numbers, in the order to train them "
+                                                      "(default: all training chapters)")
+    parser.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a parameter of every chosen chapter that declares it (an experiment)")
+    parser.add_argument("--store", help="run-store folder to write (default: data/runs for a record profile "
+                                        "without overrides, data/scratch/runs otherwise)")
+    parser.add_argument("--minutes", type=float, help="start no run that would end after this many minutes")
+    parser.add_argument("--list", action="store_true", help="print the runs and whether they are stored; train nothing")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        names = _resolve(args.chapters)
+        overrides = dict(profiles.parse_override(o) for o in args.overrides)
+        store = default_store(args.profile, overrides, args.store, check_committed=not args.list)
+        mnist = data.load()
+        deadline = started + 60 * args.minutes if args.minutes else None
+        complete = fill_store(names, args.profile, store, mnist, overrides, deadline, args.list)
+        print(f"{'all runs stored' if complete else 'runs missing'} after "
+              f"{time.monotonic() - started:.0f} s; store: {paths.shown(store.write_dir)}", flush=True)
+    except (TrainConfigError, profiles.RunError, models.ModelConfigError, run_store.StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def default_store(profile: str, overrides: dict, folder: str | None = None, check_committed: bool = True):
+    """Where trained runs go: ``folder`` when given; the record's ``data/runs`` for a record
+    profile without overrides (from committed training code only); scratch otherwise."""
+    from .store import RunStore
+
+    if folder:
+        return RunStore(folder, [folder, paths.RUNS])
+    if profiles.load_profile(profile).get("record") and not overrides:
+        dirty = profiles.uncommitted(["mnist_utils"]) if check_committed else []
+        if dirty:
+            raise profiles.RunError(f"--profile {profile}: the record's run store takes runs of committed "
+                                    f"training code only; uncommitted: {', '.join(dirty)}")
+        return RunStore(paths.RUNS)
+    return RunStore(paths.scratch() / "runs", [paths.scratch() / "runs", paths.RUNS])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

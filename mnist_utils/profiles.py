@@ -1,0 +1,96 @@
+"""Profiles (``params/<profile>.yaml``) and the parameters they give each chapter.
+
+Light on purpose (YAML, JSON and ``ast`` only): the runner, the command line that fills the
+run store and the GPU script all read parameters through this module.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from . import paths
+
+
+class RunError(RuntimeError):
+    """A one-line error about the runner's input (profile, notebook, parameter)."""
+
+
+# ------------------------------------------------------------------- profiles
+def load_profile(profile: str) -> dict:
+    """``params/<profile>.yaml``: ``output`` (folder) and ``notebooks: {name: {param: value}}``."""
+    path = paths.profile_file(profile)
+    if not path.exists():
+        known = sorted(p.stem for p in paths.PARAMS.glob("*.yaml"))
+        raise RunError(f"--profile {profile}: no file {path.relative_to(paths.ROOT)} (known: {', '.join(known)})")
+    try:
+        spec = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise RunError(f"{path.relative_to(paths.ROOT)}: invalid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(spec.get("output"), str) or not isinstance(spec.get("notebooks", {}), dict):
+        raise RunError(f"{path.relative_to(paths.ROOT)}: needs 'output: <folder>' and a 'notebooks:' mapping")
+    spec.setdefault("notebooks", {})
+    for name in spec["notebooks"]:
+        if not (paths.NOTEBOOKS / f"{name}.ipynb").exists():
+            raise RunError(f"{path.relative_to(paths.ROOT)}: notebook '{name}' does not exist in notebooks/")
+    return spec
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """``key=value`` with the value read as YAML (so 3, 1e-3, [0, 1], relu all work)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise RunError(f"-p {text!r}: expected key=value")
+    try:
+        return key.strip(), yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise RunError(f"-p {text!r}: value is not valid YAML") from None
+
+
+def notebook_parameters(source: Path) -> dict:
+    """The names and default values the ``parameters`` cell of a notebook declares (read
+    without Jupyter: a GPU runner has neither papermill nor nbformat)."""
+    cells = json.loads(Path(source).read_text())["cells"]
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(tagged) != 1:
+        raise RunError(f"{paths.shown(Path(source))}: needs exactly one cell tagged 'parameters' (found {len(tagged)})")
+    code = "".join(tagged[0]["source"])
+    declared = {}
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                declared[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                raise RunError(f"{paths.shown(Path(source))}: parameter {node.targets[0].id} is not a literal") from None
+    return declared
+
+
+def chapter_parameters(name: str, profile: str, spec: dict, overrides: dict) -> dict:
+    """Profile values, then CLI overrides (the notebook's defaults fill the rest when papermill
+    runs it); every key must be a declared parameter."""
+    source = paths.NOTEBOOKS / f"{name}.ipynb"
+    declared = notebook_parameters(source)
+    params = {"profile": profile, **(spec["notebooks"].get(name) or {}), **overrides}
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise RunError(
+            f"{name}: unknown parameter(s) {', '.join(unknown)} "
+            f"(the parameters cell declares: {', '.join(declared)})"
+        )
+    return params
+
+
+
+
+def uncommitted(pathspecs) -> list[str]:
+    """The files under ``pathspecs`` with uncommitted changes, untracked ones included (none
+    outside a git checkout: there is nothing to compare with)."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *pathspecs],
+                             cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    return [line[3:] for line in out.splitlines() if line.strip()]

@@ -1,0 +1,200 @@
+"""Training behaves the same on both Keras backends: the order of the images, early
+stopping, the test-every curve, the new training options, and the chapter declarations."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mnist_utils import backend, chapters, paths
+from mnist_utils import results as results_io
+from mnist_utils import train as training
+from mnist_utils.train import TrainConfig, TrainConfigError
+
+OTHER = {"tensorflow": "jax", "jax": "tensorflow"}[backend.name()]
+OTHER_INSTALLED = importlib.util.find_spec(OTHER) is not None
+
+
+def test_the_shuffled_order_is_a_fresh_permutation_per_pass_and_fixed_by_the_seed():
+    order = backend.shuffled_order(10, 25, seed=7)
+    assert len(order) == 25
+    assert sorted(order[:10]) == list(range(10)) and sorted(order[10:20]) == list(range(10))
+    assert not np.array_equal(order[:10], order[10:20])
+    np.testing.assert_array_equal(order, backend.shuffled_order(10, 25, seed=7))
+    assert not np.array_equal(order, backend.shuffled_order(10, 25, seed=8))
+
+
+def _softmax(**changes):
+    return TrainConfig(**{"model": "softmax", "optimizer": "sgd", "learning_rate": 0.5, "batch_size": 32,
+                          "steps": 8, "eval_every": 8, **changes})
+
+
+def test_batches_continue_across_evaluation_intervals(tiny_mnist):
+    # Softmax regression starts from zeros: the only thing that can differ between two
+    # intervals of 4 steps and one of 8 is which images the second interval sees.
+    split = training.train(_softmax(eval_every=4), tiny_mnist, seed=1).rows
+    whole = training.train(_softmax(eval_every=8), tiny_mnist, seed=1).rows
+    assert split["val_loss"].iloc[-1] == pytest.approx(whole["val_loss"].iloc[-1], abs=1e-6)
+    assert split["test_accuracy"].iloc[-1] == whole["test_accuracy"].iloc[-1]
+
+
+def test_an_interval_trains_exactly_its_steps_whatever_the_execution_size(tiny_mnist):
+    # 40 steps of 8 images per evaluation: 32 steps per execution would train 64 per interval.
+    config = _softmax(batch_size=8, steps=80, eval_every=40)
+    batched = training.train(config, tiny_mnist, seed=1).rows
+    one_by_one = training.train(config, tiny_mnist, seed=1, steps_per_execution=1).rows
+    np.testing.assert_allclose(batched["val_loss"], one_by_one["val_loss"], rtol=1e-6)
+    assert training.execution_size(500, 32) == 25 and training.execution_size(107, 32) == 1
+
+
+@pytest.mark.skipif(not OTHER_INSTALLED, reason=f"the {OTHER} backend is not installed")
+def test_both_backends_train_softmax_regression_to_the_same_numbers(tiny_mnist, tmp_path):
+    # Zero initialisation and the NumPy order leave only floating-point rounding between backends.
+    script = tmp_path / "softmax.py"
+    script.write_text(
+        "import sys; sys.path.insert(0, %r)\n"
+        "from tests.conftest import synthetic_digits\n"
+        "from mnist_utils import train\n"
+        "config = train.TrainConfig('softmax', optimizer='sgd', learning_rate=0.5, batch_size=32, steps=16, eval_every=8)\n"
+        "rows = train.train(config, synthetic_digits(), seed=2).rows\n"
+        "print(rows[['val_loss', 'val_accuracy']].to_json())\n" % str(paths.ROOT))
+    env = {**os.environ, "KERAS_BACKEND": OTHER}
+    out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    theirs = pd.DataFrame(json.loads(out.stdout.strip().splitlines()[-1]))
+    config = TrainConfig("softmax", optimizer="sgd", learning_rate=0.5, batch_size=32, steps=16, eval_every=8)
+    ours = training.train(config, tiny_mnist, seed=2).rows
+    np.testing.assert_allclose(ours["val_loss"].to_numpy(), theirs["val_loss"].to_numpy(), rtol=1e-4)
+    np.testing.assert_array_equal(ours["val_accuracy"].to_numpy(), theirs["val_accuracy"].to_numpy())
+
+
+def test_early_stopping_keeps_the_weights_of_the_best_validation_loss(tiny_mnist):
+    # A learning rate this high makes the validation loss bounce, so patience runs out.
+    config = TrainConfig("lenet5", {"activation": "relu"}, "adam", 0.05, 32, steps=80, eval_every=4, patience=2)
+    rows = training.train(config, tiny_mnist, seed=0).rows
+    best = rows["val_loss"].idxmin()
+    assert rows["final"].sum() == 1 and rows.loc[best, "final"]
+    assert rows["test_accuracy"].notna().sum() == 1 and not np.isnan(rows.loc[best, "test_accuracy"])
+    assert len(rows) < 20, "training should have stopped before the cap"
+    assert len(rows) - 1 - best == 2, "stops exactly `patience` evaluations after the best one"
+    final = results_io.final_rows(rows.assign(run_id="r"))
+    assert final["step"].item() == rows.loc[best, "step"]
+
+
+def test_test_every_records_a_test_curve_and_must_match_the_evaluations(tiny_mnist):
+    rows = training.train(_softmax(steps=16, eval_every=4, test_every=8), tiny_mnist, seed=0).rows
+    assert rows.loc[rows["test_accuracy"].notna(), "step"].tolist() == [8, 16]
+    with pytest.raises(TrainConfigError, match="test_every=6"):
+        training.train(_softmax(steps=16, eval_every=4, test_every=6), tiny_mnist, seed=0)
+
+
+def test_training_loss_in_inference_mode_is_recorded(tiny_mnist):
+    rows = training.train(_softmax(), tiny_mnist, seed=0).rows
+    assert rows["train_eval_loss"].notna().all() and rows["train_eval_accuracy"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("changes, culprit", [
+    ({"schedule": "step"}, "schedule='step'"),
+    ({"warmup_steps": 3}, "warmup_steps=3"),
+    ({"label_smoothing": 1.0}, "label_smoothing=1.0"),
+    ({"augment": {"shear": 1}}, "unknown key 'shear'"),
+    ({"augment": {"rotate": 500}}, "augment['rotate']=500"),
+    ({"patience": 0}, "patience=0"),
+    ({"test_every": -1}, "test_every=-1"),
+])
+def test_bad_training_options_are_one_line_errors(changes, culprit):
+    with pytest.raises(TrainConfigError) as exc:
+        _softmax(**changes).validate()
+    assert culprit in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_augmentation_schedule_and_label_smoothing_train_and_are_deterministic(tiny_mnist):
+    config = _softmax(steps=8, eval_every=4, schedule="cosine", warmup_steps=2, label_smoothing=0.1,
+                      augment={"shift": 0.1, "rotate": 10})
+    first, again = (training.train(config, tiny_mnist, seed=5) for _ in range(2))
+    pd.testing.assert_frame_equal(first.rows.drop(columns=["wall_seconds", "images_per_second"]),
+                                  again.rows.drop(columns=["wall_seconds", "images_per_second"]))
+    plain = training.train(_softmax(steps=8, eval_every=4), tiny_mnist, seed=5)
+    assert not np.allclose(first.rows["val_loss"], plain.rows["val_loss"])
+    assert first.arrays["weights/logits/0"].shape == (784, 10)   # stored from inside the augmented model
+
+
+def test_cnn_runs_keep_float16_test_probabilities(tiny_mnist):
+    config = TrainConfig("liu_fu_cnn", {"widths": [2, 4, 4], "dropout_rate": 0.0}, "adam", 3e-2, 32, steps=24)
+    arrays = training.train(config, tiny_mnist, seed=0).arrays
+    probabilities = arrays["test_probabilities"]
+    assert probabilities.dtype == np.float16 and probabilities.shape == (64, 10)
+    np.testing.assert_allclose(probabilities.astype(np.float32).sum(axis=1), 1.0, atol=1e-2)
+    top2 = np.sort(probabilities.astype(np.float32), axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 1e-3        # float16 rounding can only swap near-ties
+    assert clear.any()
+    np.testing.assert_array_equal(probabilities.argmax(axis=1)[clear], arrays["test_predictions"][clear])
+
+
+# ------------------------------------------------------------------ chapters
+def test_each_chapter_declares_its_runs_from_its_parameters():
+    params = {name: chapters.chapter_parameters(name, "cpu") for name in chapters.TRAINING_CHAPTERS}
+    [cnn, ablation] = chapters.improved_cnn(**params["06_improved_cnn"])
+    assert [c.steps for c in cnn.configs] == [params["06_improved_cnn"]["steps"]]
+    assert cnn.configs[0].test_every == params["06_improved_cnn"]["test_every"]
+    assert len(ablation.configs) == 1 + len(params["06_improved_cnn"]["ablations"])
+    [activations] = chapters.activation_study(**params["03_activation_study"])
+    p = params["03_activation_study"]
+    assert [c.name for c in activations.configs] == p["activations"] and activations.seeds == tuple(p["seeds"])
+    assert all(c.patience == p["patience_epochs"] * p["evals_per_epoch"] for c in activations.configs)
+    [lr] = chapters.learning_rate_study(**params["04_learning_rate_study"])
+    assert len(lr) == len(params["04_learning_rate_study"]["activations"]) * len(
+        params["04_learning_rate_study"]["learning_rates"]) * len(params["04_learning_rate_study"]["seeds"])
+
+
+def test_chapter_five_reuses_chapter_three_baseline_runs():
+    three = chapters.chapter_parameters("03_activation_study", "cpu")
+    five = chapters.chapter_parameters("05_dropout", "cpu")
+    [baseline_set] = chapters.activation_study(**three)
+    [dropout_set] = chapters.dropout(chosen_activation="relu", chosen_learning_rate=1e-3, **five)
+    sigmoid = next(c for c in baseline_set.configs if c.name == "sigmoid")
+    traditional = dropout_set.configs[0]
+    strip = lambda c: {**c.__dict__, "label": ""}
+    assert strip(sigmoid) == strip(traditional), "same run, so the store trains it once"
+
+
+def test_dropout_choice_uses_validation_accuracy_only():
+    three = pd.DataFrame({"config": ["relu", "elu"], "val_accuracy": [0.98, 0.99], "test_accuracy": [0.999, 0.5]})
+    four = pd.DataFrame({"model_kwargs": ['{"activation": "elu"}', '{"activation": "elu"}', '{"activation": "relu"}'],
+                         "learning_rate": [1e-3, 2e-3, 1e-3], "val_accuracy": [0.97, 0.99, 0.995],
+                         "test_accuracy": [0.999, 0.1, 0.999]})
+    assert chapters.dropout_choice(three, four) == ("elu", 2e-3)
+
+
+def test_the_command_line_trains_into_a_store_and_lists_what_is_stored(tmp_path, monkeypatch):
+    store = tmp_path / "runs"
+    args = ["--profile", "smoke", "--chapters", "2", "--store", str(store), "-p", "steps=20", "-p", "eval_every=10"]
+    cli = [sys.executable, "-m", "mnist_utils.chapters"]
+    env = {**os.environ, paths.SCRATCH_ENV: str(tmp_path / "scratch")}
+    trained = subprocess.run(cli + args, cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert trained.stdout.count(": trained in ") == 2 and "all runs stored" in trained.stdout
+    assert len(list(store.glob("softmax/*.json"))) == 2
+    listed = subprocess.run(cli + args + ["--list"], cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert listed.stdout.count(": stored (") == 2 and "missing" not in listed.stdout
+
+
+def test_the_command_line_names_an_unknown_chapter():
+    out = subprocess.run([sys.executable, "-m", "mnist_utils.chapters", "--chapters", "09", "--list"],
+                         cwd=paths.ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and out.stderr.strip().count("\n") == 0 and "--chapters 09" in out.stderr
+
+
+def test_a_deadline_starts_no_run_that_would_end_after_it(tmp_path):
+    args = ["--profile", "smoke", "--chapters", "6", "--store", str(tmp_path / "runs"), "--minutes", "0.01"]
+    out = subprocess.run([sys.executable, "-m", "mnist_utils.chapters", *args], cwd=paths.ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "not started, it would end after the deadline" in out.stdout and "runs missing after" in out.stdout
+    assert not list((tmp_path / "runs").glob("*/*.json"))
