@@ -73,15 +73,16 @@ def beats(a, b, *, margin: float = EQUIVALENCE_MARGIN) -> Judgement:
     holds both the claim and its negation) and with fewer than two values a side."""
     d = stats.difference(a, b)
     if math.isnan(d["ci_low"]):
-        return Judgement("inconclusive", f"difference {d['diff']:+.4f} without a spread (fewer than two runs a side)")
-    interval = f"95% CI {d['ci_low']:+.4f} to {d['ci_high']:+.4f}"
+        return Judgement("inconclusive", f"difference {d['diff']:+.4g} without a spread (fewer than two runs a side)")
+    interval = f"95% CI {d['ci_low']:+.4g} to {d['ci_high']:+.4g}"
     if d["ci_low"] > 0:
         return Judgement("reproduced", f"the {interval} lies above zero")
     if d["ci_high"] < 0:
         return Judgement("not reproduced", f"reversed: the {interval} lies below zero")
     if -margin <= d["ci_low"] and d["ci_high"] <= margin:
         return Judgement("not reproduced", f"no difference: the {interval} lies within ±{margin:g}")
-    return Judgement("inconclusive", f"the {interval} contains zero and differences beyond ±{margin:g}")
+    beyond = f" and differences beyond ±{margin:g}" if margin else ""
+    return Judgement("inconclusive", f"the {interval} contains zero{beyond}")
 
 
 def ratio_about(per_seed_ratios, claimed: float, *, censored: bool = False) -> Judgement:
