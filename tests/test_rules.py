@@ -107,3 +107,9 @@ def test_one_run_can_confirm_an_accuracy_but_not_refute_it():
     assert rules.accuracy_matches([0.9926], 0.9927).verdict == "reproduced"
     judged = rules.accuracy_matches([0.9847], 0.9927)
     assert judged.verdict == "inconclusive" and "one run" in judged.why
+
+
+def test_a_best_run_below_the_papers_best_of_five_is_inconclusive_with_fewer_runs():
+    assert rules.best_reaches([0.9847], 0.9938, paper_runs=5).verdict == "inconclusive"
+    assert rules.best_reaches([0.984, 0.985, 0.983, 0.984, 0.9847], 0.9938, paper_runs=5).verdict == "not reproduced"
+    assert rules.best_reaches([0.9935], 0.9938, paper_runs=5).verdict == "reproduced"
