@@ -186,11 +186,6 @@ def backend_throughput(backend_name: str, name: str, steps: int, warmup: int, se
 PARTS = ("throughput", "levers", "time_to_accuracy", "backends", "factorised")
 
 
-def factorised_measurement(widths, variant: str) -> str:
-    """The row name of part 5 (chapter 6 looks its rows up by it)."""
-    return f"liu_fu_cnn {'/'.join(map(str, widths))} b50: {variant}"
-
-
 def median_row(rows):
     values = [r["value"] for r in rows]
     return statistics.median(values), min(values), max(values)
@@ -285,7 +280,7 @@ def main(argv=None) -> int:
     for r in range(max(repeats, 3) if not quick else 1) if "factorised" in parts else ():
         for variant, changes in variants.items():
             config = TrainConfig("liu_fu_cnn", {"widths": widths, **changes}, "adam", 1e-4, 50, epochs=1)
-            record("factorised", factorised_measurement(widths, variant), "images/s",
+            record("factorised", chapters.factorised_measurement(widths, variant), "images/s",
                    training.throughput(config, mnist, steps=10 if quick else 100, warmup=5 if quick else 30, seed=r), r)
 
     frame = pd.DataFrame(rows)

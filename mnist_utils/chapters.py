@@ -33,6 +33,12 @@ CNN_ABLATIONS = {
 }
 
 
+def factorised_measurement(widths, variant: str) -> str:
+    """The benchmark row (``benchmarks.speed``, part 5) that times ``variant`` ("factorised" or
+    "unfactorised") of the CNN with ``widths``; chapter 6 judges the speed claim on these rows."""
+    return f"liu_fu_cnn {'/'.join(map(str, widths))} b50: {variant}"
+
+
 @dataclass(frozen=True)
 class RunSet:
     """Every configuration of ``configs`` with every seed of ``seeds``, on data subsets
