@@ -94,7 +94,9 @@ def main(argv=None) -> int:
     store = RunStore(Path(args.store))
     complete = chapters.fill_store(chapters._resolve(args.chapters), args.profile, store, mnist,
                                    deadline=deadline)
-    new = sorted({p.relative_to(args.store) for p in Path(args.store).glob("*/*.json")} - before)
+    # In the order they were trained (a name order would put lenet5/ before liu_fu_cnn/).
+    new = sorted({p.relative_to(args.store) for p in Path(args.store).glob("*/*.json")} - before,
+                 key=lambda relative: (Path(args.store) / relative).stat().st_mtime_ns)
     summary["runs"] = []
     for relative in new:
         path = Path(args.store) / relative
