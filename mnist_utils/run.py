@@ -274,7 +274,7 @@ def execute(name: str, profile: str, params: dict, output: Path, digest: str, en
     fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{name}.", suffix=".tmp.ipynb")
     os.close(fd)
     os.environ.update(KERNEL_ENV)
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     try:
         papermill.execute_notebook(str(source), tmp, parameters=params, kernel_name="python3",
                                    progress_bar=sys.stderr.isatty(), cwd=str(paths.ROOT))
@@ -302,7 +302,22 @@ def execute(name: str, profile: str, params: dict, output: Path, digest: str, en
     nb.metadata[META_KEY] = {**entry, **env}
     write_atomically(output, nbformat.writes(nb))
     update_manifest(profile, name, entry, env, manifest)
+    for stale_file in prune_results(name, profile, started_at):
+        print(f"{name}: removed {paths.shown(stale_file)} (a run set this execution no longer declares)", flush=True)
     return wall
+
+
+def prune_results(name: str, profile: str, since: float) -> list[Path]:
+    """Delete the results files of chapter ``name`` (``<name>.csv``, ``<name>_<set>.csv``)
+    that its successful execution since ``since`` did not write again: a run set no longer
+    declared (ablations switched off, say) would otherwise be read by the report as if it
+    had run. Called only after success, so a failed execution removes nothing."""
+    folder = paths.results_dir(profile)
+    candidates = [folder / f"{name}.csv", *folder.glob(f"{name}_*.csv")]
+    stale = [f for f in candidates if f.exists() and f.stat().st_mtime < since]
+    for f in stale:
+        f.unlink()
+    return stale
 
 
 def plan(profile: str, only: list[str] | None, overrides: dict) -> tuple[dict, list[tuple[str, dict, Path, str]]]:

@@ -132,7 +132,7 @@ def test_the_book_of_record_is_current_and_its_runs_are_stored():
     content hash, and every run its results name is in the committed run store."""
     assert run.stale("cpu") == [], "the book of record is stale: commit, then `make book`"
     record_store = store.RunStore(paths.RUNS)
-    chapter_results = [f for f in sorted((paths.RESULTS / "cpu").glob("*.csv")) if f != paths.LEGACY_IMPORT_CHECK]
+    chapter_results = sorted((paths.RESULTS / "cpu").glob("*.csv"))
     # Every training chapter has its results file (ablations only where the profile runs them).
     from mnist_utils.chapters import TRAINING_CHAPTERS
     assert set(TRAINING_CHAPTERS) <= {f.stem for f in chapter_results}

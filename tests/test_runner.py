@@ -211,6 +211,31 @@ def test_force_reexecutes(executed, monkeypatch):
     assert stdout_of(nbformat.read(out, as_version=4)) == "4\n"
 
 
+def test_a_results_file_the_execution_did_not_write_is_removed(executed, capsys):
+    """Ablations switched off: their old table must not outlive the execution that dropped them."""
+    results = executed / "data" / "results" / PROFILE
+    results.mkdir(parents=True, exist_ok=True)
+    dropped, other_chapter = results / f"{NAME}_ablation.csv", results / "other.csv"
+    for f in (dropped, other_chapter):
+        f.write_text("config,seed\nx,0\n")
+    assert run.main(["--profile", PROFILE, "--force"]) == 0
+    assert not dropped.exists() and other_chapter.exists()
+    assert f"removed data/results/{PROFILE}/{NAME}_ablation.csv" in capsys.readouterr().out
+
+
+def test_a_failed_execution_removes_no_results_file(executed):
+    results = executed / "data" / "results" / PROFILE
+    results.mkdir(parents=True, exist_ok=True)
+    dropped = results / f"{NAME}_ablation.csv"
+    dropped.write_text("config,seed\nx,0\n")
+    source = executed / "notebooks" / f"{NAME}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[3].source = "assert value != 2"
+    nbformat.write(nb, source)
+    assert run.main(["--profile", PROFILE]) != 0
+    assert dropped.exists()
+
+
 def test_content_hash_depends_on_code_and_parameters(tree, monkeypatch):
     source = tree / "notebooks" / f"{NAME}.ipynb"
     base = run.content_hash(source, {"profile": PROFILE, "value": 2})

@@ -15,7 +15,8 @@ can be keyed under today's code digest instead of retraining 3 hours of CPU time
 legacy files, at every evaluation: "same to rounding" when the accuracies are identical
 and the losses equal up to float32 rounding (1e-6; the legacy runs ran on another CPU,
 whose vector units round sums differently). It writes the comparison to
-``data/results/cpu/legacy_import_check.csv``, which the report shows, and exits
+``data/results/cpu/legacy_import_check.csv`` (the book no longer uses imported runs, so the
+report no longer shows it; the file was removed with them) and exits
 non-zero when a run differs: then the imported runs are that other machine's numbers,
 not this one's, and the book must say so (it does, from that file). An imported
 entry carries ``record.imported`` (source file, commit, machine, versions as the old
@@ -118,7 +119,7 @@ def import_runs(keep_out: set[str]) -> int:
 
 def verify() -> int:
     """Compare every natively trained run that also exists in the legacy files with its legacy
-    rows; write the comparison to ``paths.LEGACY_IMPORT_CHECK`` (the report shows it)."""
+    rows; write the comparison to ``paths.LEGACY_IMPORT_CHECK``."""
     mnist = data.load()
     record_store = store.RunStore(paths.RUNS)
     rows_out = []
