@@ -12,6 +12,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import nbformat
 import pandas as pd
@@ -22,29 +23,42 @@ from mnist_utils import paths, run
 
 PROFILE = "variant"
 SMALL = {"train_size": 1024, "eval_size": 300}
-# Chapter -> (parameters nobody used in the papers, claims that must then be "not testable";
-# "-<claim>": a claim whose runs the parameters leave out, which must get no verdict at all).
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Parameters nobody used in the papers, and what the chapter must then say of its claims."""
+
+    params: dict
+    not_testable: tuple[str, ...] = ()   # claims the variant cannot test: verdict "not testable"
+    not_judged: tuple[str, ...] = ()     # claims whose runs it leaves out: no verdict row
+
+
 VARIANTS = {
-    "01_reading_mnist": ({"grid_rows": 2, "grid_cols": 5, "sample_index": 7}, []),
-    "02_softmax_baseline": ({"seeds": [7], "learning_rate": 0.2, "batch_size": 50, "steps": 60, "eval_every": 30,
-                             **SMALL}, []),
-    "03_activation_study": ({"activations": ["relu", "tanh"], "seeds": [0], "optimizer": "rmsprop", "max_epochs": 2,
-                             "patience_epochs": 1, "evals_per_epoch": 2, **SMALL},
-                            ["wang2020.activation.relu_elu_beat_sigmoid", "wang2020.activation.elu_slightly_better",
-                             "wang2020.activation.relu_converges_6x_faster", "wang2020.lenet5.baseline_accuracy"]),
-    "04_learning_rate_study": ({"activations": ["tanh"], "learning_rates": [0.01], "optimizer": "sgd", "seeds": [0, 1],
-                                "epochs": 1, "evals_per_epoch": 4, "oscillation_window": 3, **SMALL},
-                               ["wang2020.lr.too_small_slow", "wang2020.lr.too_large_oscillates",
-                                "wang2020.activation.elu_needs_lr_tuning"]),
-    "05_dropout": ({"keep_prob": 0.8, "seeds": [0], "max_epochs": 1, "patience_epochs": 0, "evals_per_epoch": 2,
-                    **SMALL}, []),
-    "06_improved_cnn": ({"seeds": [1], "widths": [4, 4, 8], "keep_prob": 1.0, "learning_rate": 0.003,
-                         "batch_size": 25, "steps": 20, "eval_every": 10, "test_every": 10, "ablations": ["no_batch_norm"],
-                         "ablation_seeds": [2], "ablation_steps": 20, **SMALL},
-                        # no benchmark rows for these widths; no 'no_dropout' ablation: not judged at all
-                        ["liu_fu.cnn.factorised_kernels_speed", "-liu_fu.cnn.dropout_prevents_overfitting"]),
-    "08_compute_appendix": ({}, []),
-    "07_reproduction_report": ({}, []),
+    "01_reading_mnist": Variant({"grid_rows": 2, "grid_cols": 5, "sample_index": 7}),
+    "02_softmax_baseline": Variant({"seeds": [7], "learning_rate": 0.2, "batch_size": 50, "steps": 60,
+                                    "eval_every": 30, **SMALL}),
+    "03_activation_study": Variant({"activations": ["relu", "tanh"], "seeds": [0], "optimizer": "rmsprop",
+                                    "max_epochs": 2, "patience_epochs": 1, "evals_per_epoch": 2, **SMALL},
+                                   not_testable=("wang2020.activation.relu_elu_beat_sigmoid",
+                                                 "wang2020.activation.elu_slightly_better",
+                                                 "wang2020.activation.relu_converges_6x_faster",
+                                                 "wang2020.lenet5.baseline_accuracy")),
+    "04_learning_rate_study": Variant({"activations": ["tanh"], "learning_rates": [0.01], "optimizer": "sgd",
+                                       "seeds": [0, 1], "epochs": 1, "evals_per_epoch": 4, "oscillation_window": 3,
+                                       **SMALL},
+                                      not_testable=("wang2020.lr.too_small_slow", "wang2020.lr.too_large_oscillates",
+                                                    "wang2020.activation.elu_needs_lr_tuning")),
+    "05_dropout": Variant({"keep_prob": 0.8, "seeds": [0], "max_epochs": 1, "patience_epochs": 0,
+                           "evals_per_epoch": 2, **SMALL}),
+    "06_improved_cnn": Variant({"seeds": [1], "widths": [4, 4, 8], "keep_prob": 1.0, "learning_rate": 0.003,
+                                "batch_size": 25, "steps": 20, "eval_every": 10, "test_every": 10,
+                                "ablations": ["no_batch_norm"], "ablation_seeds": [2], "ablation_steps": 20, **SMALL},
+                               # no benchmark rows for these widths; no 'no_dropout' ablation ran
+                               not_testable=("liu_fu.cnn.factorised_kernels_speed",),
+                               not_judged=("liu_fu.cnn.dropout_prevents_overfitting",)),
+    "08_compute_appendix": Variant({}),
+    "07_reproduction_report": Variant({}),
 }
 
 
@@ -69,9 +83,10 @@ def tracked_state() -> tuple[str, str]:
 def test_every_variant_sets_only_declared_parameters():
     # papermill only warns about an undeclared parameter: a renamed one would silently
     # leave the chapter at its (book-sized) default.
-    for chapter, (params, _) in VARIANTS.items():
+    for chapter, variant in VARIANTS.items():
         declared = run.notebook_parameters(paths.NOTEBOOKS / f"{chapter}.ipynb")
-        assert set(params) <= set(declared), f"{chapter}: undeclared {sorted(set(params) - set(declared))}"
+        assert set(variant.params) <= set(declared), \
+            f"{chapter}: undeclared {sorted(set(variant.params) - set(declared))}"
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +107,10 @@ def rerun_env(tmp_path_factory):
 
 @pytest.mark.parametrize("chapter", list(VARIANTS))
 def test_chapter_runs_with_parameters_the_papers_never_used(chapter, rerun_env, tmp_path):
-    params, not_testable = VARIANTS[chapter]
+    variant = VARIANTS[chapter]
     output = tmp_path / f"{chapter}.ipynb"
     papermill.execute_notebook(str(paths.NOTEBOOKS / f"{chapter}.ipynb"), str(output),
-                               parameters={"profile": PROFILE, **params}, kernel_name="python3",
+                               parameters={"profile": PROFILE, **variant.params}, kernel_name="python3",
                                progress_bar=False, cwd=str(paths.ROOT))
     nb = nbformat.read(output, as_version=4)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
@@ -103,10 +118,9 @@ def test_chapter_runs_with_parameters_the_papers_never_used(chapter, rerun_env, 
     if "was produced by" in text:  # every page says where a rerun's outputs went
         assert "outside the book of record" in text
     verdicts_file = rerun_env / "results" / PROFILE / "verdicts" / f"{chapter}.csv"
-    if not_testable:
+    if variant.not_testable or variant.not_judged:
         verdicts = pd.read_csv(verdicts_file).set_index("claim_id")["verdict"]
-        for claim_id in not_testable:
-            if claim_id.startswith("-"):   # a claim whose runs the parameters leave out: no verdict (not tested)
-                assert claim_id[1:] not in verdicts, f"{chapter}: {claim_id[1:]} was judged without its runs"
-            else:
-                assert verdicts[claim_id] == "not testable", f"{chapter}: {claim_id} is {verdicts[claim_id]!r}"
+        for claim_id in variant.not_testable:
+            assert verdicts[claim_id] == "not testable", f"{chapter}: {claim_id} is {verdicts[claim_id]!r}"
+        for claim_id in variant.not_judged:
+            assert claim_id not in verdicts, f"{chapter}: {claim_id} was judged without its runs"
