@@ -15,10 +15,10 @@ can be keyed under today's code digest instead of retraining 3 hours of CPU time
 legacy files, at every evaluation: "same to rounding" when the accuracies are identical
 and the losses equal up to float32 rounding (1e-6; the legacy runs ran on another CPU,
 whose vector units round sums differently). It writes the comparison to
-``data/results/cpu/legacy_import_check.csv`` (the book no longer uses imported runs, so the
-report no longer shows it; the file was removed with them) and exits
-non-zero when a run differs: then the imported runs are that other machine's numbers,
-not this one's, and the book must say so (it does, from that file). An imported
+``data/results/cpu/legacy_import_check.csv`` and exits non-zero when a run differs: then
+the imported runs are that other machine's numbers, not this one's, and a book using them
+must say so. (The book of record has used no imported run since every run was retrained
+with the current code; that file was removed then.) An imported
 entry carries ``record.imported`` (source file, commit, machine, versions as the old
 manifest recorded them) and no test-set predictions (the old files have none): chapters
 that draw predictions from a run need that run trained natively (``--keep-out``).
