@@ -71,7 +71,7 @@ nbval: $(VENV)/.installed data
 
 # Every page of the built book in headless Chromium (Debian's chromium + chromium-driver).
 browser: html
-	$(PY) -m pytest tests/test_browser.py -q
+	$(PY) -m pytest tests/test_browser.py -q -rs
 
 test: unit unit-jax nbval browser
 

@@ -1,4 +1,6 @@
-"""GitHub workflows: valid against the workflow JSON schema, and split by role as documented."""
+"""GitHub workflows: valid against the workflow JSON schema, split by role as documented, and
+the test command they call behaves on machines with and without a browser."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +55,17 @@ def test_config_has_launch_buttons_and_repository():
     assert config["launch_buttons"]["binderhub_url"] and config["launch_buttons"]["colab_url"]
     assert config["repository"]["url"].startswith("https://github.com/")
     assert config["execute"]["execute_notebooks"] == "off"
+
+
+def test_the_browser_check_skips_with_its_reason_on_a_machine_without_chromium():
+    """`make test` on a fresh machine: no Chromium on PATH must skip the browser check (exit 0,
+    reason printed), not fail it; only CI's REQUIRE_BROWSER=1 turns the absence into an error."""
+    env = {k: v for k, v in os.environ.items() if k != "REQUIRE_BROWSER"}
+    env["PATH"] = os.path.dirname(sys.executable)   # the venv's python, and no chromium
+    command = [sys.executable, "-m", "pytest", "tests/test_browser.py", "-q", "-rs", "-p", "no:cacheprovider"]
+    skipped = subprocess.run(command, cwd=paths.ROOT, env=env, capture_output=True, text=True)
+    assert skipped.returncode == 0, skipped.stdout[-2000:]
+    assert "browser check skipped:" in skipped.stdout
+    required = subprocess.run(command, cwd=paths.ROOT, env={**env, "REQUIRE_BROWSER": "1"},
+                              capture_output=True, text=True)
+    assert required.returncode != 0 and "browser check required but impossible" in required.stdout + required.stderr
