@@ -120,14 +120,6 @@ def not_testable(why: str) -> Judgement:
     return Judgement("not testable", why)
 
 
-def close_to(value: float, expected: float, *, relative: float) -> Judgement:
-    """A number the paper prints, within ``relative`` of ours; partially reproduced beyond."""
-    off = abs(value - expected) / expected
-    if off <= relative:
-        return Judgement("reproduced", f"{value:g} is within {relative:.0%} of the paper's {expected:g}")
-    return Judgement("partially reproduced", f"{value:g} is {off:.0%} from the paper's {expected:g}")
-
-
 def equals(value, expected) -> Judgement:
     """A fact about the data (counts, shapes, values): it matches exactly or it does not."""
     value, expected = list(np.atleast_1d(value)), list(np.atleast_1d(expected))
@@ -208,7 +200,7 @@ def _plain(values: list) -> str:
 
 # ------------------------------------------------------------------ declared tests
 RULES = {f.__name__: f for f in (accuracy_matches, best_reaches, both_match, beats, beats_each, ratio_about,
-                                   fewer_steps, fewer_steps_each, observed, equals, close_to)}
+                                   fewer_steps, fewer_steps_each, observed, equals)}
 
 
 @dataclass(frozen=True)
