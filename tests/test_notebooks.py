@@ -3,6 +3,7 @@
 import ast
 import json
 import re
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -78,6 +79,16 @@ def test_executed_book_chapters_are_in_the_toc():
             assert f"book/{name}" in files, f"book/{name}.ipynb is not in _toc.yml"
     for f in files:
         assert (paths.ROOT / f"{f}.ipynb").exists() or (paths.ROOT / f"{f}.md").exists(), f"_toc.yml: {f} missing"
+
+
+def test_the_sidebar_numbers_each_chapter_as_its_file_and_its_prose_do():
+    """Numbered parts are numbered continuously (sphinx_multitoc_numbering): the n-th numbered
+    chapter in the table of contents must be the file 0n_*, which the prose calls chapter n."""
+    toc = yaml.safe_load((paths.ROOT / "_toc.yml").read_text())
+    numbered = [ch["file"] for part in toc["parts"] if part.get("numbered") for ch in part["chapters"]]
+    assert numbered, "no numbered part in _toc.yml"
+    prefixes = [Path(f).name.split("_", 1)[0] for f in numbered]
+    assert prefixes == [f"{n:02d}" for n in range(1, len(numbered) + 1)], prefixes
 
 
 @pytest.mark.parametrize("executed", EXECUTED, ids=lambda p: p.stem)
