@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import os
 
 from IPython.display import HTML, Markdown, display
@@ -32,3 +33,59 @@ def provenance(chapter: str, profile: str) -> str:
 def show(frame, index: bool = False) -> None:
     """Display a table as plain HTML: deterministic (no random Styler ids), so nbval can compare it."""
     display(HTML(frame.to_html(index=index, border=0)))
+
+
+# ----------------------------------------------------------------- verdicts at a glance
+PAPER_NAMES = {"liu_fu": "Liu & Fu", "wang2020": "Wang et al. (2020)"}
+# Colour-blind-safe enough to tell apart, and always with the word: the colour only repeats it.
+VERDICT_COLOURS = {"reproduced": "#1a7f37", "partially reproduced": "#7d4e00", "not reproduced": "#b42318",
+                   "inconclusive": "#57606a", "not testable": "#6639ba", "not tested": "#6e7781"}
+
+
+def verdict_badge(verdict: str) -> str:
+    """A verdict as a coloured label (inline styles: it renders the same in the book, in a
+    pasted copy on another page and in Jupyter)."""
+    colour = VERDICT_COLOURS.get(verdict, "#57606a")
+    return (f'<span class="verdict-badge" style="background:{colour};color:#fff;border-radius:0.75em;'
+            f'padding:0.1em 0.6em;font-weight:600;font-size:0.85em;display:inline-block">{_escape(verdict)}</span>')
+
+
+# Below 640 px the four columns become one: each claim a block, each value labelled.
+_HEADLINE_NARROW_CSS = """<style>
+@media (max-width: 640px) {
+  table.headline-verdicts, table.headline-verdicts tbody, table.headline-verdicts tr,
+  table.headline-verdicts th, table.headline-verdicts td { display: block; width: 100% !important; }
+  table.headline-verdicts thead, table.headline-verdicts colgroup { display: none; }
+  table.headline-verdicts tr { margin-bottom: 0.6em; }
+  table.headline-verdicts td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
+}
+</style>"""
+
+
+def headline_html(ledger) -> str:
+    """The papers' main claims (``headline`` in the claims file), per paper: the claim, the
+    paper's value, what this book measured with its budget, and the verdict. A fixed-layout
+    table of the page's width whose cells wrap, stacked into one column on narrow screens, so
+    it needs no horizontal scrolling at any width; each claim links to the chapter that tested it."""
+    main = ledger[ledger["headline"].notna()] if "headline" in ledger else ledger.iloc[:0]
+    cell = 'style="vertical-align:top;padding:0.35em 0.5em;overflow-wrap:break-word;text-align:left"'
+    rows = []
+    for paper, claims_of_paper in main.groupby("paper", sort=False):
+        rows.append(f'<tr><th colspan="4" {cell}>{_escape(PAPER_NAMES.get(paper, paper))}</th></tr>')
+        for _, c in claims_of_paper.iterrows():
+            paper_value = c.get("headline_paper") if isinstance(c.get("headline_paper"), str) else c["as_printed"]
+            measured = _escape(c["measured"]) if c["measured"] else "not measured in this profile"
+            budget = f'<br><small>budget: {_escape(c["ran"])}</small>' if c["ran"] else ""
+            rows.append(f'<tr><td {cell}><a href="{c["chapter"]}.html">{_escape(c["headline"])}</a></td>'
+                        f'<td data-label="the paper" {cell}>{_escape(paper_value)}</td>'
+                        f'<td data-label="measured here" {cell}>{measured}{budget}</td>'
+                        f'<td {cell}>{verdict_badge(c["verdict"])}</td></tr>')
+    head = "".join(f'<th {cell}>{h}</th>' for h in ("claim", "the paper", "measured here", "verdict"))
+    widths = "".join(f'<col style="width:{w}%">' for w in (28, 22, 33, 17))
+    return (f'{_HEADLINE_NARROW_CSS}<table class="headline-verdicts" '
+            f'style="table-layout:fixed;width:100%;border-collapse:collapse">'
+            f'<colgroup>{widths}</colgroup><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def _escape(text) -> str:
+    return html.escape(str(text), quote=False)

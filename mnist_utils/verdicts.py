@@ -74,3 +74,20 @@ def read_all(profile: str) -> pd.DataFrame:
         raise FileNotFoundError(f"{paths.RESULTS / profile / 'verdicts'}: no verdict files (execute the chapters first)")
     table = pd.concat([read_results(paths.find_verdicts(profile, c)) for c in chapters], ignore_index=True)
     return table.reindex(columns=list(dict.fromkeys([*table.columns, "budget"])))  # files written before budgets
+
+
+def claim_ledger(profile: str) -> pd.DataFrame:
+    """Every result and data claim of the claims file beside the verdict a chapter recorded
+    for it: ``measured``, ``n``, ``verdict``, ``how`` and ``ran`` (the budget that ran; the
+    claims file's ``budget`` is the declared one). A claim no chapter judged is "not testable"
+    where the claims file says so, else "not tested", with its reason as ``measured``."""
+    entries = pd.DataFrame(claims.load()["claims"])
+    recorded = read_all(profile)[["claim_id", "measured", "n", "verdict", "how", "budget"]]
+    ledger = entries[entries["role"].isin(["result", "data"])].merge(
+        recorded.rename(columns={"budget": "ran"}), left_on="id", right_on="claim_id", how="left")
+    ledger["verdict"] = ledger["verdict"].fillna(
+        ledger["kind"].map(lambda k: "not testable" if k == "not_testable" else "not tested"))
+    reason = ledger["reason"] if "reason" in ledger else pd.Series("", index=ledger.index)
+    ledger["measured"] = ledger["measured"].fillna(reason.fillna(""))
+    ledger["ran"] = ledger["ran"].fillna("")
+    return ledger.reset_index(drop=True)
