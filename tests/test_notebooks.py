@@ -45,6 +45,16 @@ def test_parameters_cell_declares_every_assignment(source):
     assert "profile" in declared
 
 
+@pytest.mark.parametrize("source", SOURCES, ids=NAMES)
+def test_a_chapter_shows_its_parameters_and_collapses_its_set_up(source):
+    """A page reads as a chapter: the parameters stay visible, the imports and loading right
+    after them are collapsed (the reader can expand them)."""
+    nb = nbformat.read(source, as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    assert not {"hide-input", "remove-input", "remove-cell"} & set(nb.cells[at].metadata.get("tags", []))
+    assert "hide-input" in nb.cells[at + 1].metadata.get("tags", []), f"{source.name}: set-up cell not collapsed"
+
+
 @pytest.mark.parametrize("profile", ["smoke", "cpu", "paper"])
 def test_every_profile_names_every_chapter_with_known_parameters(profile):
     spec = run.load_profile(profile)
