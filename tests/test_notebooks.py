@@ -46,6 +46,41 @@ def test_parameters_cell_declares_every_assignment(source):
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=NAMES)
+def test_a_chapter_opened_alone_installs_the_book_first(source):
+    """Colab opens a single notebook: its first code cell fetches and installs the book where
+    mnist_utils is missing (the same text in every chapter), hidden from the book's pages."""
+    from mnist_utils.launch import SETUP_CELL
+
+    first = next(c for c in nbformat.read(source, as_version=4).cells if c.cell_type == "code")
+    assert first.source == SETUP_CELL, f"{source.name}: first code cell differs from mnist_utils.launch.SETUP_CELL"
+    assert "remove-cell" in first.metadata.get("tags", [])
+
+
+def test_the_first_cell_clones_installs_and_enters_the_book_only_where_the_package_is_missing(
+        monkeypatch, tmp_path):
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    from mnist_utils.launch import REPOSITORY, SETUP_CELL
+
+    commands = []
+    monkeypatch.setattr(subprocess, "run", lambda command, check: commands.append(command))
+    exec(SETUP_CELL, {})
+    assert commands == [], "with mnist_utils installed the cell must do nothing"
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mnist-tf-book").mkdir()
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    exec(SETUP_CELL, {})
+    assert commands[0][:2] == ["git", "clone"] and REPOSITORY in commands[0]
+    assert commands[1][1:] == ["-m", "pip", "install", "-q", "-e", "mnist-tf-book"]
+    assert os.getcwd() == str(tmp_path / "mnist-tf-book") and sys.path[0] == os.getcwd()
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=NAMES)
 def test_a_chapter_shows_its_parameters_and_collapses_its_set_up(source):
     """A page reads as a chapter: the parameters stay visible, the imports and loading right
     after them are collapsed (the reader can expand them)."""
