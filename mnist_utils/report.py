@@ -31,8 +31,9 @@ def provenance(chapter: str, profile: str) -> str:
 
 
 def show(frame, index: bool = False) -> None:
-    """Display a table as plain HTML: deterministic (no random Styler ids), so nbval can compare it."""
-    display(HTML(frame.to_html(index=index, border=0)))
+    """Display a table as plain HTML: deterministic (no random Styler ids), so nbval can compare
+    it; a missing value reads as a dash, never as NaN or None."""
+    display(HTML(frame.to_html(index=index, border=0, na_rep="—")))
 
 
 # ----------------------------------------------------------------- verdicts at a glance

@@ -95,6 +95,25 @@ def glued_texts(page: str) -> list[str]:
     return [" ".join(v.split()) for v in values.values()]
 
 
+# What a reader must never see in a page's prose, tables or printed output: a value
+# formatted for Python, not for a reader.
+RAW_VALUE = re.compile(r"\b(?:nan|NaN|inf|None)\b|\(\d+,(?:\s*\d+,?)*\)")
+# The visible text outside code: cell inputs, code blocks and the sidebar are not prose.
+READER_TEXT = """
+    const article = (document.querySelector('article') || document.body).cloneNode(true);
+    article.querySelectorAll('.cell_input, div.highlight, pre, code, script, style').forEach(e => e.remove());
+    return article.innerText;"""
+
+
+def raw_values(text: str) -> list[str]:
+    return [f"{m.group(0)!r} in ...{text[max(0, m.start() - 50):m.end() + 20]!r}..." for m in RAW_VALUE.finditer(text)]
+
+
+def test_the_raw_value_scan_catches_what_it_must_and_nothing_else():
+    assert len(raw_values("n = (60000, 10000), shape (4,), relu: nan vs inf, None")) == 5
+    assert raw_values("Eq. (1), Wang et al. (2020), 86(11):2278, information, nonetheless, never") == []
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_offline(page, browser, server):
     browser.get(f"{server}/{page}")
@@ -115,6 +134,8 @@ def test_page_renders_offline(page, browser, server):
     assert not broken, f"{page}: images that did not load: {broken}"
 
     text = " ".join(browser.execute_script("return document.body.innerText").split())
+    raw = raw_values(" ".join(browser.execute_script(READER_TEXT).split()))
+    assert not raw, f"{page}: values a reader should not see: {raw[:5]}"
     for value in glued_texts(page):
         assert value in text, f"{page}: glued value {value!r} not on the page"
     assert "glue" not in browser.execute_script(
