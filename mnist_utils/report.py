@@ -30,10 +30,37 @@ def provenance(chapter: str, profile: str) -> str:
     return line
 
 
+# Tables wrap their cells to the page's width; below 640 px each row becomes a block of
+# labelled values, so no table needs horizontal scrolling on a phone.
+_TABLE_CSS = """<style>
+table.book-table th, table.book-table td { overflow-wrap: anywhere; vertical-align: top; }
+@media (max-width: 640px) {
+  table.book-table, table.book-table tbody, table.book-table tr, table.book-table td { display: block; width: 100%; }
+  table.book-table thead { display: none; }
+  table.book-table tr { margin-bottom: 0.6em; border-bottom: 1px solid #d0d7de; }
+  table.book-table td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
+}
+</style>"""
+
+
+def table_html(frame, index: bool = False) -> str:
+    """A table as plain HTML: deterministic (no random Styler ids), so nbval can compare it; a
+    missing value reads as a dash, never as NaN or None; every cell carries its column's name
+    for the narrow layout."""
+    import pandas as pd
+
+    frame = frame.reset_index() if index else frame
+    columns = [str(c) for c in frame.columns]
+    head = "".join(f"<th>{_escape(c)}</th>" for c in columns)
+    cell = lambda v: "—" if v is None or (not isinstance(v, str) and pd.isna(v)) else _escape(v)
+    body = "".join("<tr>" + "".join(f'<td data-label="{_escape(c)}">{cell(v)}</td>' for c, v in zip(columns, row))
+                   + "</tr>" for row in frame.itertuples(index=False))
+    return f'{_TABLE_CSS}<table class="book-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
 def show(frame, index: bool = False) -> None:
-    """Display a table as plain HTML: deterministic (no random Styler ids), so nbval can compare
-    it; a missing value reads as a dash, never as NaN or None."""
-    display(HTML(frame.to_html(index=index, border=0, na_rep="—")))
+    """Display ``frame`` as ``table_html``."""
+    display(HTML(table_html(frame, index)))
 
 
 # ----------------------------------------------------------------- verdicts at a glance

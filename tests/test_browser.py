@@ -105,6 +105,15 @@ READER_TEXT = """
     return article.innerText;"""
 
 
+# Tables, figures and cell outputs that stick out of the article or scroll sideways inside it.
+OVERFLOWING = """
+    const article = document.querySelector('article') || document.body;
+    const right = article.getBoundingClientRect().right + 1;
+    return [...article.querySelectorAll('table, img, .cell_output')]
+        .filter(e => e.getBoundingClientRect().right > right || e.scrollWidth > e.clientWidth + 1)
+        .map(e => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().width)} px)`);"""
+
+
 def raw_values(text: str) -> list[str]:
     return [f"{m.group(0)!r} in ...{text[max(0, m.start() - 50):m.end() + 20]!r}..." for m in RAW_VALUE.finditer(text)]
 
@@ -146,6 +155,14 @@ def test_page_renders_offline(page, browser, server):
     if math:
         rendered = browser.execute_script("return document.querySelectorAll('mjx-container').length")
         assert rendered >= math, f"{page}: {math} math elements but {rendered} rendered by MathJax"
+
+    # Nothing wider than the page, on a desktop and on a phone; each width's first screen saved.
+    for width in (1400, 420):
+        browser.set_window_size(width, 900)
+        browser.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '_').removesuffix('.html')}_{width}px.png"))
+        wide = browser.execute_script(OVERFLOWING)
+        assert not wide, f"{page}: wider than the page at {width} px: {wide[:5]}"
+    browser.set_window_size(1280, 900)
 
     for href in browser.execute_script("return [...document.querySelectorAll('a[href]')].map(a => a.href)"):
         url, fragment = urldefrag(href)

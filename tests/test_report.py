@@ -35,3 +35,13 @@ def test_headline_table_shows_each_main_claim_with_numbers_budget_and_verdict():
     assert "not measured in this profile" in html
     assert ">reproduced</span>" in html and ">not tested</span>" in html
     assert "table-layout:fixed;width:100%" in html and "@media (max-width: 640px)" in html
+
+
+def test_tables_show_a_dash_for_missing_values_and_label_each_cell():
+    import numpy as np
+
+    frame = pd.DataFrame({"config": ["relu", None], "epochs": [1.5, np.nan], "n": [3, 4]})
+    html = report.table_html(frame)
+    assert ">nan<" not in html.lower() and ">None<" not in html
+    assert html.count("—") == 2 and '<td data-label="epochs">1.5</td>' in html
+    assert html.count("<tr>") == 3 and "@media (max-width: 640px)" in html
