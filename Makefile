@@ -11,7 +11,7 @@ JB      := $(VENV)/bin/jupyter-book build . -W -n --keep-going
 NBVAL   := MNIST_BOOK_SCRATCH=$$(mktemp -d) $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
            --nbval-sanitize-with tests/nbval_sanitize.cfg tests/baselines
 
-.PHONY: book notebooks data html test unit unit-jax runs gpu-bundle nbval browser baselines check mathjax benchmark store clean
+.PHONY: print-tex-packages book notebooks data html pdf test unit unit-jax runs gpu-bundle nbval browser pdf-check baselines check mathjax benchmark store clean
 .DEFAULT_GOAL := book
 
 # The virtual environment, rebuilt when pyproject.toml changes.
@@ -43,6 +43,16 @@ notebooks: $(VENV)/.installed data
 html: $(VENV)/.installed mathjax
 	$(JB)
 
+# The book as one PDF, _build/latex/book.pdf: Jupyter Book's LaTeX builder and Debian's TeX Live,
+# offline (apt-get install $(TEX_PACKAGES)).
+TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+                texlive-plain-generic fonts-freefont-otf latexmk poppler-utils
+pdf: $(VENV)/.installed
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null \
+		|| { echo "make pdf needs TeX Live: apt-get install $(TEX_PACKAGES)" >&2; exit 1; }
+	$(VENV)/bin/jupyter-book build . --builder pdflatex -n --keep-going
+	@echo "pdf: _build/latex/book.pdf"
+
 book: notebooks html
 	@echo "book: open _build/html/index.html"
 
@@ -51,7 +61,7 @@ baselines: $(VENV)/.installed data
 	$(PY) -m mnist_utils.run --profile smoke
 
 unit: $(VENV)/.installed
-	$(PY) -m pytest tests --ignore=tests/baselines --ignore=tests/test_browser.py -q
+	$(PY) -m pytest tests --ignore=tests/baselines --ignore=tests/test_browser.py --ignore=tests/test_pdf.py -q
 
 # The training tests again on the second Keras backend (the book of record stays TensorFlow).
 unit-jax: $(VENV)/.installed
@@ -73,7 +83,11 @@ nbval: $(VENV)/.installed data
 browser: html
 	$(PY) -m pytest tests/test_browser.py -q -rs
 
-test: unit unit-jax nbval browser
+# The PDF's contents (skipped, with the reason, when no PDF was built).
+pdf-check: $(VENV)/.installed
+	$(PY) -m pytest tests/test_pdf.py -q -rs
+
+test: unit unit-jax nbval browser pdf-check
 
 # Training-speed benchmark (~15 min on 2 idle cores), then the compute appendix that reads it.
 benchmark: $(VENV)/.installed data
@@ -89,3 +103,6 @@ check: $(VENV)/.installed
 
 clean:
 	rm -rf _build
+
+print-tex-packages:
+	@echo $(TEX_PACKAGES)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 import os
+import re
 
-from IPython.display import HTML, Markdown, display
+from IPython.display import Markdown, display
 
 from . import paths, store
 
@@ -58,9 +59,35 @@ def table_html(frame, index: bool = False) -> str:
     return f'{_TABLE_CSS}<table class="book-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def table_markdown(frame, index: bool = False) -> str:
+    """The same table as a Markdown pipe table, for the PDF: a dash for a missing value."""
+    import pandas as pd
+
+    frame = frame.reset_index() if index else frame
+    text = lambda v: "—" if v is None or (not isinstance(v, str) and pd.isna(v)) else \
+        " ".join(str(v).split()).replace("|", "\\|")
+    lines = ["| " + " | ".join(text(c) for c in frame.columns) + " |", "|" + " --- |" * len(frame.columns)]
+    lines += ["| " + " | ".join(text(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+class Shown:
+    """What a chapter displays or glues, in two forms: HTML for the web book and Jupyter, and
+    Markdown for the PDF (myst-nb's LaTeX builder renders text/markdown, never text/html)."""
+
+    def __init__(self, html_text: str, markdown_text: str):
+        self.html_text, self.markdown_text = html_text, markdown_text
+
+    def _repr_html_(self) -> str:
+        return self.html_text
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown_text
+
+
 def show(frame, index: bool = False) -> None:
-    """Display ``frame`` as ``table_html``."""
-    display(HTML(table_html(frame, index)))
+    """Display ``frame`` as ``table_html`` (and ``table_markdown`` for the PDF)."""
+    display(Shown(table_html(frame, index), table_markdown(frame, index)))
 
 
 # ----------------------------------------------------------------- verdicts at a glance
@@ -78,41 +105,111 @@ def verdict_badge(verdict: str) -> str:
             f'padding:0.1em 0.6em;font-weight:600;font-size:0.85em;display:inline-block">{_escape(verdict)}</span>')
 
 
-# Below 640 px the four columns become one: each claim a block, each value labelled.
-_HEADLINE_NARROW_CSS = """<style>
+# Wide: four columns in a fixed layout whose cells wrap. Below 640 px each claim is a block:
+# the claim and its badge on one line, the paper's and this book's values below, in small type.
+_HEADLINE_CSS = """<style>
+table.headline-verdicts { table-layout: fixed; width: 100%; border-collapse: collapse; font-size: 0.9em; line-height: 1.35; }
+table.headline-verdicts th, table.headline-verdicts td { vertical-align: top; padding: 0.3em 0.45em; overflow-wrap: break-word; text-align: left; }
+table.headline-verdicts tbody tr { border-top: 1px solid #d0d7de; }
+table.headline-verdicts small { color: #57606a; font-size: 0.85em; font-weight: normal; }   /* the theme sizes small in rem */
 @media (max-width: 640px) {
-  table.headline-verdicts, table.headline-verdicts tbody, table.headline-verdicts tr,
-  table.headline-verdicts th, table.headline-verdicts td { display: block; width: 100% !important; }
+  table.headline-verdicts, table.headline-verdicts tbody { display: block; width: 100%; }
   table.headline-verdicts thead, table.headline-verdicts colgroup { display: none; }
-  table.headline-verdicts tr { margin-bottom: 0.6em; }
-  table.headline-verdicts td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
+  table.headline-verdicts tr { display: grid; grid-template-columns: 1fr auto; padding: 0.15em 0; }
+  table.headline-verdicts th { grid-column: 1 / span 2; padding: 0.3em 0 0.1em; line-height: 1.25; }
+  table.headline-verdicts td { padding: 0 0.2em; }
+  table.headline-verdicts td.claim { grid-column: 1; grid-row: 1; }
+  table.headline-verdicts td.verdict { grid-column: 2; grid-row: 1; text-align: right; }
+  table.headline-verdicts td.value { grid-column: 1 / span 2; font-size: 0.85em; }
+  table.headline-verdicts td.value[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
 }
 </style>"""
 
+# "0.9169 ± 0.0031 (95% CI 0.9138–0.9200, n = 5)" -> "0.9169 ± 0.0031, n = 5": the interval is
+# the ± (said once above the table); the full text stays in the claims table further down.
+_MEAN_CI_N = re.compile(r"\s*\(95% CI [^,()]*, (n = \d+)\)")
+
+
+def headline_measured(measured: str, unit: str = "") -> str:
+    """The measured value as the headline shows it: mean ± half-width and n, without the
+    interval's bounds or any further parenthetical detail; ``unit`` follows a bare number."""
+    text = _MEAN_CI_N.sub(r", \1", str(measured)).split(" (")[0].strip()
+    return f"{text}{unit}" if unit and re.fullmatch(r"[≥≤]?\s*[-+]?\d[\d.,]*", text) else text
+
+
+def headline_budget(ran: str) -> str:
+    """The budget that ran, as its first clause ("until validation loss stopped improving for 3
+    epochs (cap 30)", not what follows the semicolon)."""
+    return str(ran).split(";")[0].strip()
+
+
+def headline_rows(ledger) -> list[dict]:
+    """The papers' main claims (``headline`` in the claims file), grouped by paper in file
+    order: paper, claim, chapter, the paper's value, the measured value as the headline shows
+    it, the budget that ran, and the verdict."""
+    main = ledger[ledger["headline"].notna()] if "headline" in ledger else ledger.iloc[:0]
+    text = lambda c, key: c.get(key) if isinstance(c.get(key), str) else ""
+    rows = [{"paper": PAPER_NAMES.get(c["paper"], c["paper"]), "claim": c["headline"], "chapter": c["chapter"],
+             "paper_value": text(c, "headline_paper") or c["as_printed"],
+             "measured": (headline_measured(c["measured"], text(c, "headline_unit")) if c["measured"]
+                          else "not measured in this profile"),
+             "budget": str(c["ran"]) if c["ran"] else "", "verdict": c["verdict"]}
+            for _, c in main.iterrows()]
+    papers = list(dict.fromkeys(r["paper"] for r in rows))
+    return sorted(rows, key=lambda r: papers.index(r["paper"]))   # stable: file order within a paper
+
+
+def _by_paper(ledger):
+    """(paper, the budget its headline claims share, if more than one and all alike, else "",
+    its rows), per paper."""
+    rows = headline_rows(ledger)
+    for paper in dict.fromkeys(r["paper"] for r in rows):
+        group = [r for r in rows if r["paper"] == paper]
+        budgets = {r["budget"] for r in group}
+        yield paper, (budgets.pop() if len(budgets) == 1 and len(group) > 1 else ""), group
+
 
 def headline_html(ledger) -> str:
-    """The papers' main claims (``headline`` in the claims file), per paper: the claim, the
-    paper's value, what this book measured with its budget, and the verdict. A fixed-layout
-    table of the page's width whose cells wrap, stacked into one column on narrow screens, so
-    it needs no horizontal scrolling at any width; each claim links to the chapter that tested it."""
-    main = ledger[ledger["headline"].notna()] if "headline" in ledger else ledger.iloc[:0]
-    cell = 'style="vertical-align:top;padding:0.35em 0.5em;overflow-wrap:break-word;text-align:left"'
+    """The headline claims per paper: the claim, the paper's value, what this book measured
+    (mean ± half-width, n, and the budget that ran: once under the paper's name where all its
+    claims share it) and the verdict as a badge. It fits a 1,400 px page's first screen, and a
+    phone's as blocks, with no horizontal scrolling; each claim links to the chapter that tested it."""
     rows = []
-    for paper, claims_of_paper in main.groupby("paper", sort=False):
-        rows.append(f'<tr><th colspan="4" {cell}>{_escape(PAPER_NAMES.get(paper, paper))}</th></tr>')
-        for _, c in claims_of_paper.iterrows():
-            paper_value = c.get("headline_paper") if isinstance(c.get("headline_paper"), str) else c["as_printed"]
-            measured = _escape(c["measured"]) if c["measured"] else "not measured in this profile"
-            budget = f'<br><small>budget: {_escape(c["ran"])}</small>' if c["ran"] else ""
-            rows.append(f'<tr><td {cell}><a href="{c["chapter"]}.html">{_escape(c["headline"])}</a></td>'
-                        f'<td data-label="the paper" {cell}>{_escape(paper_value)}</td>'
-                        f'<td data-label="measured here" {cell}>{measured}{budget}</td>'
-                        f'<td {cell}>{verdict_badge(c["verdict"])}</td></tr>')
-    head = "".join(f'<th {cell}>{h}</th>' for h in ("claim", "the paper", "measured here", "verdict"))
-    widths = "".join(f'<col style="width:{w}%">' for w in (28, 22, 33, 17))
-    return (f'{_HEADLINE_NARROW_CSS}<table class="headline-verdicts" '
-            f'style="table-layout:fixed;width:100%;border-collapse:collapse">'
-            f'<colgroup>{widths}</colgroup><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    for paper, shared_budget, group in _by_paper(ledger):
+        note = f' <small>(every run below: {_escape(shared_budget)})</small>' if shared_budget else ""
+        rows.append(f'<tr><th colspan="4">{_escape(paper)}{note}</th></tr>')
+        for r in group:
+            budget = f'<br><small>{_escape(headline_budget(r["budget"]))}</small>' \
+                if r["budget"] and not shared_budget else ""
+            rows.append(f'<tr><td class="claim"><a href="{r["chapter"]}.html">{_escape(r["claim"])}</a></td>'
+                        f'<td class="value" data-label="paper">{_escape(r["paper_value"])}</td>'
+                        f'<td class="value" data-label="here">{_escape(r["measured"])}{budget}</td>'
+                        f'<td class="verdict">{verdict_badge(r["verdict"])}</td></tr>')
+    head = "".join(f"<th>{h}</th>" for h in ("claim", "the paper", "measured here", "verdict"))
+    widths = "".join(f'<col style="width:{w}%">' for w in (31, 21, 31, 17))
+    return (f'{_HEADLINE_CSS}<table class="headline-verdicts"><colgroup>{widths}</colgroup>'
+            f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def headline_markdown(ledger) -> str:
+    """The headline claims as one Markdown table per paper, for the PDF."""
+    import pandas as pd
+
+    parts = []
+    for paper, shared_budget, group in _by_paper(ledger):
+        table = pd.DataFrame({
+            "claim": [r["claim"] for r in group], "the paper": [r["paper_value"] for r in group],
+            "measured here": [f'{r["measured"]} ({headline_budget(r["budget"])})' if r["budget"] and not shared_budget
+                              else r["measured"] for r in group],
+            "verdict": [f'**{r["verdict"]}**' for r in group]})
+        note = f" (every run below: {shared_budget})" if shared_budget else ""
+        parts.append(f"**{paper}**{note}\n\n{table_markdown(table)}")
+    return "\n\n".join(parts)
+
+
+def headline(ledger) -> Shown:
+    """The headline table, for ``display`` and ``glue``: HTML on the web, Markdown in the PDF."""
+    return Shown(headline_html(ledger), headline_markdown(ledger))
 
 
 def _escape(text) -> str:

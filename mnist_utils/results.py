@@ -41,6 +41,13 @@ def final_rows(results: pd.DataFrame) -> pd.DataFrame:
     return results[final | (~has_final & last)].reset_index(drop=True)
 
 
+def convergence_budget(stops: pd.DataFrame, patience_epochs: int, max_epochs: int) -> str:
+    """The budget of runs trained to convergence, as verdicts record it: the stopping rule, and
+    how many of the runs (``stopping``) the rule ended before the epoch cap."""
+    return (f"until validation loss stopped improving for {patience_epochs} epochs (cap {max_epochs}); "
+            f"{int(stops['converged'].sum())} of {len(stops)} runs stopped before the cap")
+
+
 def stopping(results: pd.DataFrame) -> pd.DataFrame:
     """Per run trained with early stopping: the epoch of the weights it was tested with
     (``best_epoch``), the epoch it stopped at, and whether the patience rule ended it

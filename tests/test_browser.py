@@ -8,6 +8,7 @@ and sets REQUIRE_BROWSER=1 so a missing browser fails instead of skipping.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -114,6 +115,23 @@ OVERFLOWING = """
         .map(e => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().width)} px)`);"""
 
 
+# A reader's first screen: a laptop's 1,400 x 900 and a phone's 420 x 900 (CSS pixels of the viewport).
+FIRST_SCREENS = (1400, 420)
+FIRST_SCREEN_HEIGHT = 900
+
+
+@contextlib.contextmanager
+def first_screen(browser, width: int):
+    """The page laid out in a viewport of ``width`` x FIRST_SCREEN_HEIGHT, scrolled to the top."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": FIRST_SCREEN_HEIGHT, "deviceScaleFactor": 1, "mobile": False})
+    browser.execute_script("window.scrollTo(0, 0)")
+    try:
+        yield
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
 def raw_values(text: str) -> list[str]:
     return [f"{m.group(0)!r} in ...{text[max(0, m.start() - 50):m.end() + 20]!r}..." for m in RAW_VALUE.finditer(text)]
 
@@ -157,12 +175,11 @@ def test_page_renders_offline(page, browser, server):
         assert rendered >= math, f"{page}: {math} math elements but {rendered} rendered by MathJax"
 
     # Nothing wider than the page, on a desktop and on a phone; each width's first screen saved.
-    for width in (1400, 420):
-        browser.set_window_size(width, 900)
-        browser.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '_').removesuffix('.html')}_{width}px.png"))
-        wide = browser.execute_script(OVERFLOWING)
+    for width in FIRST_SCREENS:
+        with first_screen(browser, width):
+            browser.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '_').removesuffix('.html')}_{width}px.png"))
+            wide = browser.execute_script(OVERFLOWING)
         assert not wide, f"{page}: wider than the page at {width} px: {wide[:5]}"
-    browser.set_window_size(1280, 900)
 
     for href in browser.execute_script("return [...document.querySelectorAll('a[href]')].map(a => a.href)"):
         url, fragment = urldefrag(href)
@@ -176,3 +193,28 @@ def test_page_renders_offline(page, browser, server):
         if fragment and target.suffix == ".html":
             html = target.read_text(errors="replace")
             assert f'id="{fragment}"' in html, f"{page}: link to missing anchor {parsed.path}#{fragment}"
+
+
+REPORT = "book/07_reproduction_report.html"
+# Where the headline table and its verdict badges end, in viewport pixels.
+HEADLINE_EXTENT = """
+    const table = document.querySelector('table.headline-verdicts');
+    if (!table) return null;
+    const badges = [...table.querySelectorAll('.verdict-badge')];
+    return {badges: badges.length, table_bottom: table.getBoundingClientRect().bottom,
+            badge_bottom: Math.max(...badges.map(b => b.getBoundingClientRect().bottom))};"""
+
+
+@pytest.mark.skipif(REPORT not in PAGES, reason="the report page was not built")
+@pytest.mark.parametrize("width", FIRST_SCREENS)
+def test_the_report_shows_every_headline_verdict_with_its_numbers_on_the_first_screen(width, browser, server):
+    from mnist_utils import claims
+
+    headlines = sum(1 for c in claims.load()["claims"] if "headline" in c)
+    browser.get(f"{server}/{REPORT}")
+    with first_screen(browser, width):
+        extent = browser.execute_script(HEADLINE_EXTENT)
+    assert extent, f"{REPORT}: no headline table"
+    assert extent["badges"] == headlines, f"{REPORT}: {extent['badges']} verdicts for {headlines} headline claims"
+    assert extent["table_bottom"] <= FIRST_SCREEN_HEIGHT, \
+        f"{REPORT}: at {width} px the headline table ends {extent['table_bottom']:.0f} px down, below the first screen"

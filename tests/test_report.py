@@ -18,7 +18,8 @@ def test_every_headline_is_a_result_claim_with_a_chapter_and_a_rule():
 def test_headline_table_shows_each_main_claim_with_numbers_budget_and_verdict():
     ledger = pd.DataFrame([
         {"id": "a", "paper": "liu_fu", "headline": "Softmax accuracy", "as_printed": "0.92, 0.93",
-         "chapter": "02_softmax_baseline", "measured": "0.9169 ± 0.0031 (n = 5)", "ran": "1,000 steps",
+         "chapter": "02_softmax_baseline", "measured": "0.9169 ± 0.0031 (95% CI 0.9138–0.9200, n = 5)",
+         "ran": "1,000 steps; 5 runs",
          "verdict": "reproduced"},
         {"id": "b", "paper": "wang2020", "headline": "Error 2% to 0.7%", "headline_paper": "error 2% → 0.7%",
          "as_printed": "a long sentence", "chapter": "05_dropout", "measured": "", "ran": "",
@@ -27,14 +28,24 @@ def test_headline_table_shows_each_main_claim_with_numbers_budget_and_verdict():
          "measured": "1", "ran": "", "verdict": "reproduced"},
     ])
     html = report.headline_html(ledger)
-    rows = re.findall(r"<tr><td", html)
+    rows = re.findall(r'<tr><td class="claim">', html)
     assert len(rows) == 2, "only the claims marked as headlines"
     assert html.index("Liu &amp; Fu") < html.index("Softmax accuracy") < html.index("Wang et al.")
-    assert 'href="02_softmax_baseline.html"' in html and "budget: 1,000 steps" in html
+    assert 'href="02_softmax_baseline.html"' in html and "<small>1,000 steps</small>" in html
     assert "error 2% → 0.7%" in html and "a long sentence" not in html   # headline_paper wins
     assert "not measured in this profile" in html
     assert ">reproduced</span>" in html and ">not tested</span>" in html
-    assert "table-layout:fixed;width:100%" in html and "@media (max-width: 640px)" in html
+    assert "0.9169 ± 0.0031, n = 5" in html and "95% CI" not in html   # the ± is the interval
+    assert "table-layout: fixed; width: 100%" in html and "@media (max-width: 640px)" in html
+
+
+def test_headline_values_keep_mean_halfwidth_and_n_and_drop_the_detail():
+    assert report.headline_measured("0.9847 ± 0.0024 (95% CI 0.9824–0.9871, n = 3)") == "0.9847 ± 0.0024, n = 3"
+    assert report.headline_measured("3.9 (per-seed ratios 3.9 ± 1.6 (95% CI 2.3–5.6, n = 3); steps)", "×") == "3.9×"
+    assert report.headline_measured("≥ 4.2 (censored)", "×") == "≥ 4.2×"
+    assert report.headline_measured("1.39% → 0.95%", "×") == "1.39% → 0.95%"   # a unit only after a bare number
+    assert report.headline_budget("until validation loss stopped improving (cap 30); 8 of 9 runs stopped") == \
+        "until validation loss stopped improving (cap 30)"
 
 
 def test_tables_show_a_dash_for_missing_values_and_label_each_cell():
@@ -45,3 +56,39 @@ def test_tables_show_a_dash_for_missing_values_and_label_each_cell():
     assert ">nan<" not in html.lower() and ">None<" not in html
     assert html.count("—") == 2 and '<td data-label="epochs">1.5</td>' in html
     assert html.count("<tr>") == 3 and "@media (max-width: 640px)" in html
+
+
+def test_tables_reach_the_pdf_as_markdown_with_the_same_cells():
+    import numpy as np
+
+    frame = pd.DataFrame({"config": ["a|b", None], "epochs": [1.5, np.nan]})
+    shown = report.Shown(report.table_html(frame), report.table_markdown(frame))
+    assert shown._repr_html_().count("<tr>") == 3
+    assert shown._repr_markdown_().splitlines() == ["| config | epochs |", "| --- | --- |", "| a\\|b | 1.5 |", "| — | — |"]
+
+
+def test_the_headline_in_the_pdf_has_each_paper_with_its_claims_and_verdicts():
+    ledger = pd.DataFrame([
+        {"id": "a", "paper": "liu_fu", "headline": "Softmax accuracy", "headline_paper": "0.92",
+         "as_printed": "x", "chapter": "02_softmax_baseline", "measured": "0.9169 ± 0.0031 (95% CI 0.9138–0.9200, n = 5)",
+         "ran": "1,000 steps", "verdict": "reproduced"},
+        {"id": "b", "paper": "wang2020", "headline": "Sigmoid accuracy", "as_printed": "98%",
+         "chapter": "03_activation_study", "measured": "0.9861 ± 0.0013 (95% CI 0.98–0.99, n = 3)", "ran": "",
+         "verdict": "not reproduced"},
+    ])
+    text = report.headline(ledger)._repr_markdown_()
+    assert text.index("**Liu & Fu**") < text.index("Softmax accuracy") < text.index("**Wang et al. (2020)**")
+    assert "| Softmax accuracy | 0.92 | 0.9169 ± 0.0031, n = 5 (1,000 steps) | **reproduced** |" in text
+    assert "| Sigmoid accuracy | 98% | 0.9861 ± 0.0013, n = 3 | **not reproduced** |" in text
+
+
+def test_the_headline_groups_claims_by_paper_and_states_a_shared_budget_once():
+    row = lambda i, paper, ran: {"id": i, "paper": paper, "headline": f"claim {i}", "as_printed": "x",
+                                 "chapter": "03_activation_study", "measured": "1", "ran": ran, "verdict": "reproduced"}
+    ledger = pd.DataFrame([row("a", "liu_fu", "1,000 steps"), row("b", "wang2020", "to convergence; 3 of 3"),
+                           row("c", "wang2020", "to convergence; 3 of 3"), row("d", "liu_fu", "20,000 iterations")])
+    html = report.headline_html(ledger)
+    assert html.index("claim a") < html.index("claim d") < html.index("Wang et al.") < html.index("claim b")
+    assert html.count("Liu &amp; Fu") == 1
+    assert html.count("to convergence; 3 of 3") == 1, "a budget that all of a paper's claims share is said once"
+    assert "<small>1,000 steps</small>" in html and "<small>20,000 iterations</small>" in html
