@@ -7,6 +7,21 @@ import seaborn as sns
 
 sns.set_theme(context="notebook", style="whitegrid")
 
+# What a results column is called on an axis.
+AXIS_LABELS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss", "train_loss": "training loss",
+               "test_accuracy": "test accuracy", "test_error_pct": "test error (%)", "step": "training iterations",
+               "epoch": "epoch", "lr": "learning rate", "config": "model"}
+
+
+def axis_label(column: str) -> str:
+    return AXIS_LABELS.get(column, column.replace("_", " "))
+
+
+def _title(ax, title: str, errorbars: str) -> None:
+    """A figure's title with, below it in smaller type, what its error bars or bands show."""
+    ax.set_title(f"{title}\n", loc="center")
+    ax.text(0.5, 1.01, errorbars, transform=ax.transAxes, ha="center", va="bottom", fontsize="small", color="0.3")
+
 
 def digit_grid(images: np.ndarray, labels: np.ndarray, rows: int = 10, cols: int = 10,
                title: str | None = None, captions: list[str] | None = None):
@@ -53,7 +68,12 @@ def learning_curves(results, y: str = "val_accuracy", x: str = "epoch", hue: str
     sns.lineplot(data=results, x=x, y=y, hue=hue, errorbar="sd", ax=ax)
     if ylim:
         ax.set_ylim(*ylim)
-    ax.set_title(title or f"{y.replace('_', ' ')} (mean ± 1 sd over seeds)")
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(axis_label(y))
+    ax.legend(title=axis_label(hue))
+    if x == "step":
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    _title(ax, title or axis_label(y), "line: mean over seeds; band: ±1 standard deviation")
     ax.figure.tight_layout()
     return ax.figure
 
@@ -72,8 +92,7 @@ def measured_vs_paper(measured, paper, ylabel: str = "test accuracy", title: str
                   markers="_", linestyles="none", capsize=0.15, ax=ax)
     ax.set_xlabel("")
     ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
+    _title(ax, title or ylabel, "dots: runs; black: mean and its 95% confidence interval")
     fig.tight_layout()
     return fig
 
@@ -92,14 +111,17 @@ def weight_images(kernel: np.ndarray, title: str = "learned weights per class"):
     return fig
 
 
-def final_accuracy(final, y: str = "test_accuracy", x: str = "config", title: str | None = None, ax=None):
-    """Per-seed final values (dots) with the mean and its 95% CI (bars)."""
+def final_accuracy(final, value: str = "test_accuracy", by: str = "config", title: str | None = None, ax=None):
+    """Per-seed final values (dots) with the mean and its 95% CI (black), one row per ``by``
+    category: horizontal, so that long category names stay readable at any page width."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 3.6))
-    sns.pointplot(data=final, x=x, y=y, errorbar=("ci", 95), seed=0, color="k", capsize=0.15,
-                  linestyles="none", ax=ax)
-    sns.stripplot(data=final, x=x, y=y, hue=x, size=6, jitter=0.1, alpha=0.7, ax=ax, legend=False)
-    ax.set_title(title or f"final {y.replace('_', ' ')} per seed, mean and 95% CI")
+        fig, ax = plt.subplots(figsize=(7, 0.5 * final[by].nunique() + 1.6))
+    sns.pointplot(data=final, x=value, y=by, errorbar=("ci", 95), seed=0, color="k", capsize=0.15,
+                  linestyles="none", orient="h", ax=ax)
+    sns.stripplot(data=final, x=value, y=by, hue=by, size=6, jitter=0.1, alpha=0.7, orient="h", ax=ax, legend=False)
+    ax.set_xlabel(axis_label(value))
+    ax.set_ylabel("")
+    _title(ax, title or f"final {axis_label(value)} per seed", "dots: seeds; black: mean and its 95% confidence interval")
     ax.figure.tight_layout()
     return ax.figure
 
@@ -127,8 +149,8 @@ def benchmark_bars(summary, title: str, unit: str = "images/s"):
     ax.barh(frame["measurement"], frame["median"], color=colours,
             xerr=[frame["median"] - frame["min"], frame["max"] - frame["median"]], capsize=3)
     ax.invert_yaxis()
-    ax.set_xlabel(f"{unit} (median; whiskers: min–max)")
-    ax.set_title(title)
+    ax.set_xlabel(unit)
+    _title(ax, title, "bars: median of the repeats; whiskers: their minimum and maximum")
     fig.tight_layout()
     return fig
 
@@ -145,8 +167,7 @@ def accuracy_against_budget(curve, paper_values=None, title: str | None = None):
     ax.set_xlabel("training iterations")
     ax.set_ylabel("test accuracy")
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    if title:
-        ax.set_title(title)
+    _title(ax, title or "test accuracy against iterations", "dots: mean over seeds; bars: its 95% confidence interval")
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
