@@ -44,13 +44,20 @@ table.book-table th, table.book-table td { overflow-wrap: anywhere; vertical-ali
 </style>"""
 
 
+def _shown_frame(frame, index: bool):
+    """The frame as a table shows it: the index as columns when asked, and no column that is
+    missing in every row (it would read as a column of dashes)."""
+    frame = frame.reset_index() if index else frame
+    return frame.loc[:, frame.notna().any()] if len(frame) else frame
+
+
 def table_html(frame, index: bool = False) -> str:
     """A table as plain HTML: deterministic (no random Styler ids), so nbval can compare it; a
     missing value reads as a dash, never as NaN or None; every cell carries its column's name
     for the narrow layout."""
     import pandas as pd
 
-    frame = frame.reset_index() if index else frame
+    frame = _shown_frame(frame, index)
     columns = [str(c) for c in frame.columns]
     head = "".join(f"<th>{_escape(c)}</th>" for c in columns)
     cell = lambda v: "—" if v is None or (not isinstance(v, str) and pd.isna(v)) else _escape(v)
@@ -63,7 +70,7 @@ def table_markdown(frame, index: bool = False) -> str:
     """The same table as a Markdown pipe table, for the PDF: a dash for a missing value."""
     import pandas as pd
 
-    frame = frame.reset_index() if index else frame
+    frame = _shown_frame(frame, index)
     text = lambda v: "—" if v is None or (not isinstance(v, str) and pd.isna(v)) else \
         " ".join(str(v).split()).replace("|", "\\|")
     lines = ["| " + " | ".join(text(c) for c in frame.columns) + " |", "|" + " --- |" * len(frame.columns)]

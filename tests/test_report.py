@@ -92,3 +92,10 @@ def test_the_headline_groups_claims_by_paper_and_states_a_shared_budget_once():
     assert html.count("Liu &amp; Fu") == 1
     assert html.count("to convergence; 3 of 3") == 1, "a budget that all of a paper's claims share is said once"
     assert "<small>1,000 steps</small>" in html and "<small>20,000 iterations</small>" in html
+
+
+def test_a_column_missing_in_every_row_is_not_shown():
+    import numpy as np
+
+    frame = pd.DataFrame({"config": ["a", "b"], "ci": [np.nan, None], "n": [1, 2]})
+    assert ">ci<" not in report.table_html(frame) and "| config | n |" in report.table_markdown(frame)
