@@ -50,8 +50,12 @@ TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texl
 pdf: $(VENV)/.installed
 	@command -v xelatex >/dev/null && command -v latexmk >/dev/null \
 		|| { echo "make pdf needs TeX Live: apt-get install $(TEX_PACKAGES)" >&2; exit 1; }
-	$(VENV)/bin/jupyter-book build . --builder pdflatex -n --keep-going
-	@echo "pdf: _build/latex/book.pdf"
+	@mkdir -p _build
+	@# LaTeX talks a lot: its output goes to _build/pdf.log, and only its end is shown on failure.
+	$(VENV)/bin/jupyter-book build . --builder pdflatex -n --keep-going > _build/pdf.log 2>&1 \
+		|| { tail -40 _build/pdf.log; echo "make pdf failed: see _build/pdf.log" >&2; exit 1; }
+	@grep -h "^Output written on" _build/latex/book.log
+	@echo "pdf: _build/latex/book.pdf (log: _build/pdf.log)"
 
 book: notebooks html
 	@echo "book: open _build/html/index.html"
