@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import time
 
 import pytest
@@ -32,6 +33,7 @@ def test_the_gpu_script_trains_a_tiny_budget_and_stops_on_time(tmp_path):
     assert summary["runs"], "at least one smoke run fits in the budget"
     # Priority: chapter 6 (Liu & Fu's CNN) first.
     assert summary["runs"][0]["file"].startswith("liu_fu_cnn/")
-    copied = sorted(p.name for p in (tmp_path / "out" / "runs").glob("*/*.json"))
-    assert copied == sorted(p.name for p in (tmp_path / "runs").glob("*/*.json"))
+    with tarfile.open(tmp_path / "out" / "runs.tar.gz") as archive:
+        copied = sorted(archive.getnames())
+    assert copied == sorted(str(p.relative_to(tmp_path / "runs")) for p in (tmp_path / "runs").glob("*/*.json"))
     assert all(r["images_per_second"] > 0 for r in summary["runs"])

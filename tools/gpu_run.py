@@ -8,11 +8,12 @@ script installs the wheels into the bundle (no network), then trains in priority
 (Liu & Fu's CNN first: chapter 6, then chapters 3, 4, 5 and 2), starting no run that would
 end after ``--minutes`` (default 8), so every run started is finished and stored. It
 prints the GPU's name and every run's images/s, checks determinism once (one short run
-trained twice) and copies the runs it stored, with a JSON summary, to ``--out``::
+trained twice) and writes the runs it stored (``runs.tar.gz``, paths as in the store) and a
+JSON summary to ``--out``::
 
     python3 tools/gpu_run.py --profile paper --minutes 8 --out "$OUT"
 
-At home: copy ``<out>/runs/*`` into ``data/runs`` and commit them; the book is then
+At home: ``tar -xzf <out>/runs.tar.gz -C data/runs`` and commit the runs; the book is then
 rendered on a CPU from the stored runs. The run records name the GPU.
 """
 from __future__ import annotations
@@ -20,9 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -107,11 +108,12 @@ def main(argv=None) -> int:
     summary.update(complete=complete, seconds=round(time.monotonic() - started, 1))
     print(json.dumps(summary), flush=True)
     if args.out:
+        # One archive, not a file per run: the device gives back at most 8 files.
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        for relative in new:
-            (out / "runs" / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(Path(args.store) / relative, out / "runs" / relative)
+        with tarfile.open(out / "runs.tar.gz", "w:gz") as archive:
+            for relative in new:
+                archive.add(Path(args.store) / relative, arcname=str(relative))
         (out / "gpu_summary.json").write_text(json.dumps(summary, indent=1))
     return 0
 
