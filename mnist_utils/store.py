@@ -62,20 +62,29 @@ class StoredRun:
 
 
 # ---------------------------------------------------------------------- keys
-def _strip_docstrings(tree: ast.AST) -> ast.AST:
+def _canonical_tree(tree: ast.AST) -> ast.AST:
+    """``tree`` without docstrings, and as Python 3.11 dumps it: 3.12 added an empty
+    ``type_params`` to every function and class (a GPU machine runs 3.12, the book 3.11)."""
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                     and isinstance(body[0].value.value, str):
                 node.body = body[1:] or [ast.Pass()]
+        if getattr(node, "type_params", None) == []:
+            del node.type_params
     return tree
 
 
+# Python 3.13 leaves empty fields out of ast.dump unless asked; 3.11 always writes them.
+_DUMP_OPTIONS = {"show_empty": True} if sys.version_info >= (3, 13) else {}
+
+
 def source_digest(text: str) -> str:
-    """Digest of Python source as a syntax tree: comments, docstrings and layout do not count."""
-    tree = _strip_docstrings(ast.parse(text))
-    return hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
+    """Digest of Python source as a syntax tree: comments, docstrings and layout do not count,
+    and neither does the Python version (3.11 to 3.13 give the same digest)."""
+    tree = _canonical_tree(ast.parse(text))
+    return hashlib.sha256(ast.dump(tree, include_attributes=False, **_DUMP_OPTIONS).encode()).hexdigest()
 
 
 @lru_cache(maxsize=1)

@@ -19,6 +19,7 @@ rendered on a CPU from the stored runs. The run records name the GPU.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import subprocess
@@ -35,7 +36,8 @@ PRIORITY = ["06", "03", "04", "05", "02"]
 def ensure_keras() -> None:
     """Install the bundled wheels into the bundle (offline) when Keras is missing."""
     site = BUNDLE / "site"
-    sys.path.insert(0, str(site))
+    if site.exists():
+        sys.path.insert(0, str(site))
     try:
         import keras  # noqa: F401
         return
@@ -46,6 +48,10 @@ def ensure_keras() -> None:
         sys.exit(f"error: Keras is not installed and {BUNDLE / 'wheels'} has no wheels (run tools/gpu_bundle.sh)")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--target", str(site),
                     *map(str, wheels)], check=True)
+    # On the path only now: a folder that did not exist at the first import is cached as absent.
+    sys.path.insert(0, str(site))
+    importlib.invalidate_caches()
+    import keras  # noqa: F401,F811
 
 
 def determinism_check(mnist, config) -> dict:
@@ -93,8 +99,12 @@ def main(argv=None) -> int:
         print(f"determinism: {summary['determinism']}", flush=True)
 
     store = RunStore(Path(args.store))
-    complete = chapters.fill_store(chapters._resolve(args.chapters), args.profile, store, mnist,
-                                   deadline=deadline)
+    try:
+        complete = chapters.fill_store(chapters._resolve(args.chapters), args.profile, store, mnist,
+                                       deadline=deadline)
+    except Exception as exc:   # the runs stored before the error still go home
+        complete, summary["error"] = False, f"{type(exc).__name__}: {exc}"
+        print(f"error: {summary['error']}", file=sys.stderr, flush=True)
     # In the order they were trained (a name order would put lenet5/ before liu_fu_cnn/).
     new = sorted({p.relative_to(args.store) for p in Path(args.store).glob("*/*.json")} - before,
                  key=lambda relative: (Path(args.store) / relative).stat().st_mtime_ns)
