@@ -61,3 +61,24 @@ def stopping(results: pd.DataFrame) -> pd.DataFrame:
                      "best_epoch": float(chosen["epoch"]), "stop_epoch": float(run["epoch"].iloc[-1]),
                      "converged": bool(patience and not pd.isna(patience) and evaluations_after >= patience)})
     return pd.DataFrame(rows, columns=["run_id", "config", "seed", "best_epoch", "stop_epoch", "converged"])
+
+
+def ablation_effects(final: pd.DataFrame, ablations, reference: str = "improved CNN") -> pd.DataFrame:
+    """Each ablation's final test accuracy against the ``reference`` configuration's runs,
+    paired by seed (``final``: one row per run, with ``config``, ``seed``, ``test_accuracy``):
+    n, the ablation's mean, and the difference in percentage points with its 95% CI."""
+    from . import stats
+
+    columns = ["ablation", "n", "test accuracy", "Δ vs full (pp)", "95% CI low", "95% CI high"]
+    accuracy = lambda name: final.loc[final["config"] == name].set_index("seed")["test_accuracy"]
+    full, rows = accuracy(reference), []
+    for name in ablations:
+        runs = accuracy(name)
+        seeds = sorted(set(runs.index) & set(full.index))
+        if not seeds:
+            continue
+        d = stats.difference(runs[seeds].to_numpy(), full[seeds].to_numpy())
+        rows.append(dict(zip(columns, [name, len(seeds), runs[seeds].mean(), d["diff"] * 100,
+                                       d["ci_low"] * 100, d["ci_high"] * 100])))
+    return pd.DataFrame(rows, columns=columns)
+

@@ -106,8 +106,9 @@ def train_set(run_set, mnist: MNIST, profile: str) -> Trained:
 
 def by_backend(run_set, mnist: MNIST, store=None) -> pd.DataFrame:
     """The final rows of ``run_set``'s runs on every Keras backend that has them stored (one
-    backend trains, the other is looked up: nothing is trained here), with a ``backend``
-    column. Two backends share a spec and the training code, so only the key differs."""
+    backend trains, the other is looked up: nothing is trained here), with ``backend`` and
+    ``device`` columns, and each run's overall images/s and wall time from its record. Two
+    backends share a spec and the training code, so only the key differs."""
     from . import backend as keras_backend
     from .results import final_rows
 
@@ -121,8 +122,11 @@ def by_backend(run_set, mnist: MNIST, store=None) -> pd.DataFrame:
                 stored = store.get(run_store.run_key(spec, fingerprint, backend_name=name))
                 if stored is not None:
                     frames.append(final_rows(stored.rows.assign(run_id=f"{config.name}/seed{seed}")).assign(
-                        backend=name, config=config.name, seed=seed, run_key=stored.key[:16]))
-    columns = ["backend", "config", "seed", "run_key", "val_accuracy", "test_accuracy"]
+                        backend=name, device=stored.record.get("device") or "cpu", config=config.name, seed=seed,
+                        run_key=stored.key[:16], images_per_second=stored.record.get("images_per_second"),
+                        wall_seconds=stored.record.get("wall_seconds")))
+    columns = ["backend", "device", "config", "seed", "run_key", "val_accuracy", "test_accuracy", "images_per_second",
+               "wall_seconds"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
