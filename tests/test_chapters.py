@@ -124,3 +124,17 @@ def test_chapter_runs_with_parameters_the_papers_never_used(chapter, rerun_env, 
             assert verdicts[claim_id] == "not testable", f"{chapter}: {claim_id} is {verdicts[claim_id]!r}"
         for claim_id in variant.not_judged:
             assert claim_id not in verdicts, f"{chapter}: {claim_id} was judged without its runs"
+
+
+def test_ablation_effects_pair_runs_by_seed_and_skip_ablations_without_shared_seeds():
+    from mnist_utils.results import ablation_effects
+
+    final = pd.DataFrame({"config": ["improved CNN"] * 3 + ["no_dropout"] * 2 + ["no_batch_norm"],
+                          "seed": [0, 1, 2, 2, 0, 7],
+                          "test_accuracy": [0.99, 0.98, 0.97, 0.96, 0.97, 0.5]})
+    table = ablation_effects(final, ["no_dropout", "no_batch_norm"])
+    assert table["ablation"].tolist() == ["no_dropout"]          # seed 7 has no full-model run
+    row = table.iloc[0]
+    assert row["n"] == 2 and row["test accuracy"] == pytest.approx(0.965)
+    # Paired by seed (seed 0: -2 pp, seed 2: -1 pp), not by position.
+    assert row["Δ vs full (pp)"] == pytest.approx(-1.5)
