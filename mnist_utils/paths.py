@@ -103,6 +103,16 @@ def find_verdicts(profile: str, name: str) -> Path:
     return _readable(RESULTS / profile / "verdicts" / f"{name}.csv")
 
 
+def second_looks_file(profile: str, chapter: str) -> Path:
+    """Where a chapter writes its second looks: claims judged on runs outside the book of
+    record (another width, trained on a GPU), kept apart from the verdicts the tally counts."""
+    return results_dir(profile) / "second_looks" / f"{chapter}.csv"
+
+
+def find_second_looks(profile: str, chapter: str) -> Path:
+    return _readable(RESULTS / profile / "second_looks" / f"{chapter}.csv")
+
+
 def manifest_file(profile: str) -> Path:
     """The run manifest the runner writes for ``profile``."""
     return _writable(MANIFESTS / f"{profile}.json")

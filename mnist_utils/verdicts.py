@@ -32,7 +32,7 @@ class Verdicts:
     """Collect a chapter's verdicts; ``save()`` writes them atomically."""
 
     def __init__(self, profile: str, chapter: str):
-        self.profile, self.chapter, self.rows = profile, chapter, []
+        self.profile, self.chapter, self.rows, self.second_looks = profile, chapter, [], []
 
     def judge(self, claim_id: str, measured: str, *, per_seed=None, ran: str = "", **evidence) -> str:
         """Judge a claim by the test its entry in the claims file declares (``rule``,
@@ -43,14 +43,23 @@ class Verdicts:
         per_seed = evidence.get("sample") if per_seed is None else per_seed
         return self._record(claim_id, measured, judged, per_seed, ran)
 
+    def second_look(self, claim_id: str, measured: str, *, ran: str, per_seed=None, **evidence) -> str:
+        """Judge a claim by the same declared test on runs outside the book of record (e.g. the
+        paper profile's widths, trained on a GPU). Recorded apart (``read_second_looks``): the
+        report lists it, the tally never counts it."""
+        judged = judgement(claim_id, **evidence)
+        per_seed = evidence.get("sample") if per_seed is None else per_seed
+        return self._record(claim_id, measured, judged, per_seed, ran, into=self.second_looks)
+
     def not_testable(self, claim_id: str, why: str) -> str:
         """A claim whose inputs these parameters do not produce (e.g. no Sigmoid runs)."""
         claims.claim(claim_id)
         return self._record(claim_id, f"not testable with these parameters: {why}", rules.not_testable(why))
 
-    def _record(self, claim_id: str, measured: str, judged: rules.Judgement, sample=None, ran: str = "") -> str:
+    def _record(self, claim_id: str, measured: str, judged: rules.Judgement, sample=None, ran: str = "",
+                into: list | None = None) -> str:
         summary = stats.mean_ci(sample) if sample is not None and len(sample) else {}
-        self.rows.append({
+        (self.rows if into is None else into).append({
             "claim_id": claim_id, "chapter": self.chapter, "measured": measured, "verdict": judged.verdict,
             "n": summary.get("n"), "mean": summary.get("mean"),
             "ci_low": summary.get("ci_low"), "ci_high": summary.get("ci_high"), "how": judged.why, "budget": ran,
@@ -63,6 +72,11 @@ class Verdicts:
     def save(self) -> pd.DataFrame:
         frame = self.frame()
         write_results(frame, verdicts_file(self.profile, self.chapter))
+        second = paths.second_looks_file(self.profile, self.chapter)
+        if self.second_looks:
+            write_results(pd.DataFrame(self.second_looks), second)
+        else:
+            second.unlink(missing_ok=True)   # a rerun without those runs leaves no stale second look
         return frame
 
 
@@ -74,6 +88,15 @@ def read_all(profile: str) -> pd.DataFrame:
         raise FileNotFoundError(f"{paths.RESULTS / profile / 'verdicts'}: no verdict files (execute the chapters first)")
     table = pd.concat([read_results(paths.find_verdicts(profile, c)) for c in chapters], ignore_index=True)
     return table.reindex(columns=list(dict.fromkeys([*table.columns, "budget"])))  # files written before budgets
+
+
+def read_second_looks(profile: str) -> pd.DataFrame:
+    """Every chapter's second looks for one profile (``Verdicts.second_look``); empty when none."""
+    columns = ["claim_id", "chapter", "measured", "verdict", "n", "mean", "ci_low", "ci_high", "how", "budget"]
+    folders = {paths.results_dir(profile) / "second_looks", paths.RESULTS / profile / "second_looks"}
+    chapters = sorted({f.stem for folder in folders if folder.exists() for f in folder.glob("*.csv")})
+    frames = [read_results(paths.find_second_looks(profile, c)) for c in chapters]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def claim_ledger(profile: str) -> pd.DataFrame:

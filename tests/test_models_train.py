@@ -197,6 +197,27 @@ def test_verdicts_are_recorded_per_chapter_and_read_back(tmp_path, monkeypatch):
     assert not (tmp_path / "results").exists()
 
 
+def test_second_looks_are_recorded_apart_and_never_reach_the_tally(tmp_path, monkeypatch):
+    from mnist_utils import paths, verdicts
+
+    monkeypatch.setattr(paths, "DATA", tmp_path)
+    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
+    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
+    monkeypatch.delenv(paths.RECORD_ENV, raising=False)
+    checks = verdicts.Verdicts("p", "06_improved_cnn")
+    checks.judge("liu_fu.cnn.accuracy", "narrow", sample=[0.985, 0.986, 0.984], paper_accuracy=0.9927, iterations=20000)
+    assert checks.second_look("liu_fu.cnn.accuracy", "wide", ran="on a GPU", sample=[0.9915, 0.9930, 0.9925],
+                              paper_accuracy=0.9927, iterations=20000) == "reproduced"
+    checks.save()
+    assert verdicts.read_all("p")["measured"].tolist() == ["narrow"]
+    assert verdicts.claim_ledger("p").set_index("id").loc["liu_fu.cnn.accuracy", "verdict"] == "not reproduced"
+    second = verdicts.read_second_looks("p")
+    assert second[["measured", "verdict", "budget"]].values.tolist() == [["wide", "reproduced", "on a GPU"]]
+    # A rerun without the other runs removes the stale second look.
+    verdicts.Verdicts("p", "06_improved_cnn").save()
+    assert verdicts.read_second_looks("p").empty
+
+
 def test_stopping_tells_runs_stopped_by_patience_from_runs_at_the_cap():
     from mnist_utils.results import stopping
 
