@@ -49,6 +49,7 @@ class RunSet:
     seeds: tuple[int, ...]
     train_size: int = 0
     eval_size: int = 0
+    cut_at: int = 0                 # longer runs are read as if stopped here (results.cut); 0: as run
 
     @property
     def train_kwargs(self) -> dict:
@@ -58,8 +59,8 @@ class RunSet:
         return len(self.configs) * len(self.seeds)
 
 
-def _set(name, configs, seeds, train_size=0, eval_size=0) -> RunSet:
-    return RunSet(name, tuple(configs), tuple(check_seeds(list(seeds))), train_size or 0, eval_size or 0)
+def _set(name, configs, seeds, train_size=0, eval_size=0, cut_at=0) -> RunSet:
+    return RunSet(name, tuple(configs), tuple(check_seeds(list(seeds))), train_size or 0, eval_size or 0, cut_at)
 
 
 def _n_train(train_size: int) -> int:
@@ -168,10 +169,18 @@ def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, 
         return TrainConfig("liu_fu_cnn", {**full_kwargs, **changes}, "adam", learning_rate, batch_size,
                            steps=budget, eval_every=eval_every, test_every=test_every, label=label)
 
-    sets = [_set("06_improved_cnn", [cnn("improved CNN", steps, test_every)], seeds, train_size, eval_size)]
+    full = cnn("improved CNN", steps, test_every)
+    sets = [_set("06_improved_cnn", [full], seeds, train_size, eval_size)]
     if ablations:
-        configs = [cnn("improved CNN", ablation_steps)] + [cnn(a, ablation_steps, **CNN_ABLATIONS[a]) for a in ablations]
-        sets.append(_set("06_improved_cnn_ablation", configs, ablation_seeds, train_size, eval_size))
+        # Adam at a constant rate makes a shorter run the prefix of a longer one with the same seed,
+        # so the full model's trainings, cut at ablation_steps, are the ablations' reference
+        # whenever they hold those seeds and were tested at that step: nothing is trained twice.
+        prefix = (ablation_steps <= steps and set(ablation_seeds) <= set(seeds) and ablation_steps % eval_every == 0
+                  and bool(test_every) and ablation_steps % test_every == 0)
+        reference = full if prefix else cnn("improved CNN", ablation_steps)
+        configs = [reference] + [cnn(a, ablation_steps, **CNN_ABLATIONS[a]) for a in ablations]
+        sets.append(_set("06_improved_cnn_ablation", configs, ablation_seeds, train_size, eval_size,
+                         cut_at=ablation_steps if prefix else 0))
     return sets
 
 

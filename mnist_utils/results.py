@@ -63,6 +63,21 @@ def stopping(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run_id", "config", "seed", "best_epoch", "stop_epoch", "converged"])
 
 
+def cut(results: pd.DataFrame, at: int) -> pd.DataFrame:
+    """The runs of ``results`` that went beyond ``at`` steps, as if they had stopped there: their
+    rows up to ``at``, the last of them final, ``steps`` set to ``at``; other runs unchanged. Sound
+    for runs at a constant learning rate, which are the prefix of a longer run with the same
+    seed (the same batches and dropout masks; ``tests/test_models_train.py`` checks it)."""
+    longer = results.groupby("run_id")["step"].transform("max") > at
+    kept = results[~longer | (results["step"] <= at)].copy()
+    was_cut = longer[kept.index]
+    last = ~kept.duplicated("run_id", keep="last")
+    kept.loc[was_cut, "final"] = last[was_cut].astype(float)
+    if "steps" in kept:
+        kept.loc[was_cut, "steps"] = at
+    return kept.reset_index(drop=True)
+
+
 def ablation_effects(final: pd.DataFrame, ablations, reference: str = "improved CNN") -> pd.DataFrame:
     """Each ablation's final test accuracy against the ``reference`` configuration's runs,
     paired by seed (``final``: one row per run, with ``config``, ``seed``, ``test_accuracy``):

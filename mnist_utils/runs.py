@@ -8,7 +8,7 @@ trained, so a reader of a chapter sees what its execution cost.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -99,9 +99,14 @@ def train_many(configs: list[training.TrainConfig], seeds, mnist: MNIST, results
 
 
 def train_set(run_set, mnist: MNIST, profile: str) -> Trained:
-    """The runs of one ``chapters.RunSet``, their table written to its results file."""
-    return train_many(list(run_set.configs), list(run_set.seeds), mnist,
-                      results=paths.results_file(profile, run_set.name), **run_set.train_kwargs)
+    """The runs of one ``chapters.RunSet``, their table written to its results file; runs
+    longer than the set's ``cut_at`` are read as if stopped there (``results.cut``; what is
+    kept of their models is the whole run's)."""
+    trained = train_many(list(run_set.configs), list(run_set.seeds), mnist, **run_set.train_kwargs)
+    if run_set.cut_at:
+        trained = replace(trained, table=results_io.cut(trained.table, run_set.cut_at))
+    results_io.write(trained.table, paths.results_file(profile, run_set.name))
+    return trained
 
 
 def by_backend(run_set, mnist: MNIST, store=None) -> pd.DataFrame:
@@ -121,7 +126,9 @@ def by_backend(run_set, mnist: MNIST, store=None) -> pd.DataFrame:
                 spec = training.run_spec(config, seed, mnist, **run_set.train_kwargs)
                 stored = store.get(run_store.run_key(spec, fingerprint, backend_name=name))
                 if stored is not None:
-                    frames.append(final_rows(stored.rows.assign(run_id=f"{config.name}/seed{seed}")).assign(
+                    rows = stored.rows.assign(run_id=f"{config.name}/seed{seed}")
+                    rows = results_io.cut(rows, run_set.cut_at) if run_set.cut_at else rows
+                    frames.append(final_rows(rows).assign(
                         backend=name, device=stored.record.get("device") or "cpu", config=config.name, seed=seed,
                         run_key=stored.key[:16], images_per_second=stored.record.get("images_per_second"),
                         wall_seconds=stored.record.get("wall_seconds")))

@@ -138,3 +138,15 @@ def test_ablation_effects_pair_runs_by_seed_and_skip_ablations_without_shared_se
     assert row["n"] == 2 and row["test accuracy"] == pytest.approx(0.965)
     # Paired by seed (seed 0: -2 pp, seed 2: -1 pp), not by position.
     assert row["Δ vs full (pp)"] == pytest.approx(-1.5)
+
+
+def test_the_ablations_reuse_the_full_models_trainings_cut_at_their_budget():
+    from mnist_utils import chapters
+
+    params = chapters.chapter_parameters("06_improved_cnn", "cpu")
+    full, ablation = chapters.improved_cnn(**params)
+    assert ablation.configs[0] == full.configs[0] and ablation.cut_at == params["ablation_steps"]
+    # Seeds the full model never trained, or a budget it was not tested at: a reference of its own.
+    for changes in ({"ablation_seeds": [0, 9]}, {"ablation_steps": 3000}):
+        _, ablation = chapters.improved_cnn(**{**params, **changes})
+        assert ablation.configs[0].steps == ablation.configs[1].steps and ablation.cut_at == 0

@@ -105,6 +105,28 @@ def test_same_seed_gives_identical_metrics_and_other_seeds_differ(tiny_mnist):
     assert not np.allclose(first["train_loss"], other["train_loss"])
 
 
+def test_a_shorter_run_is_the_prefix_of_a_longer_one_with_the_same_seed(tiny_mnist):
+    # What lets chapter 6 cut the full model's trainings at the ablations' budget (results.cut)
+    # instead of training the reference again: same batches, same dropout masks, same updates.
+    short = training.train(_config(steps=8), tiny_mnist, seed=3).rows
+    long = training.train(_config(steps=16), tiny_mnist, seed=3).rows
+    metrics = ["train_loss", "train_accuracy", "train_eval_loss", "val_loss", "val_accuracy"]
+    pd.testing.assert_frame_equal(short[metrics], long[metrics].iloc[: len(short)])
+    assert len(long) > len(short)
+
+
+def test_cut_reads_longer_runs_as_if_stopped_at_a_step():
+    from mnist_utils.results import cut, final_rows
+
+    rows = pd.DataFrame({"run_id": ["a"] * 4 + ["b"] * 2, "step": [1, 2, 3, 4, 1, 2],
+                         "test_accuracy": [np.nan, 0.5, np.nan, 0.9, np.nan, 0.7],
+                         "final": [0.0, 0.0, 0.0, 1.0, 0.0, 1.0], "steps": [4] * 4 + [2] * 2})
+    kept = cut(rows, 2)
+    assert kept["step"].tolist() == [1, 2, 1, 2] and kept["steps"].tolist() == [2] * 4
+    assert final_rows(kept)["test_accuracy"].tolist() == [0.5, 0.7]
+    assert cut(rows, 4).equals(rows)
+
+
 def test_training_learns_and_rows_are_tidy(tiny_mnist, tmp_path):
     results = tmp_path / "results" / "chapter.csv"
     trained = runs.train_many([_config(), _config(label="relu_b", learning_rate=1e-3)], [0, 1],
