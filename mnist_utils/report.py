@@ -51,16 +51,21 @@ def _shown_frame(frame, index: bool):
     return frame.loc[:, frame.notna().any()] if len(frame) else frame
 
 
+def _is_missing(value) -> bool:
+    """None or NaN: a table shows a dash."""
+    import pandas as pd
+
+    return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
 def table_html(frame, index: bool = False) -> str:
     """A table as plain HTML: deterministic (no random Styler ids), so nbval can compare it; a
     missing value reads as a dash, never as NaN or None; every cell carries its column's name
     for the narrow layout."""
-    import pandas as pd
-
     frame = _shown_frame(frame, index)
     columns = [str(c) for c in frame.columns]
     head = "".join(f"<th>{_escape(c)}</th>" for c in columns)
-    cell = lambda v: "—" if v is None or (not isinstance(v, str) and pd.isna(v)) else _escape(v)
+    cell = lambda v: "—" if _is_missing(v) else _escape(v)
     body = "".join("<tr>" + "".join(f'<td data-label="{_escape(c)}">{cell(v)}</td>' for c, v in zip(columns, row))
                    + "</tr>" for row in frame.itertuples(index=False))
     return f'{_TABLE_CSS}<table class="book-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -68,11 +73,8 @@ def table_html(frame, index: bool = False) -> str:
 
 def table_markdown(frame, index: bool = False) -> str:
     """The same table as a Markdown pipe table, for the PDF: a dash for a missing value."""
-    import pandas as pd
-
     frame = _shown_frame(frame, index)
-    text = lambda v: "—" if v is None or (not isinstance(v, str) and pd.isna(v)) else \
-        " ".join(str(v).split()).replace("|", "\\|")
+    text = lambda v: "—" if _is_missing(v) else " ".join(str(v).split()).replace("|", "\\|")
     lines = ["| " + " | ".join(text(c) for c in frame.columns) + " |", "|" + " --- |" * len(frame.columns)]
     lines += ["| " + " | ".join(text(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines)

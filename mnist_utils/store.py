@@ -289,7 +289,8 @@ class RunStore:
     def records(self, keys) -> pd.DataFrame:
         """One row per stored run (full keys or their 16-character prefixes, as the
         ``run_key`` column of a results table holds them): where and when it was trained,
-        how long it took, whether it was imported from the pre-store results."""
+        how long it took, how many training images it went through (its last step times its
+        batch size), whether it was imported from the pre-store results."""
         rows = []
         for key in keys:
             path = self._find(key)
@@ -304,6 +305,7 @@ class RunStore:
                          "backend": record.get("backend"), "commit": record.get("commit"),
                          "finished": record.get("finished"), "wall_seconds": record.get("wall_seconds"),
                          "images_per_second": record.get("images_per_second"),
+                         "images": int(entry.rows["step"].max() * entry.spec["batch_size"]),
                          "imported": "imported" in record})
         return pd.DataFrame(rows)
 
