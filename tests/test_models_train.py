@@ -190,13 +190,22 @@ def test_steps_to_reach_marks_runs_that_never_get_there():
     assert reach.loc["a", "steps"] == 2 and np.isnan(reach.loc["b", "steps"])
 
 
-def test_verdicts_are_recorded_per_chapter_and_read_back(tmp_path, monkeypatch):
-    from mnist_utils import paths, verdicts
+@pytest.fixture
+def results_outside_the_record(tmp_path, monkeypatch):
+    """Results written as a chapter outside the runner writes them: to scratch, under tmp_path."""
+    from mnist_utils import paths
 
     monkeypatch.setattr(paths, "DATA", tmp_path)
     monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
     monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
     monkeypatch.delenv(paths.RECORD_ENV, raising=False)
+    return tmp_path
+
+
+def test_verdicts_are_recorded_per_chapter_and_read_back(results_outside_the_record):
+    from mnist_utils import verdicts
+
+    tmp_path = results_outside_the_record
     checks = verdicts.Verdicts("p", "02_softmax_baseline")
     assert checks.judge("liu_fu.softmax.accuracy", "x", sample=[0.9164, 0.9170, 0.9160], paper_accuracy=0.92,
                         ran="1,000 steps") == "reproduced"
@@ -219,13 +228,9 @@ def test_verdicts_are_recorded_per_chapter_and_read_back(tmp_path, monkeypatch):
     assert not (tmp_path / "results").exists()
 
 
-def test_second_looks_are_recorded_apart_and_never_reach_the_tally(tmp_path, monkeypatch):
-    from mnist_utils import paths, verdicts
+def test_second_looks_are_recorded_apart_and_never_reach_the_tally(results_outside_the_record):
+    from mnist_utils import verdicts
 
-    monkeypatch.setattr(paths, "DATA", tmp_path)
-    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
-    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
-    monkeypatch.delenv(paths.RECORD_ENV, raising=False)
     checks = verdicts.Verdicts("p", "06_improved_cnn")
     checks.judge("liu_fu.cnn.accuracy", "narrow", sample=[0.985, 0.986, 0.984], paper_accuracy=0.9927, iterations=20000)
     assert checks.second_look("liu_fu.cnn.accuracy", "wide", ran="on a GPU", sample=[0.9915, 0.9930, 0.9925],
