@@ -256,8 +256,23 @@ def run_time_estimate(config: TrainConfig, mnist, train_size: int = 0, **_) -> f
     key = (probe.model, json.dumps(probe.model_kwargs.get("widths")), probe.batch_size)
     if key not in _throughputs:
         _throughputs[key] = train.throughput(probe, mnist, steps=50, warmup=10)
+    return 1.33 * _images(config, train_size) / _throughputs[key]
+
+
+def _images(config: TrainConfig, train_size: int = 0) -> int:
+    """Training images of one run of ``config`` at its full budget (early stopping may end it sooner)."""
     steps = config.steps or config.epochs * (_n_train(train_size) // config.batch_size)
-    return 1.33 * steps * config.batch_size / _throughputs[key]
+    return steps * config.batch_size
+
+
+def training_images(run_sets) -> int:
+    """Training images of the distinct runs of ``run_sets``: a run that two sets share (chapter 6's
+    ablation reference is its full trainings) is trained, and counted, once."""
+    from .train import config_columns
+
+    runs = {(json.dumps(config_columns(c), sort_keys=True, default=str), seed, run_set.train_size): c
+            for run_set in run_sets for c in run_set.configs for seed in run_set.seeds}
+    return sum(_images(c, train_size) for (_, _, train_size), c in runs.items())
 
 
 _throughputs: dict[tuple, float] = {}

@@ -150,3 +150,18 @@ def test_the_ablations_reuse_the_full_models_trainings_cut_at_their_budget():
     for changes in ({"ablation_seeds": [0, 9]}, {"ablation_steps": 3000}):
         _, ablation = chapters.improved_cnn(**{**params, **changes})
         assert ablation.configs[0].steps == ablation.configs[1].steps and ablation.cut_at == 0
+
+
+def test_training_images_count_a_run_two_sets_share_once():
+    from mnist_utils import chapters
+
+    params = {**chapters.chapter_parameters("06_improved_cnn", "cpu"), "seeds": [0, 1, 2], "steps": 1000,
+              "test_every": 500, "ablations": ["no_dropout"], "ablation_seeds": [0, 1], "ablation_steps": 500}
+    sets = chapters.improved_cnn(**params)
+    # 3 full trainings of 1,000 steps (the reference reuses two of them) + 2 ablation runs of 500 steps.
+    assert chapters.training_images(sets) == 50 * (3 * 1000 + 2 * 500)
+    # Tested only every 1,000 steps, the full trainings cannot stand in at 500: 2 references more.
+    sets = chapters.improved_cnn(**{**params, "test_every": 1000})
+    assert chapters.training_images(sets) == 50 * (3 * 1000 + 2 * 500 + 2 * 500)
+    lenet = chapters.RunSet("x", (chapters.TrainConfig("lenet5", batch_size=100, epochs=2),), (0, 1))
+    assert chapters.training_images([lenet]) == 2 * 2 * 55_000
