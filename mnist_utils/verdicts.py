@@ -39,17 +39,18 @@ class Verdicts:
         ``rule_args``, ``budget``: see ``rules.evaluate``) and record it. ``measured`` is the
         reader's summary of the evidence, ``per_seed`` values (by default the rule's ``sample``) add
         mean, CI and n to the row, and ``ran`` says at which budget the runs were made."""
-        judged = judgement(claim_id, **evidence)
-        per_seed = evidence.get("sample") if per_seed is None else per_seed
-        return self._record(claim_id, measured, judged, per_seed, ran)
+        return self._judge(self.rows, claim_id, measured, per_seed, ran, evidence)
 
     def second_look(self, claim_id: str, measured: str, *, ran: str, per_seed=None, **evidence) -> str:
         """Judge a claim by the same declared test on runs outside the book of record (e.g. the
         paper profile's widths, trained on a GPU). Recorded apart (``read_second_looks``): the
         report lists it, the tally never counts it."""
+        return self._judge(self.second_looks, claim_id, measured, per_seed, ran, evidence)
+
+    def _judge(self, into: list, claim_id: str, measured: str, per_seed, ran: str, evidence: dict) -> str:
         judged = judgement(claim_id, **evidence)
         per_seed = evidence.get("sample") if per_seed is None else per_seed
-        return self._record(claim_id, measured, judged, per_seed, ran, into=self.second_looks)
+        return self._record(claim_id, measured, judged, per_seed, ran, into=into)
 
     def not_testable(self, claim_id: str, why: str) -> str:
         """A claim whose inputs these parameters do not produce (e.g. no Sigmoid runs)."""
@@ -82,21 +83,26 @@ class Verdicts:
 
 def read_all(profile: str) -> pd.DataFrame:
     """Every chapter's verdicts for one profile."""
-    folders = {paths.results_dir(profile) / "verdicts", paths.RESULTS / profile / "verdicts"}
-    chapters = sorted({f.stem for folder in folders if folder.exists() for f in folder.glob("*.csv")})
-    if not chapters:
+    frames = _per_chapter(profile, "verdicts", paths.find_verdicts)
+    if not frames:
         raise FileNotFoundError(f"{paths.RESULTS / profile / 'verdicts'}: no verdict files (execute the chapters first)")
-    table = pd.concat([read_results(paths.find_verdicts(profile, c)) for c in chapters], ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
     return table.reindex(columns=list(dict.fromkeys([*table.columns, "budget"])))  # files written before budgets
 
 
 def read_second_looks(profile: str) -> pd.DataFrame:
     """Every chapter's second looks for one profile (``Verdicts.second_look``); empty when none."""
     columns = ["claim_id", "chapter", "measured", "verdict", "n", "mean", "ci_low", "ci_high", "how", "budget"]
-    folders = {paths.results_dir(profile) / "second_looks", paths.RESULTS / profile / "second_looks"}
-    chapters = sorted({f.stem for folder in folders if folder.exists() for f in folder.glob("*.csv")})
-    frames = [read_results(paths.find_second_looks(profile, c)) for c in chapters]
+    frames = _per_chapter(profile, "second_looks", paths.find_second_looks)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _per_chapter(profile: str, folder: str, find) -> list[pd.DataFrame]:
+    """The files of ``data/results/<profile>/<folder>/``, one per chapter, each read where
+    ``find`` reads it (a rerun's own first, else the record's)."""
+    folders = {paths.results_dir(profile) / folder, paths.RESULTS / profile / folder}
+    chapters = sorted({f.stem for d in folders if d.exists() for f in d.glob("*.csv")})
+    return [read_results(find(profile, c)) for c in chapters]
 
 
 def claim_ledger(profile: str) -> pd.DataFrame:
