@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -184,12 +184,69 @@ def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, 
     return sets
 
 
+# Chapter 9's standard ingredients, each a change to the chapter-6 set-up; ``recipe`` adds them all.
+INGREDIENTS = ("schedule", "augmentation", "label_smoothing")
+
+
+def _with_ingredient(config: TrainConfig, name: str, *, peak_learning_rate, warmup_fraction, label_smoothing,
+                     shift, rotate) -> TrainConfig:
+
+    if name == "schedule":   # cosine decay to 0 after a linear warm-up, at a higher peak rate
+        return replace(config, schedule="cosine", learning_rate=float(peak_learning_rate),
+                       warmup_steps=int(round(warmup_fraction * config.steps)))
+    if name == "augmentation":   # random shifts and rotations of every batch, drawn on the fly
+        return replace(config, augment={"shift": float(shift), "rotate": float(rotate)})
+    if name == "label_smoothing":
+        return replace(config, label_smoothing=float(label_smoothing))
+    raise TrainConfigError(f"ingredients: unknown {name!r} (known: {', '.join(INGREDIENTS)})")
+
+
+def beyond_the_papers(*, seeds, ingredient_seeds, ingredients, widths, keep_prob, learning_rate, batch_size, steps,
+                      eval_every, peak_learning_rate, warmup_fraction, label_smoothing, shift, rotate,
+                      reference_steps, reference_test_every, train_size=0, eval_size=0, **_) -> list[RunSet]:
+    """Chapter 9: chapter 6's set-up at ``steps`` iterations, each ingredient added alone (on
+    ``ingredient_seeds``) and all of them together (the recipe, on ``seeds``); and chapter 6's
+    own trainings of ``reference_steps`` iterations (0: none), which are also the baseline,
+    cut at ``steps``, when they were tested there."""
+    unknown = [i for i in ingredients if i not in INGREDIENTS]
+    if unknown or not ingredients:
+        raise TrainConfigError(f"ingredients={list(ingredients)!r}: name one or more of {', '.join(INGREDIENTS)}")
+    if not isinstance(warmup_fraction, (int, float)) or not 0 <= warmup_fraction < 1:
+        raise TrainConfigError(f"warmup_fraction={warmup_fraction!r}: must be a number in [0, 1)")
+    if not isinstance(reference_steps, int) or isinstance(reference_steps, bool) or reference_steps < 0:
+        raise TrainConfigError(f"reference_steps={reference_steps!r}: must be an integer >= 0 (0 = no reference)")
+    kwargs = {"widths": list(widths), "dropout_rate": models.dropout_rate_from_keep_prob(keep_prob)}
+
+    def setup(label, budget, test_every=None):
+        return TrainConfig("liu_fu_cnn", kwargs, "adam", learning_rate, batch_size, steps=budget,
+                           eval_every=eval_every, test_every=test_every, label=label)
+
+    chapter6 = setup("chapter 6 set-up", reference_steps, reference_test_every) if reference_steps else None
+    # As in chapter 6's ablations: at a constant rate a shorter run is the prefix of a longer one.
+    prefix = (chapter6 is not None and steps <= reference_steps and bool(reference_test_every)
+              and steps % reference_test_every == 0 and steps % eval_every == 0)
+    baseline = chapter6 if prefix else setup("chapter 6 set-up", steps)
+    values = dict(peak_learning_rate=peak_learning_rate, warmup_fraction=warmup_fraction,
+                  label_smoothing=label_smoothing, shift=shift, rotate=rotate)
+    alone = [_with_ingredient(setup(f"+ {name.replace('_', ' ')}", steps), name, **values) for name in ingredients]
+    recipe = setup("recipe: " + " + ".join(i.replace("_", " ") for i in ingredients), steps)
+    for name in ingredients:
+        recipe = _with_ingredient(recipe, name, **values)
+    cut_at = steps if prefix else 0
+    sets = [_set("09_ingredients", [baseline, *alone], ingredient_seeds, train_size, eval_size, cut_at),
+            _set("09_recipe", [baseline, recipe], seeds, train_size, eval_size, cut_at)]
+    if chapter6 is not None:
+        sets.append(_set("09_chapter6_full_budget", [chapter6], seeds, train_size, eval_size))
+    return sets
+
+
 TRAINING_CHAPTERS = {
     "02_softmax_baseline": softmax_baseline,
     "03_activation_study": activation_study,
     "04_learning_rate_study": learning_rate_study,
     "05_dropout": dropout,
     "06_improved_cnn": improved_cnn,
+    "09_beyond_the_papers": beyond_the_papers,
 }
 
 
