@@ -39,6 +39,13 @@ def factorised_measurement(widths, variant: str) -> str:
     return f"liu_fu_cnn {'/'.join(map(str, widths))} b50: {variant}"
 
 
+def race_targets() -> tuple[float, float]:
+    """The benchmark's part 3 (time to accuracy) targets: 99.0%, and Liu & Fu's best training."""
+    from . import claims
+
+    return 0.99, claims.values("liu_fu.cnn.best_accuracy")[0] / 100
+
+
 @dataclass(frozen=True)
 class RunSet:
     """Every configuration of ``configs`` with every seed of ``seeds``, on data subsets

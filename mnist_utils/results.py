@@ -78,22 +78,24 @@ def cut(results: pd.DataFrame, at: int) -> pd.DataFrame:
     return kept.reset_index(drop=True)
 
 
-def ablation_effects(final: pd.DataFrame, ablations, reference: str = "improved CNN") -> pd.DataFrame:
-    """Each ablation's final test accuracy against the ``reference`` configuration's runs,
-    paired by seed (``final``: one row per run, with ``config``, ``seed``, ``test_accuracy``):
-    n, the ablation's mean, and the difference in percentage points with its 95% CI."""
+def ablation_effects(final: pd.DataFrame, ablations, reference: str = "improved CNN", metric: str = "test_accuracy",
+                     name: str = "ablation", versus: str = "full") -> pd.DataFrame:
+    """Each ablation's final ``metric`` against the ``reference`` configuration's runs, paired
+    by seed (``final``: one row per run, with ``config``, ``seed`` and ``metric``): n, the
+    ablation's mean, and the difference in percentage points with its 95% CI. ``name`` and
+    ``versus`` word the columns (chapter 9 adds ingredients to a baseline instead)."""
     from . import stats
 
-    columns = ["ablation", "n", "test accuracy", "Δ vs full (pp)", "95% CI low", "95% CI high"]
-    accuracy = lambda name: final.loc[final["config"] == name].set_index("seed")["test_accuracy"]
+    shown = metric.replace("val_", "validation ").replace("_", " ")
+    columns = [name, "n", shown, f"Δ vs {versus} (pp)", "95% CI low", "95% CI high"]
+    accuracy = lambda config: final.loc[final["config"] == config].set_index("seed")[metric]
     full, rows = accuracy(reference), []
-    for name in ablations:
-        runs = accuracy(name)
+    for ablation in ablations:
+        runs = accuracy(ablation)
         seeds = sorted(set(runs.index) & set(full.index))
         if not seeds:
             continue
         d = stats.difference(runs[seeds].to_numpy(), full[seeds].to_numpy())
-        rows.append(dict(zip(columns, [name, len(seeds), runs[seeds].mean(), d["diff"] * 100,
+        rows.append(dict(zip(columns, [ablation, len(seeds), runs[seeds].mean(), d["diff"] * 100,
                                        d["ci_low"] * 100, d["ci_high"] * 100])))
     return pd.DataFrame(rows, columns=columns)
-

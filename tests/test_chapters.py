@@ -57,6 +57,11 @@ VARIANTS = {
                                # no benchmark rows for these widths; no 'no_dropout' ablation ran
                                not_testable=("liu_fu.cnn.factorised_kernels_speed",),
                                not_judged=("liu_fu.cnn.dropout_prevents_overfitting",)),
+    # Chapter 6's variant trained other widths: the baseline is trained here (reference_steps=0).
+    "09_beyond_the_papers": Variant({"seeds": [3], "ingredient_seeds": [3], "ingredients": ["augmentation"],
+                                     "widths": [4, 4, 8], "learning_rate": 0.003, "batch_size": 25, "steps": 20,
+                                     "eval_every": 10, "shift": 0.2, "rotate": 30.0, "reference_steps": 0,
+                                     "image_budget": 400, **SMALL}),
     "08_compute_appendix": Variant({}),
     "07_reproduction_report": Variant({}),
 }

@@ -1,0 +1,155 @@
+"""Chapter 9 (beyond both papers): its runs, its rule, its ensembles and its time-to-accuracy rows."""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mnist_utils import beyond, chapters
+from mnist_utils.train import TrainConfigError
+
+PARAMS = dict(seeds=[0, 1, 2, 3, 4], ingredient_seeds=[0, 1], ingredients=["schedule", "augmentation", "label_smoothing"],
+              widths=[16, 32, 32], keep_prob=0.5, learning_rate=1e-4, batch_size=50, steps=2500, eval_every=500,
+              peak_learning_rate=1e-3, warmup_fraction=0.05, label_smoothing=0.1, shift=0.1, rotate=10.0,
+              reference_steps=20000, reference_test_every=2500)
+
+
+def test_chapter_6s_trainings_are_the_baseline_when_they_were_tested_at_the_budget():
+    ingredients, recipe, reference = chapters.beyond_the_papers(**PARAMS)
+    [chapter6] = reference.configs
+    assert ingredients.configs[0] == chapter6 and recipe.configs[0] == chapter6   # nothing trained twice
+    assert ingredients.cut_at == recipe.cut_at == 2500 and reference.cut_at == 0
+    # The same set-up as chapter 6 of the same profile, so the run store keys agree.
+    [chapter6_own] = chapters.improved_cnn(**{**chapters.chapter_parameters("06_improved_cnn", "cpu"),
+                                             "ablations": []})[0].configs
+    assert replace(chapter6, label=chapter6_own.label) == chapter6_own
+
+
+def test_the_baseline_is_trained_at_the_budget_when_chapter_6_was_not_tested_there():
+    for changes in ({"steps": 3000}, {"reference_steps": 0}, {"steps": 25000}):
+        ingredients, recipe, *reference = chapters.beyond_the_papers(**{**PARAMS, **changes})
+        baseline = ingredients.configs[0]
+        assert baseline.steps == (changes.get("steps") or 2500) and ingredients.cut_at == 0
+        assert len(reference) == (0 if changes.get("reference_steps") == 0 else 1)
+
+
+def test_each_ingredient_changes_one_thing_and_the_recipe_all_of_them():
+    ingredients, recipe, _ = chapters.beyond_the_papers(**PARAMS)
+    baseline, schedule, augmentation, smoothing = ingredients.configs
+    assert (schedule.schedule, schedule.learning_rate, schedule.warmup_steps) == ("cosine", 1e-3, 125)
+    assert augmentation.augment == {"shift": 0.1, "rotate": 10.0} and augmentation.learning_rate == 1e-4
+    assert smoothing.label_smoothing == 0.1 and smoothing.schedule == "constant"
+    for config in (schedule, augmentation, smoothing):
+        assert config.steps == 2500 and config.model_kwargs == {"widths": [16, 32, 32], "dropout_rate": 0.5}
+    full = recipe.configs[1]
+    assert (full.schedule, full.augment, full.label_smoothing) == ("cosine", {"shift": 0.1, "rotate": 10.0}, 0.1)
+    assert recipe.seeds == (0, 1, 2, 3, 4) and ingredients.seeds == (0, 1)
+
+
+@pytest.mark.parametrize("changes, culprit", [
+    ({"ingredients": ["mixup"]}, "ingredients"), ({"ingredients": []}, "ingredients"),
+    ({"warmup_fraction": 1.5}, "warmup_fraction"), ({"reference_steps": -1}, "reference_steps"),
+    ({"shift": 0.9}, "augment"), ({"label_smoothing": 1.0}, "label_smoothing"),
+])
+def test_bad_chapter_9_parameters_raise_one_line_errors_naming_them(changes, culprit):
+    with pytest.raises(TrainConfigError, match=culprit):
+        for run_set in chapters.beyond_the_papers(**{**PARAMS, **changes}):
+            for config in run_set.configs:
+                config.validate()
+
+
+@pytest.mark.parametrize("accuracies, images, expected", [
+    ([0.995] * 5, 1_000_000, "yes"),
+    ([0.995] * 5, 125_000, "yes"),                       # a yes needs no more than the budget
+    ([0.990] * 5, 1_000_000, "no"),                      # a no needs the whole budget ...
+    ([0.990] * 5, 125_000, "not answered at this budget"),   # ... short of it, nothing is settled
+    ([0.9938] * 5, 1_000_000, "no"),                     # "above" the target: equal is not enough
+    ([0.995] * 4, 1_000_000, "not answered: 4 seeds"),
+    ([0.995] * 5, 1_000_050, "outside the rule"),
+])
+def test_the_rule(accuracies, images, expected):
+    assert beyond.answer(accuracies, images, 0.9938, 1_000_000).startswith(expected)
+
+
+def test_an_ensemble_averages_probabilities_not_votes():
+    labels = np.array([0, 1])
+    # Image 0: two models lean weakly to class 1, one is sure of class 0: the average says 0.
+    a = np.zeros((2, 10)); a[0, :2] = [0.45, 0.55]; a[1, 1] = 1.0
+    b = a.copy()
+    c = np.zeros((2, 10)); c[0, 0] = 1.0; c[1, 1] = 1.0
+    assert beyond.ensemble_accuracy([a, b, c], labels) == 1.0        # a majority vote would give 0.5
+    assert beyond.ensemble_accuracy([a], labels) == 0.5
+    with pytest.raises(ValueError, match="shapes"):
+        beyond.ensemble_accuracy([a, np.zeros((3, 10))], labels)
+
+
+def test_first_reached_gives_the_first_tested_step_and_its_wall_time():
+    results = pd.DataFrame({"run_id": ["r/0"] * 4 + ["r/1"] * 2, "config": "r", "seed": [0] * 4 + [1] * 2,
+                            "step": [10, 20, 30, 40, 10, 20], "epoch": 1.0,
+                            "test_accuracy": [np.nan, 0.991, np.nan, 0.995, 0.98, 0.985],
+                            "wall_seconds": [1, 2, 3, 4, 1, 2]})
+    reached = beyond.first_reached(results, 0.99).set_index("run_id")
+    assert reached.loc["r/0", "steps"] == 20 and reached.loc["r/0", "wall_seconds"] == 2
+    assert math.isnan(reached.loc["r/1", "steps"]) and math.isnan(reached.loc["r/1", "wall_seconds"])
+
+
+def test_the_papers_rows_are_labelled_as_the_papers_and_only_ours_are_judged():
+    rows = beyond.against_papers({"ours": ([0.99, 0.992, 0.991, 0.993, 0.994], 0.995, 125_000)}, 0.9938, 1_000_000)
+    papers = rows[rows["source"].str.startswith("paper")]
+    assert len(papers) == 3 and (rows["source"] == "this book").sum() == 1
+    assert papers["test accuracy"].tolist()[1:] == ["0.9938", "0.9930"]
+    ours = rows.set_index("what").loc["ours"]
+    assert ours["the rule's answer"].startswith("not answered at this budget") and ours["ensemble of the models"] == "0.9950"
+
+
+def test_time_to_accuracy_rows_say_when_a_target_was_not_reached():
+    bench = pd.DataFrame({"part": "time_to_accuracy", "measurement": ["a", "a", "b", "b"], "unit": "seconds",
+                          "value": [30.0, np.nan, 50.0, 70.0], "repeat": 0, "epochs": [0.5, np.nan, 1.0, 2.0],
+                          "target": [0.99, 0.9938, 0.99, 0.9938], "max_images": 125_000, "setup": ["x", "x", "y", "y"]})
+    table = beyond.time_to_accuracy(bench, 55_000).set_index(["set-up", "target"])
+    assert table.loc[("a", "99.00%"), "median seconds"] == "30" and table.loc[("a", "99.00%"), "images at target"] == "27,500"
+    assert table.loc[("a", "99.38%"), "median seconds"].startswith("not reached")
+    assert beyond.time_to_accuracy(bench.drop(columns="setup"), 55_000).empty   # rows measured before part 3 had set-ups
+
+
+def test_training_cost_counts_each_run_once_and_leaves_out_reused_configurations():
+    class Trained:
+        def __init__(self, table):
+            self.table = table
+
+    rows = lambda config, key, seconds: pd.DataFrame({"config": config, "run_key": key, "step": [50, 100],
+                                                      "wall_seconds": [seconds / 2, seconds], "batch_size": 10})
+    shared = rows("baseline", "k0", 600)
+    cost = beyond.training_cost([Trained(pd.concat([shared, rows("x", "k1", 120)])),
+                                 Trained(pd.concat([shared, rows("x", "k1", 120), rows("y", "k2", 60)]))],
+                                exclude=["baseline"])
+    assert cost == {"runs": 2, "minutes": 3.0, "images": 2000}
+
+
+def test_the_benchmark_times_chapter_9s_recipe_as_the_chapter_declares_it():
+    from benchmarks import speed
+
+    setups = {name: config for name, config, *_ in speed.race_setups(quick=False)}
+    params = chapters.chapter_parameters("09_beyond_the_papers", "cpu")
+    recipe = chapters.beyond_the_papers(**params)[1].configs[1]
+    timed = setups["recipe"]
+    assert (timed.schedule, timed.learning_rate, timed.augment, timed.label_smoothing, timed.steps, timed.warmup_steps) \
+        == (recipe.schedule, recipe.learning_rate, recipe.augment, recipe.label_smoothing, recipe.steps, recipe.warmup_steps)
+    for name, config, spe, _, max_steps, check_every in speed.race_setups(quick=False):
+        config.validate()
+        assert check_every % spe == 0 and max_steps % spe == 0, name   # Keras calls back once per execution
+
+
+def test_time_to_accuracy_reports_each_target_once_reached(tiny_mnist):
+    from benchmarks import speed
+    from mnist_utils.train import TrainConfig
+
+    config = TrainConfig("lenet5", {"activation": "relu"}, "adam", 3e-3, 16, steps=24)
+    reached = speed.time_to_accuracy(config, tiny_mnist, [0.0, 1.01], check_every=8, max_steps=24, seed=0,
+                                     steps_per_execution=8, numpy_input=False)
+    seconds, epochs = reached[0.0]
+    assert seconds >= 0 and epochs == pytest.approx(8 * 16 / len(tiny_mnist.train))   # the first test reaches 0%
+    assert all(math.isnan(v) for v in reached[1.01])                                  # nothing reaches 101%
