@@ -5,11 +5,11 @@ The machine has Python 3.12 with JAX (CUDA), NumPy, pandas, SciPy, matplotlib, O
 PyYAML, no TensorFlow and no network. ``tools/gpu_bundle.sh`` prepares the rest
 (``build/gpu-bundle``: Keras and its small dependencies as wheels, the MNIST files); this
 script installs the wheels into the bundle (no network), then trains in priority order
-(Liu & Fu's CNN first: chapter 6, then chapters 3, 4, 5 and 2), starting no run that would
-end after ``--minutes`` (default 8), so every run started is finished and stored. It
-prints the GPU's name and every run's images/s, checks determinism once (one short run
-trained twice) and writes the runs it stored (``runs.tar.gz``, paths as in the store) and a
-JSON summary to ``--out``::
+(Liu & Fu's CNN first: chapter 6, then chapter 9's question at the whole budget, then
+chapters 3, 4, 5 and 2), starting no run that would end after ``--minutes`` (default 8), so
+every run started is finished and stored. It prints the GPU's name and every run's images/s,
+checks determinism once (one short run trained twice) and writes the runs it stored
+(``runs.tar.gz``, paths as in the store) and a JSON summary to ``--out``::
 
     python3 tools/gpu_run.py --profile paper --minutes 8 --out "$OUT"
 
@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "build" / "gpu-bundle"
-PRIORITY = ["06", "03", "04", "05", "02"]
+PRIORITY = ["06", "09", "03", "04", "05", "02"]
 
 
 def ensure_keras() -> None:
