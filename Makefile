@@ -93,10 +93,10 @@ pdf-check: $(VENV)/.installed
 
 test: unit unit-jax nbval browser pdf-check
 
-# Training-speed benchmark (~15 min on 2 idle cores), then the compute appendix that reads it.
+# Training-speed benchmark (~40 min on 2 idle cores), then the two chapters that read it.
 benchmark: $(VENV)/.installed data
 	$(PY) -m benchmarks.speed
-	$(PY) -m mnist_utils.run --profile $(PROFILE) --only 08_compute_appendix
+	$(PY) -m mnist_utils.run --profile $(PROFILE) --only 08_compute_appendix --only 09_beyond_the_papers
 
 # What the committed run store holds: runs per model, size, training time.
 store: $(VENV)/.installed
