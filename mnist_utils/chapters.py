@@ -240,10 +240,10 @@ def beyond_the_papers(*, seeds, ingredient_seeds, ingredients, widths, keep_prob
     for name in ingredients:
         recipe = _with_ingredient(recipe, name, **values)
     cut_at = steps if prefix else 0
-    sets = [_set("09_ingredients", [baseline, *alone], ingredient_seeds, train_size, eval_size, cut_at),
-            _set("09_recipe", [baseline, recipe], seeds, train_size, eval_size, cut_at)]
+    sets = [_set("09_beyond_the_papers_ingredients", [baseline, *alone], ingredient_seeds, train_size, eval_size, cut_at),
+            _set("09_beyond_the_papers_recipe", [baseline, recipe], seeds, train_size, eval_size, cut_at)]
     if chapter6 is not None:
-        sets.append(_set("09_chapter6_full_budget", [chapter6], seeds, train_size, eval_size))
+        sets.append(_set("09_beyond_the_papers_chapter6", [chapter6], seeds, train_size, eval_size))
     return sets
 
 

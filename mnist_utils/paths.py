@@ -99,6 +99,15 @@ def find_results(profile: str, name: str) -> Path:
     return _readable(RESULTS / profile / f"{name}.csv")
 
 
+def find_chapter_results(profile: str, chapter: str) -> list[Path]:
+    """Every results CSV of ``chapter`` to read: ``<chapter>.csv`` and one per other run set,
+    ``<chapter>_<set>.csv`` (each a rerun's own first, else the record's)."""
+    folders = {RESULTS / profile, _writable(RESULTS / profile)}
+    names = {p.stem for folder in folders if folder.is_dir() for p in folder.glob(f"{chapter}*.csv")
+             if p.stem == chapter or p.stem.startswith(f"{chapter}_")}
+    return [find_results(profile, name) for name in sorted(names)]
+
+
 def find_verdicts(profile: str, name: str) -> Path:
     return _readable(RESULTS / profile / "verdicts" / f"{name}.csv")
 

@@ -153,3 +153,21 @@ def test_time_to_accuracy_reports_each_target_once_reached(tiny_mnist):
     seconds, epochs = reached[0.0]
     assert seconds >= 0 and epochs == pytest.approx(8 * 16 / len(tiny_mnist.train))   # the first test reaches 0%
     assert all(math.isnan(v) for v in reached[1.01])                                  # nothing reaches 101%
+
+
+def test_a_chapters_results_are_every_run_sets_file_a_reruns_own_first(tmp_path, monkeypatch):
+    """The report's compute ledger finds a chapter's runs through these files (chapter 9 writes
+    one per run set); another chapter whose name starts alike is not one of them."""
+    from mnist_utils import paths
+
+    monkeypatch.setattr(paths, "DATA", tmp_path)
+    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
+    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
+    monkeypatch.delenv(paths.RECORD_ENV, raising=False)
+    record, rerun = tmp_path / "results" / "p", tmp_path / "scratch" / "results" / "p"
+    for folder, names in ((record, ["09_x", "09_x_recipe", "09_x_chapter6", "09_xy", "06_y"]), (rerun, ["09_x_recipe"])):
+        folder.mkdir(parents=True)
+        for name in names:
+            (folder / f"{name}.csv").write_text("run_key\n")
+    found = paths.find_chapter_results("p", "09_x")
+    assert found == [record / "09_x.csv", record / "09_x_chapter6.csv", rerun / "09_x_recipe.csv"]
