@@ -68,17 +68,20 @@ def ingredient_effects(final: pd.DataFrame, ingredients, baseline: str) -> pd.Da
     return validation.merge(test.drop(columns="n"), on="configuration", suffixes=(" (validation)", " (test)"))
 
 
-def configurations(configs) -> pd.DataFrame:
-    """What each configuration of the chapter changes, one row per configuration."""
+def configurations(configs, cut_at: int = 0) -> pd.DataFrame:
+    """What each configuration of the chapter changes, one row per configuration; a longer
+    training read as if stopped at ``cut_at`` (``results.cut``) shows the iterations read."""
     rows = []
     for c in configs:
+        read = cut_at if cut_at and c.steps > cut_at else c.steps
         rows.append({
             "configuration": c.name, "learning rate": f"{c.learning_rate:g}",
             "schedule": "constant" if c.schedule == "constant" else f"{c.schedule}, {c.warmup_steps:,} warm-up steps",
             "augmentation": ", ".join(f"{k} {v:g}{'°' if k == 'rotate' else ''}" for k, v in sorted(c.augment.items()))
                             or "none",
-            "label smoothing": f"{c.label_smoothing:g}", "iterations": f"{c.steps:,}",
-            "images per model": f"{c.steps * c.batch_size:,}"})
+            "label smoothing": f"{c.label_smoothing:g}",
+            "iterations": f"{read:,}" + (f" (of a {c.steps:,}-iteration training)" if read < c.steps else ""),
+            "images per model": f"{read * c.batch_size:,}"})
     return pd.DataFrame(rows)
 
 

@@ -171,3 +171,12 @@ def test_a_chapters_results_are_every_run_sets_file_a_reruns_own_first(tmp_path,
             (folder / f"{name}.csv").write_text("run_key\n")
     found = paths.find_chapter_results("p", "09_x")
     assert found == [record / "09_x.csv", record / "09_x_chapter6.csv", rerun / "09_x_recipe.csv"]
+
+
+def test_the_configurations_table_shows_a_cut_training_as_it_was_read():
+    ingredients, recipe, _ = chapters.beyond_the_papers(**PARAMS)
+    table = beyond.configurations([*ingredients.configs, recipe.configs[1]], cut_at=ingredients.cut_at)
+    baseline = table.iloc[0]
+    assert baseline["iterations"] == "2,500 (of a 20,000-iteration training)" and baseline["images per model"] == "125,000"
+    assert (table["iterations"].iloc[1:] == "2,500").all()
+    assert table.iloc[-1]["schedule"] == "cosine, 125 warm-up steps" and table.iloc[2]["augmentation"] == "rotate 10°, shift 0.1"
