@@ -190,9 +190,9 @@ def test_the_command_line_trains_into_a_store_and_lists_what_is_stored(tmp_path,
 
 
 def test_the_command_line_names_an_unknown_chapter():
-    out = subprocess.run([sys.executable, "-m", "mnist_utils.chapters", "--chapters", "09", "--list"],
+    out = subprocess.run([sys.executable, "-m", "mnist_utils.chapters", "--chapters", "10", "--list"],
                          cwd=paths.ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 2 and out.stderr.strip().count("\n") == 0 and "--chapters 09" in out.stderr
+    assert out.returncode == 2 and out.stderr.strip().count("\n") == 0 and "--chapters 10" in out.stderr
 
 
 def test_a_deadline_starts_no_run_that_would_end_after_it(tmp_path):
