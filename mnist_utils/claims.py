@@ -39,6 +39,25 @@ def values(claim_id: str) -> list[float]:
     return list(entry["values"])
 
 
+def paper_accuracies(claim_id: str) -> list[float]:
+    """A claim's values as test accuracies in (0, 1): fractions as printed, percents / 100,
+    error rates (metric ``test_error``) as 1 − error."""
+    entry = claim(claim_id)
+    scale = 100.0 if entry.get("unit") == "percent" else 1.0
+    accuracies = [v / scale for v in values(claim_id)]
+    return [1 - a for a in accuracies] if entry.get("metric") == "test_error" else accuracies
+
+
+def measure(claim_id: str) -> dict:
+    """What a chapter measures for a claim's rule (``measure:``: thresholds and the like)."""
+    return dict(claim(claim_id).get("measure", {}))
+
+
+def amendments() -> list[dict]:
+    """Every declared change to a claim's test after its first verdict (``amendments:``)."""
+    return list(load().get("amendments", []))
+
+
 def for_chapter(chapter: str) -> list[dict]:
     """Every claim a chapter tests, in file order."""
     return [c for c in load()["claims"] if c.get("chapter") == chapter]

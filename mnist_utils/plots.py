@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import seaborn as sns
+
+from mnist_utils import stats
 
 sns.set_theme(context="notebook", style="whitegrid")
 
@@ -21,6 +24,46 @@ def _title(ax, title: str, errorbars: str) -> None:
     """A figure's title with, below it in smaller type, what its error bars or bands show."""
     ax.set_title(f"{title}\n", loc="center")
     ax.text(0.5, 1.01, errorbars, transform=ax.transAxes, ha="center", va="bottom", fontsize="small", color="0.3")
+
+
+# Every interval drawn here is the one the tables print: the Student-t interval of the mean over
+# seeds from ``stats.mean_ci``/``stats.summarize``. Seaborn's own error bars (a bootstrap, or ±1 sd)
+# would put a different interval beside the same numbers, so none of the figures below use them.
+CI = "95% confidence interval of the mean (Student t)"
+
+
+def _attach_intervals(ax, drawn: pd.DataFrame) -> None:
+    """Keep what was drawn on the Axes and its figure (``drawn_intervals``), so that a test or a
+    reader can check it against the table. A figure of several panels keeps the last one drawn;
+    each Axes keeps its own."""
+    drawn = drawn.reset_index(drop=True)
+    ax.drawn_intervals = drawn
+    ax.figure.drawn_intervals = drawn
+
+
+def _interval_table(summary: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
+    return summary[[*groups, "mean", "ci_low", "ci_high"]].reset_index(drop=True)
+
+
+def _has_interval(summary: pd.DataFrame) -> np.ndarray:
+    # A single run, or runs that do not vary, have no interval (``mean_ci`` gives NaN): the mean is
+    # drawn without a bar, as a zero-length bar would look like a perfectly certain value.
+    return np.isfinite(summary["ci_low"].to_numpy(float)) & np.isfinite(summary["ci_high"].to_numpy(float))
+
+
+def _paper_reference(ax, paper, orientation: str, range_label: str = "paper's range"):
+    """The paper's value as a dashed line, or its (low, high) range as a shaded span, across the
+    value axis (``orientation``: "vertical" for a horizontal value axis, "horizontal" otherwise).
+    Returns the labelled artist for the legend, or None without a paper value."""
+    if paper is None:
+        return None
+    if np.ndim(paper) == 0:
+        line = ax.axvline if orientation == "vertical" else ax.axhline
+        return line(float(paper), color="tab:red", linestyle="--", linewidth=1.5, zorder=1,
+                    label=f"paper: {float(paper):g}")
+    low, high = float(np.min(paper)), float(np.max(paper))
+    span = ax.axvspan if orientation == "vertical" else ax.axhspan
+    return span(low, high, color="tab:orange", alpha=0.25, zorder=0, label=range_label)
 
 
 def digit_grid(images: np.ndarray, labels: np.ndarray, rows: int = 10, cols: int = 10,
@@ -60,39 +103,76 @@ def label_counts(counts):
     return fig
 
 
-def learning_curves(results, y: str = "val_accuracy", x: str = "epoch", hue: str = "config",
-                    ylim=None, title: str | None = None, ax=None):
-    """Mean over seeds with a band of ±1 standard deviation, one line per ``hue``."""
+def learning_curves(results, y: str = "val_accuracy", x: str = "epoch", hue: str | None = "config",
+                    ylim=None, title: str | None = None, ax=None, paper: float | None = None):
+    """Mean over seeds (line) with the 95% Student-t interval of that mean (band) at each ``x``,
+    one line per ``hue``; the paper's value as a dashed horizontal line when given.
+
+    The band comes from ``stats.mean_ci`` per (hue, x), the interval the tables print; where fewer
+    than two runs reached an ``x`` there is no interval and no band. ``drawn_intervals`` on the
+    figure holds [hue, x, mean, ci_low, ci_high] (the actual column names)."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 4))
-    sns.lineplot(data=results, x=x, y=y, hue=hue, errorbar="sd", ax=ax)
+    groups = [x] if hue is None else [hue, x]
+    # Missing values are rows that did not record this metric (seaborn dropped them too).
+    summary = stats.summarize(results.dropna(subset=[y]), groups, y)
+    if hue is None:
+        levels = [None]
+    else:
+        levels = list(pd.unique(results[hue].dropna()))
+        if pd.api.types.is_numeric_dtype(results[hue]):  # numbers (e.g. rates) in increasing order
+            levels = sorted(levels)
+    palette = sns.color_palette("husl" if len(levels) > 10 else None, n_colors=len(levels))
+    drawn = []
+    for level, colour in zip(levels, palette):
+        curve = summary if hue is None else summary[summary[hue] == level]
+        curve = curve.sort_values(x)
+        if curve.empty:
+            continue
+        xs = curve[x].to_numpy(float)
+        ax.plot(xs, curve["mean"], color=colour, label=None if hue is None else str(level))
+        ax.fill_between(xs, curve["ci_low"], curve["ci_high"], where=_has_interval(curve),
+                        color=colour, alpha=0.2, linewidth=0)
+        drawn.append(curve)
+    _attach_intervals(ax, _interval_table(pd.concat(drawn) if drawn else summary, groups))
+    reference = _paper_reference(ax, paper, "horizontal")
     if ylim:
         ax.set_ylim(*ylim)
     ax.set_xlabel(axis_label(x))
     ax.set_ylabel(axis_label(y))
-    ax.legend(title=axis_label(hue))
+    if hue is not None or reference is not None:
+        ax.legend(title=None if hue is None else axis_label(hue))
     if x == "step":
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    _title(ax, title or axis_label(y), "line: mean over seeds; band: ±1 standard deviation")
+    _title(ax, title or axis_label(y), f"line: mean over seeds; band: {CI}")
     ax.figure.tight_layout()
     return ax.figure
 
 
 def measured_vs_paper(measured, paper, ylabel: str = "test accuracy", title: str | None = None):
-    """Per-run values of this replication beside the paper's, each with its mean."""
-    import pandas as pd
-
+    """Per-run values of this replication beside the paper's (dots), each source with its mean and
+    the 95% Student-t interval of that mean from ``stats.mean_ci`` (black)."""
+    sources = ["this replication (measured)", "paper (as printed)"]
     frame = pd.concat([
-        pd.DataFrame({"source": "this replication (measured)", "value": list(measured)}),
-        pd.DataFrame({"source": "paper (as printed)", "value": list(paper)}),
+        pd.DataFrame({"source": sources[0], "value": list(measured)}),
+        pd.DataFrame({"source": sources[1], "value": list(np.atleast_1d(paper))}),
     ])
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    sns.stripplot(data=frame, x="source", y="value", hue="source", size=8, jitter=0.08, ax=ax, legend=False)
-    sns.pointplot(data=frame, x="source", y="value", errorbar=("ci", 95), seed=0, color="k",
-                  markers="_", linestyles="none", capsize=0.15, ax=ax)
+    sns.stripplot(data=frame, x="source", y="value", hue="source", order=sources, hue_order=sources,
+                  size=8, jitter=0.08, ax=ax, legend=False)
+    summary = stats.summarize(frame.dropna(subset=["value"]), "source", "value")
+    position = summary["source"].map(sources.index).to_numpy()
+    bar = _has_interval(summary)
+    # Wide flat markers for the means, so that they read as a level across each column of dots.
+    ax.plot(position, summary["mean"], linestyle="none", marker="_", markersize=30, markeredgewidth=2,
+            color="k", zorder=3)
+    ax.errorbar(position[bar], summary["mean"][bar],
+                yerr=[(summary["mean"] - summary["ci_low"])[bar], (summary["ci_high"] - summary["mean"])[bar]],
+                fmt="none", ecolor="k", capsize=6, zorder=3)
+    _attach_intervals(ax, _interval_table(summary, ["source"]))
     ax.set_xlabel("")
     ax.set_ylabel(ylabel)
-    _title(ax, title or ylabel, "dots: runs; black: mean and its 95% confidence interval")
+    _title(ax, title or ylabel, f"dots: runs; black: mean and its {CI}")
     fig.tight_layout()
     return fig
 
@@ -111,17 +191,35 @@ def weight_images(kernel: np.ndarray, title: str = "learned weights per class"):
     return fig
 
 
-def final_accuracy(final, value: str = "test_accuracy", by: str = "config", title: str | None = None, ax=None):
-    """Per-seed final values (dots) with the mean and its 95% CI (black), one row per ``by``
-    category: horizontal, so that long category names stay readable at any page width."""
+def final_accuracy(final, value: str = "test_accuracy", by: str = "config", title: str | None = None, ax=None,
+                   paper=None):
+    """Per-seed final values (dots) with the mean and the 95% Student-t interval of that mean (black,
+    from ``stats.summarize``, the table's interval), one row per ``by`` category in order of first
+    appearance: horizontal, so that long category names stay readable at any page width.
+
+    ``paper``, in the unit of ``value``: a number (dashed line) or a (low, high) range (shaded span).
+    A category with one run has no interval: its mean is drawn without a bar."""
+    final = final.dropna(subset=[value])
+    levels = list(pd.unique(final[by]))
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 0.5 * final[by].nunique() + 1.6))
-    sns.pointplot(data=final, x=value, y=by, errorbar=("ci", 95), seed=0, color="k", capsize=0.15,
-                  linestyles="none", orient="h", ax=ax)
-    sns.stripplot(data=final, x=value, y=by, hue=by, size=6, jitter=0.1, alpha=0.7, orient="h", ax=ax, legend=False)
+        fig, ax = plt.subplots(figsize=(7, 0.5 * len(levels) + 1.6))
+    sns.stripplot(data=final, x=value, y=by, hue=by, order=levels, hue_order=levels, size=6, jitter=0.1,
+                  alpha=0.7, orient="h", ax=ax, legend=False)
+    summary = stats.summarize(final, by, value)
+    # The stripplot put category i at y = i (top to bottom); the black marks go on the same rows.
+    row = summary[by].map({level: i for i, level in enumerate(levels)}).to_numpy()
+    bar = _has_interval(summary)
+    ax.plot(summary["mean"], row, linestyle="none", marker="o", color="k", zorder=3)
+    ax.errorbar(summary["mean"][bar], row[bar],
+                xerr=[(summary["mean"] - summary["ci_low"])[bar], (summary["ci_high"] - summary["mean"])[bar]],
+                fmt="none", ecolor="k", capsize=4, zorder=3)
+    _attach_intervals(ax, _interval_table(summary, [by]))
+    reference = _paper_reference(ax, paper, "vertical")
+    if reference is not None:
+        ax.legend(handles=[reference], loc="best", fontsize="small")
     ax.set_xlabel(axis_label(value))
     ax.set_ylabel("")
-    _title(ax, title or f"final {axis_label(value)} per seed", "dots: seeds; black: mean and its 95% confidence interval")
+    _title(ax, title or f"final {axis_label(value)} per seed", f"dots: seeds; black: mean and its {CI}")
     ax.figure.tight_layout()
     return ax.figure
 
@@ -156,18 +254,27 @@ def benchmark_bars(summary, title: str, unit: str = "images/s"):
 
 
 def accuracy_against_budget(curve, paper_values=None, title: str | None = None):
-    """Mean test accuracy (error bars: 95% CI over seeds) against training iterations, from a
-    ``stats.summarize(..., "step", ...)`` table; the paper's range as a band when given."""
+    """Mean test accuracy (error bars: its 95% Student-t interval over seeds) against training
+    iterations, from a ``stats.summarize(..., "step", ...)`` table; the paper's values as a band
+    from their lowest to their highest when given (a single value: a dashed line)."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    half = np.nan_to_num(curve["ci_half"].to_numpy(float))
-    ax.errorbar(curve["step"], curve["mean"], yerr=half, marker="o", capsize=3, label="this book (mean, 95% CI)")
-    if paper_values is not None and len(paper_values):
-        ax.axhspan(min(paper_values), max(paper_values), color="tab:orange", alpha=0.25,
-                   label="the paper's five trainings (range)")
+    curve = curve.sort_values("step")
+    colour = sns.color_palette()[0]
+    ax.plot(curve["step"], curve["mean"], marker="o", color=colour, label="this book (mean, 95% CI)")
+    # Bars straight from the table's interval; a step with one run has none (see _has_interval).
+    bar = _has_interval(curve)
+    half = curve["ci_half"].to_numpy(float)
+    ax.errorbar(curve["step"][bar], curve["mean"][bar], yerr=half[bar], fmt="none", ecolor=colour, capsize=3)
+    _attach_intervals(ax, pd.DataFrame({"step": curve["step"], "mean": curve["mean"],
+                                        "ci_low": curve["mean"] - half, "ci_high": curve["mean"] + half}))
+    if paper_values is not None and np.size(paper_values):
+        many = np.ndim(paper_values) > 0 and np.size(paper_values) > 1
+        _paper_reference(ax, paper_values if many else float(np.ravel(paper_values)[0]), "horizontal",
+                         range_label=f"the paper's {np.size(paper_values)} trainings (range)")
     ax.set_xlabel("training iterations")
     ax.set_ylabel("test accuracy")
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    _title(ax, title or "test accuracy against iterations", "dots: mean over seeds; bars: its 95% confidence interval")
+    _title(ax, title or "test accuracy against iterations", f"dots: mean over seeds; bars: {CI}")
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig

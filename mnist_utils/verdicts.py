@@ -21,11 +21,29 @@ def verdicts_file(profile: str, chapter: str):
 
 def judgement(claim_id: str, **evidence) -> rules.Judgement:
     """The verdict on one claim by the test its entry declares, recorded nowhere (``Verdicts.judge``
-    records it; this also serves a second look at the same claim, e.g. on another backend)."""
+    records it; this also serves a second look at the same claim, e.g. on another backend). The
+    paper's values and the margins of accuracy rules come from the claims file, never from a chapter."""
     entry = claims.claim(claim_id)  # raises on an unknown id: a typo must not pass silently
     if "rule" not in entry:
         raise claims.ClaimError(f"{paths.CLAIMS.name}: claim {claim_id!r} declares no rule")
-    return rules.evaluate(claim_id, entry["rule"], entry.get("budget"), **entry.get("rule_args", {}), **evidence)
+    rule, args = entry["rule"], dict(entry.get("rule_args", {}))
+    if rule in ("equivalent_to", "at_least", "best_reaches", "both_match"):
+        args = paper_arguments(claim_id, rule, args)
+    return rules.evaluate(claim_id, rule, entry.get("budget"), **args, **evidence)
+
+
+def paper_arguments(claim_id: str, rule: str, args: dict) -> dict:
+    """The paper's side of an accuracy rule: its value(s) from the claim and the margin from
+    ``stats.accuracy_margin`` of the paper's values (of ``margin_from``'s claim where declared)."""
+    paper = claims.paper_accuracies(claim_id)
+    source = claims.paper_accuracies(args.pop("margin_from", claim_id))
+    if rule == "both_match":
+        before, after = paper
+        return {**args, "paper_before": before, "paper_after": after,
+                "margin_before": stats.accuracy_margin([before]), "margin_after": stats.accuracy_margin([after])}
+    value = {"equivalent_to": sum(paper) / len(paper), "at_least": min(paper), "best_reaches": max(paper)}[rule]
+    return {**args, "floor" if rule == "at_least" else "paper_accuracy": value,
+            "margin": stats.accuracy_margin(source)}
 
 
 class Verdicts:
@@ -64,6 +82,7 @@ class Verdicts:
             "claim_id": claim_id, "chapter": self.chapter, "measured": measured, "verdict": judged.verdict,
             "n": summary.get("n"), "mean": summary.get("mean"),
             "ci_low": summary.get("ci_low"), "ci_high": summary.get("ci_high"), "how": judged.why, "budget": ran,
+            "margin": judged.margin,
         })
         return judged.verdict
 
@@ -92,7 +111,7 @@ def read_all(profile: str) -> pd.DataFrame:
 
 def read_second_looks(profile: str) -> pd.DataFrame:
     """Every chapter's second looks for one profile (``Verdicts.second_look``); empty when none."""
-    columns = ["claim_id", "chapter", "measured", "verdict", "n", "mean", "ci_low", "ci_high", "how", "budget"]
+    columns = ["claim_id", "chapter", "measured", "verdict", "n", "mean", "ci_low", "ci_high", "how", "budget", "margin"]
     frames = _per_chapter(profile, "second_looks", paths.find_second_looks)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 

@@ -1,18 +1,55 @@
-"""The shared figures: readable category labels, axis labels in words, and every figure with
-error bars or bands saying what they show."""
+"""The shared figures: readable category labels, axis labels in words, every figure with error bars
+or bands saying what they show, and those bars and bands being the tables' intervals (the 95%
+Student-t interval of the mean from ``stats``), read back from what matplotlib actually drew."""
 from __future__ import annotations
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
+from matplotlib.colors import to_rgb  # noqa: E402
 
-from mnist_utils import plots  # noqa: E402
+from mnist_utils import plots, stats  # noqa: E402
+
+T_975_2 = 4.302652729911275  # Student t, 97.5th percentile, 2 degrees of freedom (3 seeds)
+
+# 3 seeds x 2 configs with known values: "a" has mean 0.91 and sd 0.01, so its interval is
+# 0.91 ± t * 0.01 / sqrt(3) = 0.91 ± 0.02484; a bootstrap interval or ±1 sd would be much narrower.
+FINAL = pd.DataFrame({"config": ["a"] * 3 + ["b"] * 3, "seed": [0, 1, 2] * 2,
+                      "test_accuracy": [0.90, 0.91, 0.92, 0.95, 0.96, 0.99]})
 
 
 def texts(fig) -> str:
     return " ".join(t.get_text() for ax in fig.axes for t in [ax.title, *ax.texts])
+
+
+def legend_texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def bar_segments(ax) -> list[np.ndarray]:
+    """The error-bar segments matplotlib drew (``ax.errorbar`` puts them in a LineCollection)."""
+    return [np.asarray(seg) for c in ax.collections if isinstance(c, LineCollection) for seg in c.get_segments()]
+
+
+def band_vertices(ax, colour) -> np.ndarray:
+    """All vertices of the fill_between band(s) drawn in ``colour``."""
+    polys = [c for c in ax.collections if isinstance(c, PolyCollection)
+             and np.allclose(c.get_facecolor()[0][:3], to_rgb(colour))]
+    assert polys, "a band for this line"
+    return np.concatenate([p.vertices for c in polys for p in c.get_paths()])
+
+
+def assert_same_intervals(drawn: pd.DataFrame, table: pd.DataFrame, keys: list[str]) -> None:
+    drawn, table = drawn.sort_values(keys).reset_index(drop=True), table.sort_values(keys).reset_index(drop=True)
+    assert list(drawn.columns) == [*keys, "mean", "ci_low", "ci_high"]
+    assert drawn[keys].astype(str).equals(table[keys].astype(str))
+    np.testing.assert_allclose(drawn[["mean", "ci_low", "ci_high"]].to_numpy(float),
+                               table[["mean", "ci_low", "ci_high"]].to_numpy(float))
 
 
 def test_final_values_put_long_category_names_on_the_vertical_axis_and_explain_the_bars():
@@ -22,13 +59,130 @@ def test_final_values_put_long_category_names_on_the_vertical_axis_and_explain_t
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == names, "one readable row per category"
     assert ax.get_xlabel() == "validation accuracy"
-    assert "95% confidence interval" in texts(fig)
+    assert "95% confidence interval of the mean (Student t)" in texts(fig)
 
 
-def test_learning_curves_name_their_axes_and_say_the_band_is_one_standard_deviation():
+def test_final_accuracy_draws_the_tables_student_t_interval():
+    # "single" has one run: a mean marker but no interval and no bar.
+    final = pd.concat([FINAL, pd.DataFrame({"config": ["single"], "seed": [0], "test_accuracy": [0.93]})])
+    fig = plots.final_accuracy(final)
+    ax = fig.axes[0]
+    table = stats.summarize(final, "config", "test_accuracy")
+    assert_same_intervals(fig.drawn_intervals, table, ["config"])
+    a = table.set_index("config").loc["a"]
+    assert a["ci_high"] - a["mean"] == pytest.approx(T_975_2 * 0.01 / np.sqrt(3)), "the Student-t half-width"
+
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == ["a", "b", "single"], "categories in order of first appearance"
+    segments = bar_segments(ax)
+    assert len(segments) == 2, "one bar per category with at least two runs, nothing else"
+    for seg in segments:
+        (x0, y0), (x1, y1) = seg
+        assert y0 == y1, "horizontal bars"
+        expected = table.set_index("config").loc[rows[int(round(y0))]]
+        np.testing.assert_allclose(sorted([x0, x1]), [expected["ci_low"], expected["ci_high"]])
+    # The one-run category still has its mean drawn, on its own row.
+    marks = np.concatenate([np.column_stack(line.get_data()) for line in ax.lines])
+    assert any(np.allclose(m, [0.93, rows.index("single")]) for m in marks)
+
+
+def test_final_accuracy_shows_the_papers_value_or_range():
+    fig = plots.final_accuracy(FINAL, paper=0.97)
+    ax = fig.axes[0]
+    assert "paper: 0.97" in legend_texts(ax)
+    line = next(line for line in ax.lines if line.get_label() == "paper: 0.97")
+    assert np.allclose(line.get_xdata(), 0.97) and line.get_linestyle() == "--"
+
+    fig = plots.final_accuracy(FINAL, paper=(0.955, 0.985))
+    ax = fig.axes[0]
+    assert "paper's range" in legend_texts(ax)
+    span = next(p for p in ax.patches if p.get_label() == "paper's range")
+    xs = ax.transData.inverted().transform(span.get_verts())[:, 0]
+    np.testing.assert_allclose([xs.min(), xs.max()], [0.955, 0.985])
+
+
+def test_measured_vs_paper_draws_each_sources_mean_and_student_t_interval():
+    measured, paper = [0.90, 0.91, 0.92], [0.95, 0.96, 0.99, 0.97]
+    fig = plots.measured_vs_paper(measured, paper)
+    ax = fig.axes[0]
+    table = pd.DataFrame([{"source": "this replication (measured)", **stats.mean_ci(measured)},
+                          {"source": "paper (as printed)", **stats.mean_ci(paper)}])
+    assert_same_intervals(fig.drawn_intervals, table, ["source"])
+    segments = bar_segments(ax)
+    assert len(segments) == 2
+    by_position = table.set_index("source")
+    columns = [t.get_text() for t in ax.get_xticklabels()]
+    for seg in segments:
+        (x0, y0), (x1, y1) = seg
+        assert x0 == x1, "vertical bars"
+        expected = by_position.loc[columns[int(round(x0))]]
+        np.testing.assert_allclose(sorted([y0, y1]), [expected["ci_low"], expected["ci_high"]])
+    assert "95% confidence interval of the mean (Student t)" in texts(fig)
+
+
+def curves() -> pd.DataFrame:
+    """Two configs x three seeds at steps 100-300, and at step 400 a single run of "a"."""
+    rng = np.random.default_rng(0)
+    rows = [{"config": config, "seed": seed, "step": step, "val_accuracy": base + step / 10_000 + rng.normal(0, 0.01)}
+            for config, base in (("a", 0.80), ("b", 0.85)) for seed in range(3) for step in (100, 200, 300)]
+    rows.append({"config": "a", "seed": 0, "step": 400, "val_accuracy": 0.86})
+    return pd.DataFrame(rows)
+
+
+def test_learning_curves_band_is_the_student_t_interval_of_the_mean_at_each_step():
+    results = curves()
+    fig = plots.learning_curves(results, y="val_accuracy", x="step")
+    ax = fig.axes[0]
+    table = stats.summarize(results, ["config", "step"], "val_accuracy")
+    assert_same_intervals(fig.drawn_intervals, table, ["config", "step"])
+
+    lines = {line.get_label(): line for line in ax.lines if line.get_label() in ("a", "b")}
+    assert sorted(lines) == ["a", "b"], "one line per config"
+    for config, line in lines.items():
+        vertices = band_vertices(ax, line.get_color())
+        for step, group in results[results["config"] == config].groupby("step"):
+            ci = stats.mean_ci(group["val_accuracy"])
+            np.testing.assert_allclose(line.get_ydata()[list(line.get_xdata()).index(step)], ci["mean"])
+            at_step = vertices[np.isclose(vertices[:, 0], step), 1]
+            if ci["n"] < 2:
+                assert at_step.size == 0, "no band where a single run reached this step"
+            else:
+                np.testing.assert_allclose([at_step.min(), at_step.max()], [ci["ci_low"], ci["ci_high"]])
+    band_of_a = band_vertices(ax, lines["a"].get_color())
+    assert band_of_a[:, 0].max() == 300, "the band of 'a' stops at its last step with two runs"
+    assert lines["a"].get_xdata()[-1] == 400, "while its mean line goes on to the single run"
+
+
+def test_learning_curves_name_their_axes_and_say_the_band_is_the_confidence_interval():
     results = pd.DataFrame({"step": [100, 200] * 2, "val_loss": [1.0, 0.5, 0.9, 0.6], "config": ["a"] * 4,
                             "seed": [0, 0, 1, 1]})
     fig = plots.learning_curves(results, y="val_loss", x="step", title="loss")
     ax = fig.axes[0]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("training iterations", "validation loss")
-    assert "±1 standard deviation" in texts(fig) and "loss" in ax.get_title()
+    assert "loss" in ax.get_title()
+    assert "line: mean over seeds; band: 95% confidence interval of the mean (Student t)" in texts(fig)
+    assert "standard deviation" not in texts(fig)
+
+
+def test_learning_curves_show_the_papers_value():
+    fig = plots.learning_curves(curves(), y="val_accuracy", x="step", paper=0.9)
+    ax = fig.axes[0]
+    assert "paper: 0.9" in legend_texts(ax)
+    line = next(line for line in ax.lines if line.get_label() == "paper: 0.9")
+    assert np.allclose(line.get_ydata(), 0.9) and line.get_linestyle() == "--"
+
+
+def test_accuracy_against_budget_draws_the_summary_tables_interval_and_the_papers_range():
+    tested = pd.concat([FINAL.assign(step=s) for s in (1000, 2000)]
+                       + [pd.DataFrame({"config": ["a"], "seed": [0], "step": [3000], "test_accuracy": [0.97]})])
+    curve = stats.summarize(tested, "step", "test_accuracy")
+    fig = plots.accuracy_against_budget(curve, [0.95, 0.97, 0.99])
+    ax = fig.axes[0]
+    assert_same_intervals(fig.drawn_intervals, curve, ["step"])
+    segments = bar_segments(ax)
+    assert len(segments) == 2, "no bar at the step with a single run"
+    for (x0, y0), (x1, y1) in segments:
+        expected = curve.set_index("step").loc[x0]
+        np.testing.assert_allclose(sorted([y0, y1]), [expected["ci_low"], expected["ci_high"]])
+    assert "the paper's 3 trainings (range)" in legend_texts(ax)
+    assert "95% confidence interval of the mean (Student t)" in texts(fig)
