@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from . import models, paths, profiles
+from . import claims, models, paths, profiles
 from .train import TrainConfig, TrainConfigError, check_seeds
 
 CNN_ABLATIONS = {
@@ -134,8 +134,13 @@ def learning_rate_study(*, activations, learning_rates, seeds, optimizer, batch_
 
 def dropout_choice(activation_final: pd.DataFrame, rate_final: pd.DataFrame) -> tuple[str, float]:
     """The activation with the best mean validation accuracy in chapter 3, at its best rate
-    in chapter 4 (chapter 4's best overall if it did not try that activation)."""
+    in chapter 4 (chapter 4's best overall if it did not try that activation). The rate is
+    chosen among Wang's four (``wang2020.lr.values``) where chapter 4 ran any of them: the rates
+    beyond them test "too large a rate oscillates", they are not candidates for the tuned model."""
     best_activation = activation_final.groupby("config")["val_accuracy"].mean().idxmax()
+    papers_rates = rate_final["learning_rate"].map(lambda r: any(abs(r - p) < 1e-12 for p in claims.values("wang2020.lr.values")))
+    if papers_rates.any():
+        rate_final = rate_final[papers_rates]
     kwargs = rate_final["model_kwargs"].map(lambda k: json.loads(k)["activation"])
     candidates = rate_final[kwargs == best_activation]
     if candidates.empty:
@@ -409,10 +414,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the runs and whether they are stored; train nothing")
     args = parser.parse_args(argv)
     started = time.monotonic()
+    # Every argument is checked before anything loads Keras and TensorFlow (fill_store does; see
+    # mnist_utils/__init__.py): an error is then answered at once, as one line on stderr.
     try:
         names = _resolve(args.chapters)
         overrides = dict(profiles.parse_override(o) for o in args.overrides)
+        for name in names:
+            chapter_parameters(name, args.profile)
         store = default_store(args.profile, overrides, args.store, check_committed=not args.list)
+    except (TrainConfigError, profiles.RunError, run_store.StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         mnist = data.load()
         deadline = started + 60 * args.minutes if args.minutes else None
         complete = fill_store(names, args.profile, store, mnist, overrides, deadline, args.list)

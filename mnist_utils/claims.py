@@ -58,6 +58,27 @@ def amendments() -> list[dict]:
     return list(load().get("amendments", []))
 
 
+# What a claim's test is made of: a change to any of these after a verdict is an amendment.
+TEST_FIELDS = ("rule", "rule_args", "budget", "measure")
+
+
+def unamended_changes(first_judged: dict, amendments: list[dict]) -> list[str]:
+    """The changes to a claim's test that no amendment names: ``first_judged`` maps a claim id
+    to ``(date, entry)``, the entry as the claims file had it when a verdict on the claim was
+    first recorded (on that date, ``YYYY-MM-DD``); an amendment names a change when it lists the
+    claim and is dated on or after that day. One line per unlisted change."""
+    missing = []
+    for claim_id, (date, then) in sorted(first_judged.items()):
+        now = claim(claim_id)
+        changed = [f for f in TEST_FIELDS if then.get(f) != now.get(f)]
+        named = any(claim_id in a["claims"] and str(a["date"]) >= str(date) for a in amendments)
+        if changed and not named:
+            missing.append(f"{claim_id}: {', '.join(f'{f} {then.get(f)!r} -> {now.get(f)!r}' for f in changed)} "
+                           f"(first judged {date}) and no amendment names it")
+    unknown = sorted({c for a in amendments for c in a["claims"]} - {c["id"] for c in load()["claims"]})
+    return missing + [f"{c}: an amendment names a claim the file does not have" for c in unknown]
+
+
 def for_chapter(chapter: str) -> list[dict]:
     """Every claim a chapter tests, in file order."""
     return [c for c in load()["claims"] if c.get("chapter") == chapter]

@@ -278,3 +278,60 @@ def accuracy_against_budget(curve, paper_values=None, title: str | None = None):
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def ratio_curve(curve, declared: float, claimed: float, band=None, title: str | None = None):
+    """Per-seed speed ratios against the threshold they are counted at (from
+    ``measures.ratio_curve``): the mean ratio with its 95% interval per threshold, the declared
+    threshold marked, and the claimed ratio with its "about" band. Thresholds where some slow
+    runs never arrived (censored: the ratio is a lower bound) are drawn as open markers."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    curve = curve.dropna(subset=["mean"]).reset_index(drop=True)
+    bar = _has_interval(curve)
+    censored = curve["censored"].to_numpy() > 0
+    ax.errorbar(curve["threshold"][bar], curve["mean"][bar],
+                yerr=[(curve["mean"] - curve["ci_low"])[bar], (curve["ci_high"] - curve["mean"])[bar]],
+                fmt="none", ecolor="k", capsize=3)
+    ax.plot(curve["threshold"][~censored], curve["mean"][~censored], "o", color="k", label="mean per-seed ratio")
+    if censored.any():
+        ax.plot(curve["threshold"][censored], curve["mean"][censored], "o", mfc="white", color="k",
+                label="lower bound (some runs never reached it)")
+    ax.axvline(declared, color="tab:blue", linestyle=":", label=f"declared threshold {declared:g}")
+    ax.axhline(claimed, color="tab:red", linestyle="--", label=f"paper: about {claimed:g}×")
+    if band is not None:
+        ax.axhspan(*band, color="tab:red", alpha=0.12, label=f"'about': {band[0]:.1f}× to {band[1]:.1f}×")
+    _attach_intervals(ax, _interval_table(curve, ["threshold"]))
+    ax.set_xlabel("validation accuracy threshold")
+    ax.set_ylabel("steps ratio")
+    ax.legend(loc="best", fontsize="small")
+    _title(ax, title or "speed ratio against the threshold", f"dots: mean over seeds; bars: {CI}")
+    fig.tight_layout()
+    return fig
+
+
+def paired_differences(table, unit_scale: float = 100.0, unit: str = "pp", title: str | None = None, margin=None):
+    """Differences between configurations trained on the same seeds (rows of a table with
+    ``comparison``, ``diff``, ``ci_low``, ``ci_high`` from ``stats.difference(..., paired=True)``):
+    each difference with its paired 95% interval, zero marked, and the claim's margin shaded."""
+    frame = table.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7, 0.55 * len(frame) + 1.6))
+    rows = np.arange(len(frame))
+    bar = _has_interval(frame)
+    scaled = lambda column: frame[column].to_numpy(float) * unit_scale
+    ax.plot(scaled("diff"), rows, "o", color="k")
+    ax.errorbar(scaled("diff")[bar], rows[bar], xerr=[(scaled("diff") - scaled("ci_low"))[bar],
+                                                      (scaled("ci_high") - scaled("diff"))[bar]],
+                fmt="none", ecolor="k", capsize=4)
+    ax.axvline(0, color="0.4", linewidth=1)
+    if margin:
+        ax.axvspan(-margin * unit_scale, margin * unit_scale, color="0.85", zorder=0,
+                   label=f"±{margin * unit_scale:g} {unit}: no difference worth a claim")
+        ax.legend(loc="best", fontsize="small")
+    ax.set_yticks(rows, frame["comparison"])
+    ax.invert_yaxis()
+    ax.set_xlabel(f"difference ({unit})")
+    drawn = frame[["comparison"]].assign(mean=frame["diff"], ci_low=frame["ci_low"], ci_high=frame["ci_high"])
+    _attach_intervals(ax, drawn)
+    _title(ax, title or "paired differences", "dots: mean per-seed difference; bars: its paired 95% confidence interval")
+    fig.tight_layout()
+    return fig

@@ -95,7 +95,7 @@ def ablation_effects(final: pd.DataFrame, ablations, reference: str = "improved 
         seeds = sorted(set(runs.index) & set(full.index))
         if not seeds:
             continue
-        d = stats.difference(runs[seeds].to_numpy(), full[seeds].to_numpy())
+        d = stats.difference(runs[seeds].to_numpy(), full[seeds].to_numpy(), paired=True)
         rows.append(dict(zip(columns, [ablation, len(seeds), runs[seeds].mean(), d["diff"] * 100,
                                        d["ci_low"] * 100, d["ci_high"] * 100])))
     return pd.DataFrame(rows, columns=columns)

@@ -188,7 +188,7 @@ def ratio_about(per_seed_ratios, claimed: float, *, relative_margin: float, cens
     values = stats._values(per_seed_ratios)
     low, high = claimed * (1 - relative_margin), claimed * (1 + relative_margin)
     band = f"{low:.1f}× to {high:.1f}×"
-    if len(values) < 2 or values.std(ddof=1) == 0:
+    if not stats.varies(values):
         return Judgement("inconclusive", f"{len(values)} per-seed ratio(s) without a spread: no interval", band)
     s = stats.mean_ci(values)
     interval = f"95% CI {s['ci_low']:.1f}× to {s['ci_high']:.1f}× (n = {s['n']})"

@@ -32,6 +32,13 @@ def _values(values) -> np.ndarray:
     return x[~np.isnan(x)]
 
 
+def varies(values) -> bool:
+    """Whether values spread at all: beyond the rounding of float32 numbers (the metrics are
+    computed in float32, so two equal accuracies can differ in their 8th digit)."""
+    x = _values(values)
+    return len(x) > 1 and float(np.ptp(x)) > 1e-6 * max(1.0, float(np.abs(x).max()))
+
+
 def mean_ci(values, confidence: float = 0.95) -> dict:
     """Mean, standard deviation and Student-t confidence interval of a sample."""
     x = _values(values)
@@ -40,7 +47,7 @@ def mean_ci(values, confidence: float = 0.95) -> dict:
         raise ValueError("mean_ci: no values")
     mean = float(x.mean())
     sd = float(x.std(ddof=1)) if n > 1 else float("nan")
-    half = float(st.t.ppf((1 + confidence) / 2, n - 1) * sd / np.sqrt(n)) if n > 1 and sd > 0 else float("nan")
+    half = float(st.t.ppf((1 + confidence) / 2, n - 1) * sd / np.sqrt(n)) if varies(x) else float("nan")
     return {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half, "ci_half": half}
 
 
@@ -95,15 +102,13 @@ def difference(a, b, *, paired: bool, confidence: float = 0.95) -> dict:
     if len(a) < 2 or len(b) < 2:
         return none
     if paired:
-        sd = float(np.std(a - b, ddof=1))
-        if sd == 0:
+        if not varies(a - b):
             return none
-        test = st.ttest_rel(a, b)
+        sd, test = float(np.std(a - b, ddof=1)), st.ttest_rel(a, b)
     else:
-        sd = float(np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2))
-        if sd == 0:
+        if not (varies(a) or varies(b)):
             return none
-        test = st.ttest_ind(a, b, equal_var=False)
+        sd, test = float(np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)), st.ttest_ind(a, b, equal_var=False)
     interval = test.confidence_interval(confidence)
     return {**none, "ci_low": float(interval.low), "ci_high": float(interval.high), "p_value": float(test.pvalue),
             "sd": sd}
@@ -118,7 +123,7 @@ def equivalence(sample, value: float, margin: float) -> dict:
     diff = float(x.mean() - value) if len(x) else float("nan")
     out = {"diff": diff, "margin": margin, "p_value": float("nan"), "ci_low": float("nan"),
            "ci_high": float("nan"), "n": len(x)}
-    if len(x) < 2 or float(x.std(ddof=1)) == 0:
+    if not varies(x):
         return out
     above = st.ttest_1samp(x, value - margin, alternative="greater").pvalue
     below = st.ttest_1samp(x, value + margin, alternative="less").pvalue

@@ -86,6 +86,11 @@ class Verdicts:
         })
         return judged.verdict
 
+    def recorded(self, claim_id: str, column: str = "verdict", default: str = "not tested") -> str:
+        """What this chapter recorded for a claim (its verdict, ``how`` or ``margin``), for the prose."""
+        rows = [r for r in self.rows if r["claim_id"] == claim_id]
+        return str(rows[-1][column]) if rows else default
+
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
 
@@ -130,7 +135,7 @@ def claim_ledger(profile: str) -> pd.DataFrame:
     claims file's ``budget`` is the declared one). A claim no chapter judged is "not testable"
     where the claims file says so, else "not tested", with its reason as ``measured``."""
     entries = pd.DataFrame(claims.load()["claims"])
-    recorded = read_all(profile)[["claim_id", "measured", "n", "verdict", "how", "budget"]]
+    recorded = read_all(profile).reindex(columns=["claim_id", "measured", "n", "verdict", "how", "budget", "margin"])
     ledger = entries[entries["role"].isin(["result", "data"])].merge(
         recorded.rename(columns={"budget": "ran"}), left_on="id", right_on="claim_id", how="left")
     ledger["verdict"] = ledger["verdict"].fillna(
@@ -138,4 +143,18 @@ def claim_ledger(profile: str) -> pd.DataFrame:
     reason = ledger["reason"] if "reason" in ledger else pd.Series("", index=ledger.index)
     ledger["measured"] = ledger["measured"].fillna(reason.fillna(""))
     ledger["ran"] = ledger["ran"].fillna("")
+    ledger["margin"] = ledger["margin"].fillna("")
     return ledger.reset_index(drop=True)
+
+
+def amendments_table() -> pd.DataFrame:
+    """The claims file's ``amendments:`` as a table for readers: when, which claims (with the
+    paper's words that decide their rule), what changed and why, and whether the runs the
+    verdict rests on already existed when the rule changed."""
+    rows = []
+    for entry in claims.amendments():
+        words = " / ".join(f"“{claims.claim(c)['as_printed']}”" for c in entry["claims"])
+        rows.append({"date": str(entry["date"]), "claims": ", ".join(entry["claims"]), "what changed": entry["changed"],
+                     "why": entry["why"], "the paper's words": words,
+                     "runs existed": "yes" if entry["runs_existed"] else "no"})
+    return pd.DataFrame(rows, columns=["date", "claims", "what changed", "why", "the paper's words", "runs existed"])

@@ -1,0 +1,117 @@
+"""The quantities verdicts are made from, measured on the tidy results tables that
+``runs.train_set`` returns (one row per evaluation: ``run_id``, ``config``, ``seed``, ``step``,
+``epoch``, ``val_accuracy``, ``val_loss``, ...). Chapters call these and present what they
+return; the rules in ``rules.py`` judge it.
+
+A per-seed quantity comes back as a ``pandas.Series`` indexed by seed (``per_seed``), so that
+two configurations trained on the same seeds pair by index.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import stats
+
+
+def per_seed(frame: pd.DataFrame, config: str, value: str, by: str = "config") -> pd.Series:
+    """``value`` of the rows whose ``by`` is ``config``, indexed by seed (sorted)."""
+    rows = frame.loc[frame[by] == config]
+    return rows.set_index("seed")[value].sort_index()
+
+
+def paired(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The values of ``a`` and ``b`` on the seeds both have, in seed order (for paired rules)."""
+    seeds = sorted(set(a.index) & set(b.index))
+    return a.loc[seeds].to_numpy(float), b.loc[seeds].to_numpy(float)
+
+
+def _last(run: pd.DataFrame, window: int) -> pd.DataFrame:
+    return run.sort_values("step").tail(window)
+
+
+def oscillation(run: pd.DataFrame, window: int) -> float:
+    """How much one run's validation accuracy jumps between evaluations at the end of training:
+    the standard deviation of its change from one evaluation to the next over the last
+    ``window`` evaluations, in accuracy (0.01 = 1 pp). Bounded and in the unit of accuracy at any
+    loss level (a measure divided by the mean loss grows without bound as the loss falls)."""
+    changes = np.diff(_last(run, window)["val_accuracy"].to_numpy(float))
+    return float(np.std(changes, ddof=1)) if len(changes) > 1 else float("nan")
+
+
+def diverged(run: pd.DataFrame, below: float) -> bool:
+    """A run that did not converge: its loss is not finite, or its final validation accuracy is
+    below ``below`` (chance on MNIST is 0.1)."""
+    run = run.sort_values("step")
+    losses = run[["train_loss", "val_loss"]].to_numpy(float) if "train_loss" in run else run[["val_loss"]].to_numpy(float)
+    return bool(not np.isfinite(losses).all() or run["val_accuracy"].iloc[-1] < below)
+
+
+def late_gain(run: pd.DataFrame) -> float:
+    """Validation accuracy gained over the second half of a run's evaluations: near zero for a
+    run that stopped improving."""
+    run = run.sort_values("step")
+    half = run[run["step"] >= run["step"].max() / 2]
+    return float(half["val_accuracy"].iloc[-1] - half["val_accuracy"].iloc[0])
+
+
+def per_run(results: pd.DataFrame, measure, *args, name: str, keep=("config", "seed")) -> pd.DataFrame:
+    """``measure(run, *args)`` for every run of ``results``: one row per run with ``keep``."""
+    rows = []
+    for run_id, run in results.groupby("run_id", sort=False):
+        rows.append({"run_id": run_id, **{k: run[k].iloc[0] for k in keep if k in run}, name: measure(run, *args)})
+    return pd.DataFrame(rows)
+
+
+def stability(results: pd.DataFrame, window: int, diverged_below: float, keep=("config", "seed")) -> pd.DataFrame:
+    """Per run: ``oscillation`` over the last ``window`` evaluations and whether it ``diverged``."""
+    osc = per_run(results, oscillation, window, name="oscillation", keep=keep)
+    div = per_run(results, diverged, diverged_below, name="diverged", keep=())
+    return osc.merge(div, on="run_id")
+
+
+def stuck(results: pd.DataFrame, threshold: float, late_gain_below: float) -> pd.DataFrame:
+    """Per run: whether it reached validation accuracy ``threshold``, its ``late_gain``, and
+    whether it is stuck (below the threshold and gaining less than ``late_gain_below``)."""
+    reach = stats.steps_to_reach(results, threshold)
+    gains = per_run(results, late_gain, name="late_gain", keep=())
+    table = reach.merge(gains, on="run_id")
+    table["stuck"] = table["steps"].isna() & (table["late_gain"] < late_gain_below)
+    return table
+
+
+def overfitting_gap(final: pd.DataFrame) -> pd.Series:
+    """Validation loss minus training loss, both in inference mode (dropout off), per final row."""
+    return final["val_loss"] - final["train_eval_loss"]
+
+
+def speed_ratios(results: pd.DataFrame, slow: str, fast: str, threshold: float) -> pd.DataFrame:
+    """Per seed: steps of ``slow`` over steps of ``fast`` to validation accuracy ``threshold``.
+    A ``slow`` run that never reached it counts as its budget (the ratio is a lower bound:
+    ``censored``); a seed whose ``fast`` run never reached it has no ratio."""
+    reach = stats.steps_to_reach(results, threshold)
+    slow_runs = reach[reach["config"] == slow].set_index("seed")
+    fast_runs = reach[reach["config"] == fast].set_index("seed")
+    seeds = sorted(set(slow_runs.index) & set(fast_runs.index))
+    rows = []
+    for seed in seeds:
+        s, f = slow_runs.loc[seed], fast_runs.loc[seed]
+        censored = bool(np.isnan(s["steps"]))
+        slow_steps = s["budget_steps"] if censored else s["steps"]
+        rows.append({"seed": seed, "slow_steps": slow_steps, "fast_steps": f["steps"], "censored": censored,
+                     "ratio": slow_steps / f["steps"] if not np.isnan(f["steps"]) else np.nan})
+    return pd.DataFrame(rows, columns=["seed", "slow_steps", "fast_steps", "censored", "ratio"])
+
+
+def ratio_curve(results: pd.DataFrame, slow: str, fast: str, thresholds) -> pd.DataFrame:
+    """``speed_ratios`` over several thresholds: per threshold the mean per-seed ratio with its
+    95% interval (``stats.mean_ci``), the seeds with a ratio and how many were censored."""
+    rows = []
+    for threshold in thresholds:
+        ratios = speed_ratios(results, slow, fast, threshold)
+        values = ratios["ratio"].dropna()
+        summary = stats.mean_ci(values) if len(values) else {"n": 0, "mean": np.nan, "ci_low": np.nan,
+                                                              "ci_high": np.nan, "ci_half": np.nan}
+        rows.append({"threshold": threshold, "n": summary["n"], "mean": summary["mean"], "ci_low": summary["ci_low"],
+                     "ci_high": summary["ci_high"], "censored": int(ratios["censored"].sum())})
+    return pd.DataFrame(rows)
