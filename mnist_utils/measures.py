@@ -20,6 +20,14 @@ def per_seed(frame: pd.DataFrame, config: str, value: str, by: str = "config") -
     return rows.set_index("seed")[value].sort_index()
 
 
+def per_seed_where(frame: pd.DataFrame, value: str, **where) -> pd.Series:
+    """``value`` of the rows matching every ``column=value`` of ``where``, indexed by seed (sorted)."""
+    rows = frame
+    for column, wanted in where.items():
+        rows = rows.loc[rows[column] == wanted]
+    return rows.set_index("seed")[value].sort_index()
+
+
 def paired(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The values of ``a`` and ``b`` on the seeds both have, in seed order (for paired rules)."""
     seeds = sorted(set(a.index) & set(b.index))

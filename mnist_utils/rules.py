@@ -158,14 +158,14 @@ def beats(a, b, *, margin: float = 0.0, unit: str = "accuracy", paired: bool = T
         return Judgement("inconclusive", f"difference {_signed(d['diff'], unit)} without an interval (n = {d['n']}: "
                                          f"fewer than two runs a side, or no spread)", band)
     interval = f"{kind} 95% CI {_signed(d['ci_low'], unit)} to {_signed(d['ci_high'], unit)} (n = {d['n']})"
-    if d["ci_low"] > 0:
-        return Judgement("reproduced", f"the {interval} lies above zero", band)
-    if d["ci_high"] < 0:
-        return Judgement("not reproduced", f"reversed: the {interval} lies below zero", band)
-    if margin and -margin <= d["ci_low"] and d["ci_high"] <= margin:
-        return Judgement("not reproduced", f"no difference worth the claim: the {interval} lies within {band}", band)
     resolvable = stats.resolvable_effect(d["sd"], d["n"], paired=paired)
     power = f"these seeds resolve differences ≥ {_size(resolvable, unit)}"
+    if d["ci_low"] > 0:
+        return Judgement("reproduced", f"the {interval} lies above zero; {power}", band)
+    if d["ci_high"] < 0:
+        return Judgement("not reproduced", f"reversed: the {interval} lies below zero; {power}", band)
+    if margin and -margin <= d["ci_low"] and d["ci_high"] <= margin:
+        return Judgement("not reproduced", f"no difference worth the claim: the {interval} lies within {band}", band)
     if effect is not None and resolvable > effect:
         return Judgement("inconclusive", f"underpowered (n = {d['n']}, resolvable ≥ {_size(resolvable, unit)}, the "
                                          f"claimed effect ≤ {_size(effect, unit)}): the {interval} contains zero", band)

@@ -176,6 +176,15 @@ def test_dropout_choice_uses_validation_accuracy_only():
     assert chapters.dropout_choice(three, four) == ("elu", 2e-3)
 
 
+def test_dropout_choice_takes_one_of_wangs_rates_not_the_larger_ones_that_test_oscillation():
+    three = pd.DataFrame({"config": ["relu"], "val_accuracy": [0.99], "test_accuracy": [0.99]})
+    four = pd.DataFrame({"model_kwargs": ['{"activation": "relu"}'] * 3, "learning_rate": [1e-3, 2e-3, 5e-3],
+                         "val_accuracy": [0.985, 0.98, 0.99], "test_accuracy": [0.99] * 3})
+    assert chapters.dropout_choice(three, four) == ("relu", 1e-3)
+    # A grid without any of Wang's rates (a reader's experiment) chooses among what it has.
+    assert chapters.dropout_choice(three, four[four["learning_rate"] == 5e-3]) == ("relu", 5e-3)
+
+
 def test_the_command_line_trains_into_a_store_and_lists_what_is_stored(tmp_path, monkeypatch):
     store = tmp_path / "runs"
     args = ["--profile", "smoke", "--chapters", "2", "--store", str(store), "-p", "steps=20", "-p", "eval_every=10"]

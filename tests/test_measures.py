@@ -1,0 +1,62 @@
+"""The quantities verdicts are made from: oscillation in the unit of accuracy, divergence,
+stuck runs, per-seed speed ratios with their censoring, and the ratio against its threshold."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from mnist_utils import measures, stats
+
+
+def run(run_id, config, seed, val_accuracy, val_loss=None, step=100):
+    n = len(val_accuracy)
+    return pd.DataFrame({"run_id": run_id, "config": config, "seed": seed, "step": step * np.arange(1, n + 1),
+                         "epoch": np.arange(1, n + 1) / 4, "val_accuracy": val_accuracy,
+                         "val_loss": val_loss if val_loss is not None else [0.1] * n, "train_loss": [0.1] * n})
+
+
+def test_oscillation_is_the_spread_of_accuracy_jumps_and_ignores_the_loss_level():
+    steady = run("a", "x", 0, [0.90, 0.95, 0.97, 0.98, 0.985, 0.988])
+    jumpy = run("b", "x", 0, [0.90, 0.95, 0.97, 0.93, 0.98, 0.91])
+    assert measures.oscillation(jumpy, 4) > 5 * measures.oscillation(steady, 4)
+    changes = np.diff([0.97, 0.93, 0.98, 0.91])
+    assert measures.oscillation(jumpy, 4) == pytest.approx(np.std(changes, ddof=1))
+    # The same accuracies at a hundredth of the loss: the old measure (scatter / mean loss) grew
+    # a hundredfold; this one does not move.
+    low_loss = run("c", "x", 0, [0.90, 0.95, 0.97, 0.93, 0.98, 0.91], val_loss=[0.001] * 6)
+    assert measures.oscillation(low_loss, 4) == measures.oscillation(jumpy, 4)
+
+
+def test_a_run_at_chance_or_with_a_non_finite_loss_diverged():
+    assert measures.diverged(run("a", "x", 0, [0.11, 0.10, 0.098]), below=0.2)
+    assert measures.diverged(run("b", "x", 0, [0.5, 0.9, 0.95], val_loss=[1.0, np.nan, 0.2]), below=0.2)
+    assert not measures.diverged(run("c", "x", 0, [0.5, 0.9, 0.95]), below=0.2)
+
+
+def test_stuck_runs_end_below_the_threshold_without_improving():
+    results = pd.concat([run("flat", "x", 0, [0.90, 0.95, 0.9500, 0.9502]),
+                         run("rising", "x", 1, [0.80, 0.85, 0.90, 0.95]),
+                         run("done", "x", 2, [0.90, 0.97, 0.985, 0.99])])
+    table = measures.stuck(results, threshold=0.98, late_gain_below=0.001).set_index("run_id")
+    assert table["stuck"].to_dict() == {"flat": True, "rising": False, "done": False}
+
+
+def test_speed_ratios_pair_seeds_and_mark_a_slow_run_that_never_arrived_as_censored():
+    results = pd.concat([run("s0", "sigmoid", 0, [0.5, 0.8, 0.9, 0.97]),       # reaches 0.97 at step 400
+                         run("r0", "relu", 0, [0.97, 0.98, 0.99, 0.99]),       # at step 100
+                         run("s1", "sigmoid", 1, [0.5, 0.8, 0.9, 0.95]),       # never: censored at 400
+                         run("r1", "relu", 1, [0.9, 0.97, 0.99, 0.99])])       # at step 200
+    ratios = measures.speed_ratios(results, "sigmoid", "relu", 0.97).set_index("seed")
+    assert ratios.loc[0, "ratio"] == 4 and not ratios.loc[0, "censored"]
+    assert ratios.loc[1, "ratio"] == 2 and ratios.loc[1, "censored"]           # a lower bound
+    curve = measures.ratio_curve(results, "sigmoid", "relu", [0.9, 0.97]).set_index("threshold")
+    assert curve.loc[0.97, "mean"] == 3 and curve.loc[0.97, "censored"] == 1
+    assert curve.loc[0.9, "ci_low"] == pytest.approx(stats.mean_ci([3 / 1, 3 / 1])["ci_low"], nan_ok=True)
+
+
+def test_paired_values_line_up_by_seed():
+    a = pd.Series([0.9, 0.8, 0.7], index=[2, 0, 1])
+    b = pd.Series([0.5, 0.6], index=[0, 2])
+    left, right = measures.paired(a.sort_index(), b.sort_index())
+    assert left.tolist() == [0.8, 0.9] and right.tolist() == [0.5, 0.6]
+    frame = pd.DataFrame({"seed": [1, 0, 0], "lr": ["a", "a", "b"], "v": [1.0, 2.0, 3.0]})
+    assert measures.per_seed_where(frame, "v", lr="a").tolist() == [2.0, 1.0]
