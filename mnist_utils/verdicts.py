@@ -153,8 +153,13 @@ def amendments_table() -> pd.DataFrame:
     verdict rests on already existed when the rule changed."""
     rows = []
     for entry in claims.amendments():
-        words = " / ".join(f"“{claims.claim(c)['as_printed']}”" for c in entry["claims"])
-        rows.append({"date": str(entry["date"]), "claims": ", ".join(entry["claims"]), "what changed": entry["changed"],
+        named = entry["claims"]
+        # An amendment of many claims at once (the first declaration of every rule) lists them in
+        # the claims file; the table names a few and counts the rest.
+        shown = ", ".join(named) if len(named) <= 6 else f"{len(named)} claims: {', '.join(named[:3])}, …"
+        words = (" / ".join(f"“{claims.claim(c)['as_printed']}”" for c in named) if len(named) <= 3
+                 else "(each claim's own words, in the claims table below)")
+        rows.append({"date": str(entry["date"]), "claims": shown, "what changed": entry["changed"],
                      "why": entry["why"], "the paper's words": words,
                      "runs existed": "yes" if entry["runs_existed"] else "no"})
     return pd.DataFrame(rows, columns=["date", "claims", "what changed", "why", "the paper's words", "runs existed"])

@@ -69,3 +69,14 @@ def test_every_amendment_is_complete():
     for entry in claims.amendments():
         assert {"date", "claims", "changed", "why", "runs_existed"} <= set(entry), entry
         assert isinstance(entry["runs_existed"], bool) and entry["claims"]
+
+
+def test_the_report_table_lists_each_amendment_with_the_papers_words():
+    from mnist_utils import verdicts
+
+    table = verdicts.amendments_table()
+    assert len(table) == len(claims.amendments())
+    six_x = table.iloc[0]
+    assert "about 6 times" in six_x["the paper's words"] and six_x["runs existed"] == "yes"
+    assert table["claims"].str.len().max() < 300, "a many-claim amendment is summarised, not spelled out"
+    assert table["claims"].iloc[1].startswith("34 claims: ")
