@@ -167,11 +167,26 @@ def dropout(*, chosen_activation, chosen_learning_rate, keep_prob, seeds, max_ep
     return [_set("05_dropout", configs, seeds, train_size, eval_size)]
 
 
+def sensitivity_config(full: TrainConfig, point: dict) -> TrainConfig:
+    """The full model with one grid point of the declared protocol for Liu & Fu's unstated
+    choices (claims file ``protocols:``): ``{name, learning_rate, schedule[, warmup_fraction]}``."""
+    unknown = sorted(set(point) - {"name", "learning_rate", "schedule", "warmup_fraction"})
+    if unknown or "name" not in point or "learning_rate" not in point:
+        raise TrainConfigError(f"sensitivity point {point!r}: needs name and learning_rate "
+                               f"(and may give schedule, warmup_fraction){'; unknown ' + ', '.join(unknown) if unknown else ''}")
+    schedule = point.get("schedule", "constant")
+    warmup = int(round(point.get("warmup_fraction", 0.0) * full.steps)) if schedule == "cosine" else 0
+    return replace(full, learning_rate=float(point["learning_rate"]), schedule=schedule, warmup_steps=warmup,
+                   label=f"improved CNN, {point['name']}")
+
+
 def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, eval_every, test_every,
-                 ablations, ablation_seeds, ablation_steps, train_size=0, eval_size=0, **_) -> list[RunSet]:
+                 ablations, ablation_seeds, ablation_steps, sensitivity=(), sensitivity_seeds=(0, 1), train_size=0,
+                 eval_size=0, **_) -> list[RunSet]:
     """Chapter 6: Liu & Fu's CNN at ``steps`` iterations (tested every ``test_every`` steps
-    for the accuracy-against-budget curve), and each ablation beside the full model at
-    ``ablation_steps`` on ``ablation_seeds``."""
+    for the accuracy-against-budget curve), each ablation beside the full model at
+    ``ablation_steps`` on ``ablation_seeds``, and the full model at each ``sensitivity`` grid
+    point (``sensitivity_config``) on ``sensitivity_seeds``."""
     unknown = sorted(set(ablations) - set(CNN_ABLATIONS))
     if unknown:
         raise TrainConfigError(f"ablations={unknown}: unknown (known: {', '.join(CNN_ABLATIONS)})")
@@ -193,6 +208,9 @@ def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, 
         configs = [reference] + [cnn(a, ablation_steps, **CNN_ABLATIONS[a]) for a in ablations]
         sets.append(_set("06_improved_cnn_ablation", configs, ablation_seeds, train_size, eval_size,
                          cut_at=ablation_steps if prefix else 0))
+    if sensitivity:
+        sets.append(_set("06_improved_cnn_sensitivity", [sensitivity_config(full, p) for p in sensitivity],
+                         sensitivity_seeds, train_size, eval_size))
     return sets
 
 

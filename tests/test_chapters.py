@@ -20,7 +20,7 @@ import pandas as pd
 import papermill
 import pytest
 
-from mnist_utils import paths, run
+from mnist_utils import chapters, paths, run
 
 PROFILE = "variant"
 SMALL = {"train_size": 1024, "eval_size": 300}
@@ -186,3 +186,21 @@ def test_training_images_count_a_run_two_sets_share_once():
     assert chapters.training_images(sets) == 50 * (3 * 1000 + 2 * 500 + 2 * 500)
     lenet = chapters.RunSet("x", (chapters.TrainConfig("lenet5", batch_size=100, epochs=2),), (0, 1))
     assert chapters.training_images([lenet]) == 2 * 2 * 55_000
+
+
+def test_the_sensitivity_grid_changes_only_the_rate_and_schedule_of_the_full_model():
+    params = chapters.chapter_parameters("06_improved_cnn", "cpu")
+    grid = [{"name": "constant 1e-3", "learning_rate": 0.001, "schedule": "constant"},
+            {"name": "cosine from 1e-3", "learning_rate": 0.001, "schedule": "cosine", "warmup_fraction": 0.05}]
+    sets = {s.name: s for s in chapters.improved_cnn(**{**params, "sensitivity": grid})}
+    [full] = sets["06_improved_cnn"].configs
+    constant, cosine = sets["06_improved_cnn_sensitivity"].configs
+    assert sets["06_improved_cnn_sensitivity"].seeds == (0, 1)
+    strip = lambda c: {k: v for k, v in c.__dict__.items() if k not in ("label", "learning_rate", "schedule", "warmup_steps")}
+    assert strip(constant) == strip(full) == strip(cosine)
+    assert (constant.learning_rate, constant.schedule, constant.warmup_steps) == (0.001, "constant", 0)
+    assert (cosine.schedule, cosine.warmup_steps) == ("cosine", round(0.05 * full.steps))
+    # The book of record declares no grid yet: its run sets are unchanged.
+    assert "06_improved_cnn_sensitivity" not in {s.name for s in chapters.improved_cnn(**params)}
+    with pytest.raises(chapters.TrainConfigError, match="needs name and learning_rate"):
+        chapters.improved_cnn(**{**params, "sensitivity": [{"learning_rate": 0.001}]})
