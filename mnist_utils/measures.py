@@ -123,3 +123,24 @@ def ratio_curve(results: pd.DataFrame, slow: str, fast: str, thresholds) -> pd.D
         rows.append({"threshold": threshold, "n": summary["n"], "mean": summary["mean"], "ci_low": summary["ci_low"],
                      "ci_high": summary["ci_high"], "censored": int(ratios["censored"].sum())})
     return pd.DataFrame(rows)
+
+
+def error_pileup(trained, final: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
+    """Per run (``final``'s rows, predictions from the run store): its test errors, the wrong
+    digit it predicts most often and that digit's share of its errors, and its test accuracy at
+    its last three test checkpoints (a stable model keeps its errors spread over the digits and
+    its accuracy flat between checkpoints)."""
+    rows = []
+    for _, row in final.iterrows():
+        predicted = trained.predictions(row["run_id"])
+        wrong = predicted[predicted != labels]
+        counts = np.bincount(wrong, minlength=10)
+        digit = int(counts.argmax())
+        tested = trained.table.loc[(trained.table["run_id"] == row["run_id"]) & trained.table["test_accuracy"].notna()]
+        last = tested.drop_duplicates("step").sort_values("step")["test_accuracy"].tail(3).to_numpy()
+        rows.append({"run_id": row["run_id"], "seed": row["seed"], "test_accuracy": row["test_accuracy"],
+                     "errors": int(len(wrong)), "most_predicted_wrong": digit, "share": counts[digit] / max(len(wrong), 1),
+                     "last_checkpoints": ", ".join(f"{a:.4f}" for a in last),
+                     "checkpoint_range_pp": float(np.ptp(last) * 100) if len(last) else np.nan,
+                     **{f"predicted {d}": int(counts[d]) for d in range(10)}})
+    return pd.DataFrame(rows)

@@ -335,3 +335,19 @@ def paired_differences(table, unit_scale: float = 100.0, unit: str = "pp", title
     _title(ax, title or "paired differences", "dots: mean per-seed difference; bars: its paired 95% confidence interval")
     fig.tight_layout()
     return fig
+
+
+def errors_by_predicted_digit(pileup, title: str | None = None):
+    """Rows: runs; columns: the digit a wrong answer predicted; cells: how many test errors.
+    A run whose errors pile into one digit shows one dark cell (from ``measures.error_pileup``)."""
+    columns = [f"predicted {d}" for d in range(10)]
+    counts = pileup[columns].to_numpy()
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(pileup) + 1.6))
+    sns.heatmap(counts, annot=True, fmt="d", cmap="Reds", cbar=False, ax=ax, annot_kws={"fontsize": 10},
+                linewidths=0.5, linecolor="0.9", xticklabels=list(range(10)),
+                yticklabels=[f"seed {s} ({a:.4f})" for s, a in zip(pileup["seed"], pileup["test_accuracy"])])
+    ax.set_xlabel("digit predicted by a wrong answer")
+    ax.set_ylabel("")
+    ax.set_title(title or "test errors by the digit they predicted")
+    fig.tight_layout()
+    return fig

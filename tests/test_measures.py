@@ -60,3 +60,20 @@ def test_paired_values_line_up_by_seed():
     assert left.tolist() == [0.8, 0.9] and right.tolist() == [0.5, 0.6]
     frame = pd.DataFrame({"seed": [1, 0, 0], "lr": ["a", "a", "b"], "v": [1.0, 2.0, 3.0]})
     assert measures.per_seed_where(frame, "v", lr="a").tolist() == [2.0, 1.0]
+
+
+def test_error_pileup_counts_errors_by_the_digit_they_predict_and_reads_the_last_checkpoints():
+    from types import SimpleNamespace
+
+    labels = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9] * 2)
+    predicted = labels.copy()
+    predicted[[0, 1, 2, 3]] = 5           # four errors, all predicting 5
+    predicted[4] = 8                      # one predicting 8
+    table = pd.DataFrame({"run_id": ["r"] * 4, "step": [2500, 5000, 7500, 10000],
+                          "test_accuracy": [0.98, 0.99, 0.985, 0.975]})
+    trained = SimpleNamespace(predictions=lambda run_id: predicted, table=table)
+    final = pd.DataFrame({"run_id": ["r"], "seed": [0], "test_accuracy": [0.975]})
+    row = measures.error_pileup(trained, final, labels).iloc[0]
+    assert (row["errors"], row["most_predicted_wrong"], row["share"]) == (5, 5, 0.8)
+    assert row["predicted 5"] == 4 and row["predicted 8"] == 1
+    assert row["last_checkpoints"] == "0.9900, 0.9850, 0.9750" and row["checkpoint_range_pp"] == pytest.approx(1.5)
