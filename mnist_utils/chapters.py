@@ -365,12 +365,43 @@ def training_images(run_sets) -> int:
 _throughputs: dict[tuple, float] = {}
 
 
+class Shards:
+    """Disjoint shares of a profile's missing runs (``--shard K/N``): a run missing from the
+    store when the command starts belongs to shard ``i % N + 1``, ``i`` counting distinct missing
+    runs in the order the chapters declare them. Every shard starts from the same store (a
+    checkout of the repository), so every shard counts alike: the N shards partition the missing
+    runs, none twice, none left out (a run two run sets share is counted once)."""
+
+    def __init__(self, k: int, n: int, present: set[str]):
+        if not (isinstance(k, int) and isinstance(n, int) and 1 <= k <= n):
+            raise TrainConfigError(f"--shard {k}/{n}: must be K/N with 1 <= K <= N")
+        self.k, self.n, self.present, self.owner = k, n, present, {}
+
+    @classmethod
+    def parse(cls, text: str, store) -> "Shards":
+        try:
+            k, n = (int(part) for part in text.split("/"))
+        except ValueError:
+            raise TrainConfigError(f"--shard {text}: must be K/N, e.g. 1/4") from None
+        return cls(k, n, {path.stem for path in store.entries()})
+
+    def shard_of(self, key: str) -> int | None:
+        """The shard (1..N) that trains ``key``; None when it was stored before the command."""
+        if key[:16] in self.present:
+            return None
+        if key not in self.owner:
+            self.owner[key] = len(self.owner) % self.n + 1
+        return self.owner[key]
+
+
 def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | None = None,
-               deadline: float | None = None, list_only: bool = False) -> bool:
+               deadline: float | None = None, list_only: bool = False, shards: Shards | None = None) -> bool:
     """Train (or, with ``list_only``, list) the missing runs of chapters ``names`` of
     ``profile`` into ``store``, one run at a time, in the given order. With ``deadline``
     (a ``time.monotonic()`` value) no run starts that would end after it, so every run
-    started is finished and stored. Returns True when every run was reached."""
+    started is finished and stored. With ``shards`` only this shard's missing runs are trained
+    (chapter 5, chosen from chapters 3 and 4, waits until their shards are merged). Returns True
+    when every run was reached."""
     from .runs import train_many
     from .store import data_fingerprint, run_key
     from .train import run_spec
@@ -385,7 +416,9 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
         params.update({k: v for k, v in overrides.items() if k in params})
         if name == "05_dropout" and not {"03_activation_study", "04_learning_rate_study"} <= set(trained):
             print(f"== {name}: chosen from the runs of chapters 3 and 4, which are not all stored yet", flush=True)
-            return False
+            if shards is None:
+                return False
+            continue   # the other chapters' shares are still this shard's to train
         frames, complete = [], True
         for run_set in run_sets(name, params, trained):
             print(f"== {name}: {run_set.name}, {len(run_set)} runs", flush=True)
@@ -396,6 +429,11 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
                     stored = key in store   # train_many reads it back below
                     if list_only:
                         print(f"  {config.name}/seed{seed}: {'stored' if stored else 'missing'} ({key[:12]})", flush=True)
+                    owner = shards.shard_of(key) if shards is not None else None
+                    if not stored and owner is not None and owner != shards.k:
+                        print(f"  {config.name}/seed{seed}: shard {owner}/{shards.n} trains it", flush=True)
+                        complete = False
+                        continue
                     late = (not stored and deadline is not None
                             and (time.monotonic() > deadline or run_time_estimate(config, mnist, **run_set.train_kwargs)
                                  + time.monotonic() > deadline))
@@ -430,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
                                         "without overrides, data/scratch/runs otherwise)")
     parser.add_argument("--minutes", type=float, help="start no run that would end after this many minutes")
     parser.add_argument("--list", action="store_true", help="print the runs and whether they are stored; train nothing")
+    parser.add_argument("--shard", metavar="K/N", help="train only the K-th of N disjoint shares of the missing runs "
+                                                      "(merge the stores with python -m mnist_utils.store --merge)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     # Every argument is checked before anything loads Keras and TensorFlow (fill_store does; see
@@ -440,13 +480,19 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             chapter_parameters(name, args.profile)
         store = default_store(args.profile, overrides, args.store, check_committed=not args.list)
+        shards = Shards.parse(args.shard, store) if args.shard else None
     except (TrainConfigError, profiles.RunError, run_store.StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
         mnist = data.load()
         deadline = started + 60 * args.minutes if args.minutes else None
-        complete = fill_store(names, args.profile, store, mnist, overrides, deadline, args.list)
+        complete = fill_store(names, args.profile, store, mnist, overrides, deadline, args.list, shards)
+        if shards is not None:
+            mine = [key for key, owner in shards.owner.items() if owner == shards.k]
+            complete = all(key in store for key in mine)
+            print(f"shard {shards.k}/{shards.n}: {len(mine)} of {len(shards.owner)} missing runs were this shard's",
+                  flush=True)
         print(f"{'all runs stored' if complete else 'runs missing'} after "
               f"{time.monotonic() - started:.0f} s; store: {paths.shown(store.write_dir)}", flush=True)
     except (TrainConfigError, profiles.RunError, models.ModelConfigError, run_store.StoreError) as exc:

@@ -319,13 +319,50 @@ def default() -> RunStore:
     return RunStore(write, reads)
 
 
+def merge(sources: list[Path], into: Path) -> dict[str, int]:
+    """Copy every entry of the ``sources`` stores (e.g. the shards of ``python -m
+    mnist_utils.chapters --shard``) into the store ``into``: an entry it lacks is added
+    atomically, one it holds byte for byte is skipped, so merging again changes nothing. An entry
+    it holds with other contents (the same run trained twice) keeps the one already there and is
+    counted as a conflict. Every entry is decoded first: a damaged one stops the merge, naming it."""
+    counts = {"added": 0, "same": 0, "conflicts": 0}
+    for source in sources:
+        for path in RunStore(source).entries():
+            entry = decode(path.read_text(), path)
+            target = Path(into) / RunStore._relative(entry.key, path.parent.name)
+            if not target.exists():
+                write_atomically(target, path.read_text(), durable=True)
+                counts["added"] += 1
+            elif target.read_bytes() == path.read_bytes():
+                counts["same"] += 1
+            else:
+                counts["conflicts"] += 1
+                print(f"conflict: {paths.shown(path)} differs from {paths.shown(target)}; kept the stored one",
+                      file=sys.stderr)
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Summarise a store: runs per model, size on disk, total training time."""
+    """Summarise a store: runs per model, size on disk, total training time; or merge stores."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m mnist_utils.store", description=main.__doc__)
     parser.add_argument("folder", nargs="?", default=str(paths.RUNS), help="store folder (default: data/runs)")
+    parser.add_argument("--merge", nargs="+", metavar="SOURCE", help="copy these stores' entries into the folder")
     args = parser.parse_args(argv)
+    if args.merge:
+        missing = [s for s in args.merge if not Path(s).is_dir()]
+        if missing:
+            print(f"error: --merge {missing[0]}: no such store folder", file=sys.stderr)
+            return 2
+        try:
+            counts = merge([Path(s) for s in args.merge], Path(args.folder))
+        except StoreError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"{args.folder}: {counts['added']} added, {counts['same']} already there, "
+              f"{counts['conflicts']} conflicts (kept the stored ones)")
+        return 0
     store = RunStore(Path(args.folder))
     entries = store.entries()
     by_model: dict[str, list] = {}

@@ -222,3 +222,21 @@ def test_a_deadline_starts_no_run_that_would_end_after_it(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "not started, it would end after the deadline" in out.stdout and "runs missing after" in out.stdout
     assert not list((tmp_path / "runs").glob("*/*.json"))
+
+
+def test_shards_partition_the_missing_runs_and_a_shard_with_nothing_to_do_exits_0(tmp_path):
+    cli = [sys.executable, "-m", "mnist_utils.chapters", "--profile", "smoke", "--chapters", "2",
+           "-p", "steps=20", "-p", "eval_every=10", "-p", "seeds=[0, 1, 2]"]
+    env = {**os.environ, paths.SCRATCH_ENV: str(tmp_path / "scratch")}
+    shard = lambda k, n, folder: subprocess.run(cli + ["--store", str(tmp_path / folder), "--shard", f"{k}/{n}"],
+                                                cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=600)
+    one, two = shard(1, 2, "shard1"), shard(2, 2, "shard2")
+    assert one.returncode == two.returncode == 0, (one.stderr[-1500:], two.stderr[-1500:])
+    keys = lambda folder: {p.stem for p in (tmp_path / folder).glob("*/*.json")}
+    assert len(keys("shard1")) == 2 and len(keys("shard2")) == 1 and not keys("shard1") & keys("shard2")
+    assert "shard 1/2: 2 of 3 missing runs" in one.stdout and "shard 2/2 trains it" in one.stdout
+    # Three shards of three runs, and a fourth with nothing to do: it trains nothing and succeeds.
+    idle = shard(4, 4, "shard4")
+    assert idle.returncode == 0 and not keys("shard4") and "0 of 3 missing runs" in idle.stdout
+    bad = shard(3, 2, "bad")
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: --shard 3/2")

@@ -208,3 +208,30 @@ def test_store_summary_counts_runs(tiny_mnist, run_store, capsys):
     assert store.main([str(run_store.write_dir)]) == 0
     out = capsys.readouterr().out
     assert "2 runs" in out and "softmax: 2 runs" in out
+
+
+# ------------------------------------------------------------------ merging shards
+def test_merging_two_shards_adds_their_runs_once_and_again_changes_nothing(tiny_mnist, tmp_path, capsys):
+    first, second, into = (store.RunStore(tmp_path / name) for name in ("shard1", "shard2", "record"))
+    runs.train_many([SOFTMAX], [0], tiny_mnist, store=first)
+    runs.train_many([SOFTMAX], [1], tiny_mnist, store=second)
+    assert store.merge([first.write_dir, second.write_dir], into.write_dir) == {"added": 2, "same": 0, "conflicts": 0}
+    before = {p.name: p.read_bytes() for p in into.entries()}
+    assert store.main([str(into.write_dir), "--merge", str(first.write_dir), str(second.write_dir)]) == 0
+    assert "0 added, 2 already there, 0 conflicts" in capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in into.entries()} == before
+    # The merged store serves both runs: nothing is trained again.
+    table = runs.train_many([SOFTMAX], [0, 1], tiny_mnist, store=into).table
+    assert set(table["seed"]) == {0, 1}
+
+
+def test_a_run_merged_twice_with_other_numbers_keeps_the_stored_one_and_says_so(tiny_mnist, tmp_path, capsys):
+    source, into = store.RunStore(tmp_path / "shard"), store.RunStore(tmp_path / "record")
+    runs.train_many([SOFTMAX], [0], tiny_mnist, store=source)
+    store.merge([source.write_dir], into.write_dir)
+    (entry,) = source.entries()
+    entry.write_text(entry.read_text().replace('"wall_seconds": ', '"wall_seconds": 1', 1))
+    kept = next(iter(into.entries())).read_bytes()
+    assert store.merge([source.write_dir], into.write_dir)["conflicts"] == 1
+    assert next(iter(into.entries())).read_bytes() == kept and "conflict:" in capsys.readouterr().err
+    assert store.main([str(into.write_dir), "--merge", str(tmp_path / "nowhere")]) == 2

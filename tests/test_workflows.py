@@ -21,7 +21,7 @@ def test_workflows_validate_against_the_github_schema():
     checker = Path(sys.executable).parent / "check-jsonschema"
     assert checker.exists(), "check-jsonschema (dev dependency) is not installed"
     files = sorted(str(p) for p in WORKFLOWS.glob("*.yml"))
-    assert len(files) == 3
+    assert len(files) == 4
     result = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows", *files],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -41,6 +41,19 @@ def test_reproduce_runs_the_paper_profile_on_a_self_hosted_gpu_runner():
     runs = " ".join(step.get("run", "") for step in job["steps"])
     assert "mnist_utils.run --profile" in runs and '.[dev,gpu]' in runs
     assert any(step.get("uses", "").startswith("actions/upload-artifact") for step in job["steps"])
+
+
+def test_shards_train_disjoint_shares_then_merge_and_build():
+    wf = load("shards.yml")
+    train, merge = wf["jobs"]["train"], wf["jobs"]["merge"]
+    shards = [int(k) for k in train["strategy"]["matrix"]["shard"]]
+    assert shards == list(range(1, int(wf["env"]["SHARDS"]) + 1)), "the matrix lists every shard 1..N once"
+    runs = " ".join(step.get("run", "") for step in train["steps"])
+    assert '--shard "${{ matrix.shard }}/$SHARDS"' in runs and "--store shard-runs" in runs
+    assert merge["needs"] == "train"
+    merged = " ".join(step.get("run", "") for step in merge["steps"])
+    assert "mnist_utils.store data/runs --merge" in merged and "make book" in merged
+    assert any(step.get("uses", "").startswith("actions/download-artifact") for step in merge["steps"])
 
 
 def test_pages_builds_without_training_and_deploys():
