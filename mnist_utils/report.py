@@ -94,6 +94,15 @@ class Shown:
         return self.markdown_text
 
 
+def prose(markdown_text: str) -> Shown:
+    """A sentence or paragraph to glue into another page. A glued ``IPython.display.Markdown``
+    reaches a page of another document as its text/plain repr ("<IPython.core.display.Markdown
+    object>"), so the text goes as HTML too (rendered by markdown-it, myst's own parser)."""
+    from markdown_it import MarkdownIt
+
+    return Shown(MarkdownIt().render(markdown_text), markdown_text)
+
+
 def show(frame, index: bool = False) -> None:
     """Display ``frame`` as ``table_html`` (and ``table_markdown`` for the PDF)."""
     display(Shown(table_html(frame, index), table_markdown(frame, index)))

@@ -98,7 +98,8 @@ def glued_texts(page: str) -> list[str]:
 
 # What a reader must never see in a page's prose, tables or printed output: a value
 # formatted for Python, not for a reader.
-RAW_VALUE = re.compile(r"\b(?:nan|NaN|inf|None)\b|\(\d+,(?:\s*\d+,?)*\)")
+# Raw values, and the repr of a Python object glued or displayed as text ("<... object>").
+RAW_VALUE = re.compile(r"\b(?:nan|NaN|inf|None)\b|\(\d+,(?:\s*\d+,?)*\)|<[\w.]+ object(?: at 0x[0-9a-f]+)?>")
 # The visible text outside code: cell inputs, code blocks and the sidebar are not prose.
 READER_TEXT = """
     const article = (document.querySelector('article') || document.body).cloneNode(true);
@@ -138,6 +139,7 @@ def raw_values(text: str) -> list[str]:
 
 def test_the_raw_value_scan_catches_what_it_must_and_nothing_else():
     assert len(raw_values("n = (60000, 10000), shape (4,), relu: nan vs inf, None")) == 5
+    assert len(raw_values("practice: <IPython.core.display.Markdown object> and <Figure object at 0x7f3a>")) == 2
     assert raw_values("Eq. (1), Wang et al. (2020), 86(11):2278, information, nonetheless, never") == []
 
 
