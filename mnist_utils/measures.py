@@ -16,8 +16,7 @@ from . import stats
 
 def per_seed(frame: pd.DataFrame, config: str, value: str, by: str = "config") -> pd.Series:
     """``value`` of the rows whose ``by`` is ``config``, indexed by seed (sorted)."""
-    rows = frame.loc[frame[by] == config]
-    return rows.set_index("seed")[value].sort_index()
+    return per_seed_where(frame, value, **{by: config})
 
 
 def per_seed_where(frame: pd.DataFrame, value: str, **where) -> pd.Series:

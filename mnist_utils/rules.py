@@ -317,6 +317,9 @@ RULES = {f.__name__: f for f in (equivalent_to, at_least, best_reaches, both_mat
 # Rules on an accuracy against the paper's: ``evaluate`` gives them the declared budget per arm,
 # and they downgrade only where more training could move our value toward the paper's.
 DIRECTIONAL = {"equivalent_to", "at_least", "best_reaches"}
+# Rules that judge our accuracy against the paper's: the paper's values and the margin come from
+# the claims file (``verdicts.paper_arguments``), never from a chapter.
+PAPER_VALUE_RULES = DIRECTIONAL | {"both_match"}
 
 
 @dataclass(frozen=True)
