@@ -20,9 +20,11 @@ import sys
 import time
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from . import claims, models, paths, profiles
+from .data import MNIST, Split
 from .train import TrainConfig, TrainConfigError, check_seeds
 
 CNN_ABLATIONS = {
@@ -57,17 +59,40 @@ class RunSet:
     train_size: int = 0
     eval_size: int = 0
     cut_at: int = 0                 # longer runs are read as if stopped here (results.cut); 0: as run
+    all_training_images: bool = False   # train on all 60,000 (``with_validation_in_training``)
 
     @property
     def train_kwargs(self) -> dict:
         return {"train_size": self.train_size, "eval_size": self.eval_size}
 
+    def data(self, mnist: MNIST) -> MNIST:
+        """The splits this set trains on: ``mnist``, or it with the validation images added to training."""
+        return with_validation_in_training(mnist) if self.all_training_images else mnist
+
     def __len__(self) -> int:
         return len(self.configs) * len(self.seeds)
 
 
-def _set(name, configs, seeds, train_size=0, eval_size=0, cut_at=0) -> RunSet:
-    return RunSet(name, tuple(configs), tuple(check_seeds(list(seeds))), train_size or 0, eval_size or 0, cut_at)
+def _set(name, configs, seeds, train_size=0, eval_size=0, cut_at=0, all_training_images=False) -> RunSet:
+    return RunSet(name, tuple(configs), tuple(check_seeds(list(seeds))), train_size or 0, eval_size or 0, cut_at,
+                  all_training_images)
+
+
+_with_validation: dict[int, MNIST] = {}
+
+
+def with_validation_in_training(mnist: MNIST) -> MNIST:
+    """Liu & Fu's Table 2 data: all 60,000 training images train (the 55,000, then the 5,000
+    validation ones). The validation split is still evaluated, but it is now part of training,
+    so nothing may be chosen on it; the test split is unchanged. The run's key changes with the
+    data (``n_train`` and the data fingerprint), not with the training code. Built once per
+    ``mnist``, so that the store's fingerprint memo sees the same arrays."""
+    memo = id(mnist.train.images)
+    if memo not in _with_validation:
+        train = Split(np.concatenate([mnist.train.images, mnist.validation.images]),
+                      np.concatenate([mnist.train.labels, mnist.validation.labels]))
+        _with_validation[memo] = MNIST(train=train, validation=mnist.validation, test=mnist.test)
+    return _with_validation[memo]
 
 
 def _n_train(train_size: int) -> int:
@@ -181,15 +206,21 @@ def sensitivity_config(full: TrainConfig, point: dict) -> TrainConfig:
 
 
 def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, eval_every, test_every,
-                 ablations, ablation_seeds, ablation_steps, sensitivity=(), sensitivity_seeds=(0, 1), train_size=0,
-                 eval_size=0, **_) -> list[RunSet]:
+                 ablations, ablation_seeds, ablation_steps, sensitivity=(), sensitivity_seeds=(0, 1),
+                 final_configuration="", final_seeds=(0, 1, 2, 3, 4), train_size=0, eval_size=0, **_) -> list[RunSet]:
     """Chapter 6: Liu & Fu's CNN at ``steps`` iterations (tested every ``test_every`` steps
     for the accuracy-against-budget curve), each ablation beside the full model at
-    ``ablation_steps`` on ``ablation_seeds``, and the full model at each ``sensitivity`` grid
-    point (``sensitivity_config``) on ``sensitivity_seeds``."""
+    ``ablation_steps`` on ``ablation_seeds``, the full model at each ``sensitivity`` grid
+    point (``sensitivity_config``) on ``sensitivity_seeds``, and the grid point named
+    ``final_configuration`` (the validation split's choice; "" for none) trained on all
+    60,000 training images with ``final_seeds``, as Liu & Fu's Table 2."""
     unknown = sorted(set(ablations) - set(CNN_ABLATIONS))
     if unknown:
         raise TrainConfigError(f"ablations={unknown}: unknown (known: {', '.join(CNN_ABLATIONS)})")
+    points = {p.get("name"): p for p in sensitivity if isinstance(p, dict)}
+    if final_configuration and final_configuration not in points:
+        raise TrainConfigError(f"final_configuration={final_configuration!r}: not a sensitivity point "
+                               f"(declared: {', '.join(map(str, points)) or 'none'})")
     full_kwargs = {"widths": list(widths), "dropout_rate": models.dropout_rate_from_keep_prob(keep_prob)}
 
     def cnn(label, budget, test_every=None, **changes):
@@ -211,6 +242,10 @@ def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, 
     if sensitivity:
         sets.append(_set("06_improved_cnn_sensitivity", [sensitivity_config(full, p) for p in sensitivity],
                          sensitivity_seeds, train_size, eval_size))
+    if final_configuration:
+        final = sensitivity_config(full, points[final_configuration])
+        sets.append(_set("06_improved_cnn_final_five", [replace(final, label=f"{final.label}, 60,000 images")],
+                         final_seeds, train_size, eval_size, all_training_images=True))
     return sets
 
 
@@ -422,10 +457,11 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
         frames, complete = [], True
         for run_set in run_sets(name, params, trained):
             print(f"== {name}: {run_set.name}, {len(run_set)} runs", flush=True)
-            fingerprint = data_fingerprint(mnist, **run_set.train_kwargs)
+            set_data = run_set.data(mnist)
+            fingerprint = data_fingerprint(set_data, **run_set.train_kwargs)
             for config in run_set.configs:
                 for seed in run_set.seeds:
-                    key = run_key(run_spec(config, seed, mnist, **run_set.train_kwargs), fingerprint)
+                    key = run_key(run_spec(config, seed, set_data, **run_set.train_kwargs), fingerprint)
                     stored = key in store   # train_many reads it back below
                     if list_only:
                         print(f"  {config.name}/seed{seed}: {'stored' if stored else 'missing'} ({key[:12]})", flush=True)
@@ -435,7 +471,7 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
                         complete = False
                         continue
                     late = (not stored and deadline is not None
-                            and (time.monotonic() > deadline or run_time_estimate(config, mnist, **run_set.train_kwargs)
+                            and (time.monotonic() > deadline or run_time_estimate(config, set_data, **run_set.train_kwargs)
                                  + time.monotonic() > deadline))
                     if late:
                         print(f"  {config.name}/seed{seed}: not started, it would end after the deadline", flush=True)
@@ -443,7 +479,7 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
                         complete = False
                         continue
                     # A stored run is read back (chapter 5 chooses from chapters 3 and 4's tables).
-                    frames.append(train_many([config], [seed], mnist, store=store, **run_set.train_kwargs).table)
+                    frames.append(train_many([config], [seed], set_data, store=store, **run_set.train_kwargs).table)
         if complete and frames:
             trained[name] = pd.concat(frames, ignore_index=True)
         elif not complete and deadline is not None:

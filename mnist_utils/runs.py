@@ -102,7 +102,7 @@ def train_set(run_set, mnist: MNIST, profile: str) -> Trained:
     """The runs of one ``chapters.RunSet``, their table written to its results file; runs
     longer than the set's ``cut_at`` are read as if stopped there (``results.cut``; what is
     kept of their models is the whole run's)."""
-    trained = train_many(list(run_set.configs), list(run_set.seeds), mnist, **run_set.train_kwargs)
+    trained = train_many(list(run_set.configs), list(run_set.seeds), run_set.data(mnist), **run_set.train_kwargs)
     if run_set.cut_at:
         trained = replace(trained, table=results_io.cut(trained.table, run_set.cut_at))
     results_io.write(trained.table, paths.results_file(profile, run_set.name))
@@ -118,6 +118,7 @@ def by_backend(run_set, mnist: MNIST, store=None) -> pd.DataFrame:
     from .results import final_rows
 
     store = store or run_store.default()
+    mnist = run_set.data(mnist)
     fingerprint = run_store.data_fingerprint(mnist, **run_set.train_kwargs)
     frames = []
     for name in keras_backend.BACKENDS:
