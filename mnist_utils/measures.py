@@ -124,6 +124,15 @@ def ratio_curve(results: pd.DataFrame, slow: str, fast: str, thresholds) -> pd.D
     return pd.DataFrame(rows)
 
 
+def errors_by_digit(predicted: np.ndarray, labels: np.ndarray) -> tuple[int, int, float, np.ndarray]:
+    """A model's test errors: how many, the wrong digit it predicts most often, that digit's
+    share of the errors, and the errors per predicted digit."""
+    wrong = predicted[predicted != labels]
+    counts = np.bincount(wrong, minlength=10)
+    digit = int(counts.argmax())
+    return int(len(wrong)), digit, float(counts[digit] / max(len(wrong), 1)), counts
+
+
 def error_pileup(trained, final: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     """Per run (``final``'s rows, predictions from the run store): its test errors, the wrong
     digit it predicts most often and that digit's share of its errors, and its test accuracy at
@@ -131,14 +140,11 @@ def error_pileup(trained, final: pd.DataFrame, labels: np.ndarray) -> pd.DataFra
     its accuracy flat between checkpoints)."""
     rows = []
     for _, row in final.iterrows():
-        predicted = trained.predictions(row["run_id"])
-        wrong = predicted[predicted != labels]
-        counts = np.bincount(wrong, minlength=10)
-        digit = int(counts.argmax())
+        errors, digit, share, counts = errors_by_digit(trained.predictions(row["run_id"]), labels)
         tested = trained.table.loc[(trained.table["run_id"] == row["run_id"]) & trained.table["test_accuracy"].notna()]
         last = tested.drop_duplicates("step").sort_values("step")["test_accuracy"].tail(3).to_numpy()
         rows.append({"run_id": row["run_id"], "seed": row["seed"], "test_accuracy": row["test_accuracy"],
-                     "errors": int(len(wrong)), "most_predicted_wrong": digit, "share": counts[digit] / max(len(wrong), 1),
+                     "errors": errors, "most_predicted_wrong": digit, "share": share,
                      "last_checkpoints": ", ".join(f"{a:.4f}" for a in last),
                      "checkpoint_range_pp": float(np.ptp(last) * 100) if len(last) else np.nan,
                      **{f"predicted {d}": int(counts[d]) for d in range(10)}})

@@ -1,0 +1,175 @@
+"""Probes: a stored run trained again to look at what the run store does not keep, the model.
+
+The store keeps a run's numbers and test predictions, not its weights. To find out why the
+test errors of some of chapter 6's runs pile into one predicted digit, a probe repeats a
+stored run step for step (the training code's own model, seed, data order and execution
+size), keeps the weights of its last ``checkpoints`` evaluations, and tests three kinds of
+model on the test set:
+
+- ``as trained``: each kept checkpoint with batch normalisation's moving statistics;
+- ``statistics re-estimated``: the last checkpoint with each batch-norm layer's mean and
+  variance measured afresh on training images (layer by layer, in inference mode);
+- ``checkpoints averaged``: the mean of the kept checkpoints' weights, its batch-norm
+  statistics re-estimated (an average of weights has no moving statistics of its own).
+
+The probe checks that its last checkpoint predicts exactly what the stored run predicted, so
+that what it finds is about that run and not a look-alike, and it is stored in the run store
+under the run's spec plus ``probe``: it is computed once, and the store's key changes with it
+(``store.run_key``), never the stored runs' keys.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from . import backend
+from . import store as run_store
+from . import train as training
+from .data import MNIST
+from .measures import errors_by_digit
+
+PROBE = "last_checkpoints"
+REESTIMATE_IMAGES = 10_000   # training images that re-estimate batch norm's statistics
+VARIANTS = ("as trained", "statistics re-estimated", "checkpoints averaged")
+
+
+class ProbeError(RuntimeError):
+    """A probe that does not repeat its stored run (one line, naming the run)."""
+
+
+def probe_spec(config: training.TrainConfig, seed: int, mnist: MNIST, checkpoints: int, **train_kwargs) -> dict:
+    """The stored run's spec (``train.run_spec``) and what the probe adds to it."""
+    if not isinstance(checkpoints, int) or isinstance(checkpoints, bool) or checkpoints < 1:
+        raise training.TrainConfigError(f"checkpoints={checkpoints!r}: must be an integer >= 1")
+    return {**training.run_spec(config, seed, mnist, **train_kwargs), "probe": PROBE, "checkpoints": checkpoints}
+
+
+def _train_keeping_checkpoints(config, mnist: MNIST, seed: int, checkpoints: int, train_size=0,
+                               steps_per_execution=32):
+    """``train.train``'s training, step for step, keeping the weights of the last
+    ``checkpoints`` evaluation intervals. (Evaluating does not move the training's random
+    state, so leaving the recorder's evaluations out changes no weight; ``probe`` checks it.)"""
+    import keras
+
+    train_split = mnist.train.head(train_size)
+    total = config.steps if config.steps is not None else config.epochs * (len(train_split) // config.batch_size)
+    every = min(config.eval_every or len(train_split) // config.batch_size, total)
+    model = training._compiled_model(config, seed, training.execution_size(every, steps_per_execution), total)
+    order = backend.shuffled_order(len(train_split), total * config.batch_size, seed)
+    kept: list[tuple[int, list[np.ndarray]]] = []
+    started = time.perf_counter()
+
+    class KeepLast(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            step = (epoch + 1) * every
+            if step > total - checkpoints * every:
+                kept.append((step, self.model.get_weights()))
+            if step % max(total // 4, every) == 0 or step == total:
+                print(f"  probe {config.name}/seed{seed}: step {step}/{total}  "
+                      f"{time.perf_counter() - started:.0f} s", flush=True)
+
+    model.fit(backend.training_batches(train_split.images, train_split.labels, order, config.batch_size),
+              epochs=total // every, steps_per_epoch=every, callbacks=[KeepLast()], shuffle=False, verbose=0)
+    return model, kept
+
+
+def reestimate_batch_norm(model, images: np.ndarray, batch_size: int = 500) -> None:
+    """Set every batch-norm layer's moving mean and variance to the mean and variance of its
+    inputs over ``images``, layer by layer (each layer sees its predecessors re-estimated)."""
+    import keras
+
+    for layer in [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]:
+        inputs_of = keras.Model(model.input, layer.input)
+        total, total_sq, n = 0.0, 0.0, 0
+        for start in range(0, len(images), batch_size):
+            x = np.asarray(inputs_of(images[start:start + batch_size], training=False), dtype=np.float64)
+            axes = tuple(range(x.ndim - 1))
+            total, total_sq = total + x.sum(axis=axes), total_sq + (x ** 2).sum(axis=axes)
+            n += int(np.prod([x.shape[a] for a in axes]))
+        mean = total / n
+        layer.moving_mean.assign(mean.astype(np.float32))
+        layer.moving_variance.assign(np.maximum(total_sq / n - mean ** 2, 0.0).astype(np.float32))
+
+
+def _tested(model, test, variant: str, step: int) -> tuple[dict, np.ndarray]:
+    predicted = np.asarray(model.predict(test.images, batch_size=1000, verbose=0)).argmax(axis=1).astype(np.uint8)
+    errors, digit, share, _ = errors_by_digit(predicted, test.labels)
+    return ({"variant": variant, "step": step, "test_accuracy": float((predicted == test.labels).mean()),
+             "errors": errors, "most_predicted_wrong": digit, "share": share}, predicted)
+
+
+def probe(config: training.TrainConfig, seed: int, mnist: MNIST, *, checkpoints: int = 5, train_size: int = 0,
+          eval_size: int = 0, store=None) -> pd.DataFrame:
+    """The probe of the stored run of ``config`` and ``seed`` (stored first if missing): one
+    row per kept checkpoint as trained, then the re-estimated and averaged models."""
+    if config.augment or config.patience:
+        raise training.TrainConfigError(f"{config.name}: a probe repeats runs without augmentation or early stopping")
+    store = store or run_store.default()
+    kwargs = {"train_size": train_size, "eval_size": eval_size}
+    fingerprint = run_store.data_fingerprint(mnist, **kwargs)
+    spec = probe_spec(config, seed, mnist, checkpoints, **kwargs)
+    key = run_store.run_key(spec, fingerprint)
+    stored = store.get(key)
+    if stored is None:
+        run = store.get(run_store.run_key(training.run_spec(config, seed, mnist, **kwargs), fingerprint))
+        if run is None:
+            raise ProbeError(f"{config.name}/seed{seed}: the run to probe is not stored; train it first")
+        print(f"probe {config.name}/seed{seed}: training again, keeping the last {checkpoints} checkpoints", flush=True)
+        started = time.perf_counter()
+        model, kept = _train_keeping_checkpoints(config, mnist, seed, checkpoints, train_size)
+        images_per_second = config.batch_size * kept[-1][0] / (time.perf_counter() - started)
+        test, rows, arrays = mnist.test.head(eval_size), [], {}
+        for step, weights in kept:
+            model.set_weights(weights)
+            row, predicted = _tested(model, test, "as trained", step)
+            rows.append(row)
+        if not np.array_equal(predicted, run.arrays["test_predictions"]):
+            raise ProbeError(f"{config.name}/seed{seed}: the probe's last checkpoint predicts "
+                             f"{int((predicted != run.arrays['test_predictions']).sum())} test images unlike the "
+                             f"stored run {run.key[:12]}: it does not repeat the run")
+        reestimate_images = mnist.train.head(train_size).head(REESTIMATE_IMAGES).images
+        reestimate_batch_norm(model, reestimate_images)
+        row, arrays["predictions/statistics re-estimated"] = _tested(model, test, VARIANTS[1], kept[-1][0])
+        rows.append(row)
+        model.set_weights([np.mean(ws, axis=0) for ws in zip(*(w for _, w in kept))])
+        reestimate_batch_norm(model, reestimate_images)
+        row, arrays["predictions/checkpoints averaged"] = _tested(model, test, VARIANTS[2], kept[-1][0])
+        rows.append(row)
+        table = pd.DataFrame(rows).assign(images_per_second=images_per_second)
+        stored = store.put(key, spec, training.Run(table, arrays, time.perf_counter() - started))
+        print(f"probe {config.name}/seed{seed}: stored as {store.describe(key)}", flush=True)
+    return stored.rows.assign(run_id=f"{config.name}/seed{seed}", config=config.name, seed=seed)
+
+
+def chapter_probes(params: dict, mnist: MNIST, store=None) -> pd.DataFrame:
+    """Chapter 6's probes: its trainings at the paper's budget (the set-up its parameters
+    give) with each of ``probe_seeds``, keeping ``probe_checkpoints`` checkpoints."""
+    from . import chapters
+
+    full_runs = chapters.improved_cnn(**{**params, "sensitivity": [], "ablations": [], "final_configuration": ""})[0]
+    [config] = full_runs.configs
+    frames = [probe(config, seed, mnist, checkpoints=params["probe_checkpoints"], store=store, **full_runs.train_kwargs)
+              for seed in training.check_seeds(params["probe_seeds"])]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Probe chapter 6's runs of a profile into the run store, without Jupyter."""
+    import argparse
+
+    from . import chapters, data
+
+    parser = argparse.ArgumentParser(prog="python -m mnist_utils.probes", description=main.__doc__)
+    parser.add_argument("--profile", required=True)
+    parser.add_argument("--store", help="run-store folder to write (default: the process's store)")
+    args = parser.parse_args(argv)
+    store = run_store.RunStore(args.store) if args.store else None
+    table = chapter_probes(chapters.chapter_parameters("06_improved_cnn", args.profile), data.load(), store)
+    print(table.drop(columns=["run_id", "config"]).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
