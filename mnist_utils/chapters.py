@@ -202,7 +202,26 @@ def sensitivity_config(full: TrainConfig, point: dict) -> TrainConfig:
     schedule = point.get("schedule", "constant")
     warmup = int(round(point.get("warmup_fraction", 0.0) * full.steps)) if schedule == "cosine" else 0
     return replace(full, learning_rate=float(point["learning_rate"]), schedule=schedule, warmup_steps=warmup,
-                   label=f"improved CNN, {point['name']}")
+                   label=sensitivity_label(point["name"]))
+
+
+def sensitivity_label(name: str) -> str:
+    """The configuration label of a grid point's runs."""
+    return f"improved CNN, {name}"
+
+
+def sensitivity_choice(sensitivity_final: pd.DataFrame, sensitivity: list[dict], tie: float = 0.0005) -> str:
+    """The grid point the declared protocol chooses (claims file ``protocols:``
+    ``liu_fu.cnn.unstated_choices``): the highest mean validation accuracy over the point's
+    seeds; points within ``tie`` of the best go to the earliest in ``sensitivity``'s order.
+    ``sensitivity_final`` holds the final rows of ``06_improved_cnn_sensitivity``."""
+    means = sensitivity_final.groupby("config")["val_accuracy"].mean()
+    by_point = {p["name"]: means.get(sensitivity_label(p["name"])) for p in sensitivity}
+    ran = {name: m for name, m in by_point.items() if m is not None and not np.isnan(m)}
+    if not ran:
+        raise TrainConfigError("sensitivity: no grid point has stored runs to choose from")
+    best = max(ran.values())
+    return next(name for name, m in ran.items() if m >= best - tie)
 
 
 def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, eval_every, test_every,
@@ -217,10 +236,6 @@ def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, 
     unknown = sorted(set(ablations) - set(CNN_ABLATIONS))
     if unknown:
         raise TrainConfigError(f"ablations={unknown}: unknown (known: {', '.join(CNN_ABLATIONS)})")
-    points = {p.get("name"): p for p in sensitivity if isinstance(p, dict)}
-    if final_configuration and final_configuration not in points:
-        raise TrainConfigError(f"final_configuration={final_configuration!r}: not a sensitivity point "
-                               f"(declared: {', '.join(map(str, points)) or 'none'})")
     full_kwargs = {"widths": list(widths), "dropout_rate": models.dropout_rate_from_keep_prob(keep_prob)}
 
     def cnn(label, budget, test_every=None, **changes):
@@ -243,6 +258,10 @@ def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, 
         sets.append(_set("06_improved_cnn_sensitivity", [sensitivity_config(full, p) for p in sensitivity],
                          sensitivity_seeds, train_size, eval_size))
     if final_configuration:
+        points = {p["name"]: p for p in sensitivity}   # each checked by sensitivity_config above
+        if final_configuration not in points:
+            raise TrainConfigError(f"final_configuration={final_configuration!r}: not a sensitivity point "
+                                   f"(declared: {', '.join(map(str, points)) or 'none'})")
         final = sensitivity_config(full, points[final_configuration])
         sets.append(_set("06_improved_cnn_final_five", [replace(final, label=f"{final.label}, 60,000 images")],
                          final_seeds, train_size, eval_size, all_training_images=True))

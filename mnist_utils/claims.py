@@ -53,6 +53,15 @@ def measure(claim_id: str) -> dict:
     return dict(claim(claim_id).get("measure", {}))
 
 
+def protocol(protocol_id: str) -> dict:
+    """A declared protocol for choices a paper leaves open (``protocols:``): what it leaves
+    open, the grid, the seeds and budget, how the validation split chooses, what is judged."""
+    for entry in load().get("protocols", []):
+        if entry["id"] == protocol_id:
+            return dict(entry)
+    raise ClaimError(f"{paths.CLAIMS.name}: no protocol {protocol_id!r} under protocols:")
+
+
 def amendments() -> list[dict]:
     """Every declared change to a claim's test after its first verdict (``amendments:``)."""
     return list(load().get("amendments", []))

@@ -143,9 +143,25 @@ def error_pileup(trained, final: pd.DataFrame, labels: np.ndarray) -> pd.DataFra
         errors, digit, share, counts = errors_by_digit(trained.predictions(row["run_id"]), labels)
         tested = trained.table.loc[(trained.table["run_id"] == row["run_id"]) & trained.table["test_accuracy"].notna()]
         last = tested.drop_duplicates("step").sort_values("step")["test_accuracy"].tail(3).to_numpy()
-        rows.append({"run_id": row["run_id"], "seed": row["seed"], "test_accuracy": row["test_accuracy"],
+        rows.append({"run_id": row["run_id"], "run_key": row.get("run_key"), "seed": row["seed"],
+                     "test_accuracy": row["test_accuracy"],
                      "errors": errors, "most_predicted_wrong": digit, "share": share,
                      "last_checkpoints": ", ".join(f"{a:.4f}" for a in last),
                      "checkpoint_range_pp": float(np.ptp(last) * 100) if len(last) else np.nan,
                      **{f"predicted {d}": int(counts[d]) for d in range(10)}})
     return pd.DataFrame(rows)
+
+
+def probe_changes(probed: pd.DataFrame) -> pd.DataFrame:
+    """Per probe variant other than "as trained" (``probes.VARIANTS``): the mean change, over
+    the probed runs, of test accuracy and of the share of errors in the top wrong digit against
+    each run's last checkpoint as trained, both in percentage points."""
+    as_trained = probed[probed["variant"] == "as trained"].sort_values("step").groupby("run_id").tail(1)
+    last = as_trained.set_index("run_id")
+    rows = []
+    for variant, group in probed[probed["variant"] != "as trained"].groupby("variant", sort=False):
+        group = group.set_index("run_id")
+        rows.append({"variant": variant, "runs": len(group),
+                     "accuracy_pp": float((group["test_accuracy"] - last.loc[group.index, "test_accuracy"]).mean() * 100),
+                     "share_pp": float((group["share"] - last.loc[group.index, "share"]).mean() * 100)})
+    return pd.DataFrame(rows, columns=["variant", "runs", "accuracy_pp", "share_pp"])

@@ -345,9 +345,33 @@ def errors_by_predicted_digit(pileup, title: str | None = None):
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(pileup) + 1.6))
     sns.heatmap(counts, annot=True, fmt="d", cmap="Reds", cbar=False, ax=ax, annot_kws={"fontsize": 10},
                 linewidths=0.5, linecolor="0.9", xticklabels=list(range(10)),
-                yticklabels=[f"seed {s} ({a:.4f})" for s, a in zip(pileup["seed"], pileup["test_accuracy"])])
+                yticklabels=[f"{r.removeprefix('improved CNN, ')} ({a:.4f})"
+                             for r, a in zip(pileup["run_id"], pileup["test_accuracy"])])
     ax.set_xlabel("digit predicted by a wrong answer")
     ax.set_ylabel("")
     ax.set_title(title or "test errors by the digit they predicted")
+    fig.tight_layout()
+    return fig
+
+
+def probe_effects(probed, title: str | None = None):
+    """What a probe (``probes.probe``) finds, one line per probed run: test accuracy (left) and
+    the share of its errors in its most-predicted wrong digit (right) for each kept checkpoint as
+    trained, then with batch norm's statistics re-estimated, then with the checkpoints averaged."""
+    from .probes import VARIANTS
+
+    frame = probed.copy()
+    as_trained = frame["variant"] == VARIANTS[0]
+    frame["model"] = np.where(as_trained, frame["step"].map(lambda s: f"step {int(s):,}"), frame["variant"])
+    order = list(dict.fromkeys([*frame.loc[as_trained].sort_values("step")["model"], *VARIANTS[1:]]))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.4 * len(order) + 2), sharey=True)
+    for ax, value, label in ((axes[0], "test_accuracy", "test accuracy"),
+                             (axes[1], "share", "share of errors in the top wrong digit")):
+        sns.pointplot(data=frame, x=value, y="model", hue="run_id", order=order, ax=ax, markers="o",
+                      linestyles="-", legend=ax is axes[1])
+        ax.set_xlabel(label)
+        ax.set_ylabel("")
+    axes[1].legend(title="", fontsize="small", loc="best")
+    fig.suptitle(title or "what re-estimating batch norm and averaging checkpoints change")
     fig.tight_layout()
     return fig

@@ -140,19 +140,21 @@ def probe(config: training.TrainConfig, seed: int, mnist: MNIST, *, checkpoints:
         table = pd.DataFrame(rows).assign(images_per_second=images_per_second)
         stored = store.put(key, spec, training.Run(table, arrays, time.perf_counter() - started))
         print(f"probe {config.name}/seed{seed}: stored as {store.describe(key)}", flush=True)
-    return stored.rows.assign(run_id=f"{config.name}/seed{seed}", config=config.name, seed=seed)
+    rows = stored.rows.astype({"step": int, "errors": int, "most_predicted_wrong": int})   # JSON numbers come back as floats
+    return rows.assign(run_id=f"{config.name}/seed{seed}", config=config.name, seed=seed)
 
 
-def chapter_probes(params: dict, mnist: MNIST, store=None) -> pd.DataFrame:
-    """Chapter 6's probes: its trainings at the paper's budget (the set-up its parameters
-    give) with each of ``probe_seeds``, keeping ``probe_checkpoints`` checkpoints."""
-    from . import chapters
-
-    full_runs = chapters.improved_cnn(**{**params, "sensitivity": [], "ablations": [], "final_configuration": ""})[0]
+def chapter_probes(full_runs, seeds, checkpoints: int, mnist: MNIST, store=None) -> pd.DataFrame:
+    """Chapter 6's probes: one per seed of ``seeds`` of its trainings at the paper's budget
+    (``full_runs``, the chapter's first run set), each keeping ``checkpoints`` checkpoints."""
+    seeds = [] if isinstance(seeds, (list, tuple)) and not seeds else training.check_seeds(seeds)
+    missing = sorted(set(seeds) - set(full_runs.seeds))
+    if missing:
+        raise training.TrainConfigError(f"probe_seeds={list(seeds)}: {missing} not among the trainings' seeds "
+                                        f"{list(full_runs.seeds)} (a probe repeats a stored training)")
     [config] = full_runs.configs
-    frames = [probe(config, seed, mnist, checkpoints=params["probe_checkpoints"], store=store, **full_runs.train_kwargs)
-              for seed in training.check_seeds(params["probe_seeds"])]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    frames = [probe(config, seed, mnist, checkpoints=checkpoints, store=store, **full_runs.train_kwargs) for seed in seeds]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["run_id", "variant", "step"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", help="run-store folder to write (default: the process's store)")
     args = parser.parse_args(argv)
     store = run_store.RunStore(args.store) if args.store else None
-    table = chapter_probes(chapters.chapter_parameters("06_improved_cnn", args.profile), data.load(), store)
+    params = chapters.chapter_parameters("06_improved_cnn", args.profile)
+    full_runs = chapters.improved_cnn(**{**params, "sensitivity": [], "ablations": [], "final_configuration": ""})[0]
+    table = chapter_probes(full_runs, params["probe_seeds"], params["probe_checkpoints"], data.load(), store)
     print(table.drop(columns=["run_id", "config"]).to_string(index=False))
     return 0
 

@@ -8,6 +8,7 @@ as "not testable", never as a crash.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -16,11 +17,12 @@ import sys
 from dataclasses import dataclass
 
 import nbformat
+import numpy as np
 import pandas as pd
 import papermill
 import pytest
 
-from mnist_utils import chapters, paths, run
+from mnist_utils import chapters, claims, paths, run
 
 PROFILE = "variant"
 SMALL = {"train_size": 1024, "eval_size": 300}
@@ -200,7 +202,65 @@ def test_the_sensitivity_grid_changes_only_the_rate_and_schedule_of_the_full_mod
     assert strip(constant) == strip(full) == strip(cosine)
     assert (constant.learning_rate, constant.schedule, constant.warmup_steps) == (0.001, "constant", 0)
     assert (cosine.schedule, cosine.warmup_steps) == ("cosine", round(0.05 * full.steps))
-    # The book of record declares no grid yet: its run sets are unchanged.
-    assert "06_improved_cnn_sensitivity" not in {s.name for s in chapters.improved_cnn(**params)}
+    # Without a grid the chapter trains no grid and no final five.
+    names = {s.name for s in chapters.improved_cnn(**{**params, "sensitivity": [], "final_configuration": ""})}
+    assert names == {"06_improved_cnn", "06_improved_cnn_ablation"}
     with pytest.raises(chapters.TrainConfigError, match="needs name and learning_rate"):
         chapters.improved_cnn(**{**params, "sensitivity": [{"learning_rate": 0.001}]})
+
+
+def test_the_final_five_train_the_named_grid_point_on_all_training_images(tiny_mnist):
+    params = chapters.chapter_parameters("06_improved_cnn", "cpu")
+    sets = {s.name: s for s in chapters.improved_cnn(**params)}
+    final = sets["06_improved_cnn_final_five"]
+    chosen = next(c for c in sets["06_improved_cnn_sensitivity"].configs
+                  if c.label == chapters.sensitivity_label(params["final_configuration"]))
+    assert final.all_training_images and final.seeds == (0, 1, 2, 3, 4)
+    assert dataclasses.replace(final.configs[0], label="") == dataclasses.replace(chosen, label="")
+    # Every other set trains on the training split alone, the very arrays it was given.
+    assert all(s.data(tiny_mnist) is tiny_mnist for s in sets.values() if s is not final)
+    with pytest.raises(chapters.TrainConfigError, match="final_configuration='cosine'.*not a sensitivity point"):
+        chapters.improved_cnn(**{**params, "final_configuration": "cosine"})
+
+
+def test_all_training_images_add_the_validation_split_and_change_the_key_not_the_code(tiny_mnist):
+    from mnist_utils import store
+    from mnist_utils import train as training
+
+    both = chapters.with_validation_in_training(tiny_mnist)
+    assert len(both.train) == len(tiny_mnist.train) + len(tiny_mnist.validation)
+    assert np.array_equal(both.train.images[len(tiny_mnist.train):], tiny_mnist.validation.images)
+    assert both.test is tiny_mnist.test and both.validation is tiny_mnist.validation
+    assert chapters.with_validation_in_training(tiny_mnist) is both   # built once: one fingerprint
+    config = chapters.TrainConfig("softmax", {}, "sgd", 0.5, 32, steps=4)
+    key = lambda m: store.run_key(training.run_spec(config, 0, m), store.data_fingerprint(m), code="c", backend_name="b")
+    assert key(both) != key(tiny_mnist)
+    assert training.run_spec(config, 0, both)["n_train"] == len(both.train)
+
+
+def test_the_protocol_chooses_the_best_mean_validation_accuracy_and_breaks_ties_by_order():
+    grid = [{"name": "a", "learning_rate": 1e-4}, {"name": "b", "learning_rate": 1e-3}, {"name": "c", "learning_rate": 1e-2}]
+    final = lambda vals: pd.DataFrame([{"config": chapters.sensitivity_label(n), "val_accuracy": v}
+                                       for n, vs in vals.items() for v in vs], columns=["config", "val_accuracy"])
+    assert chapters.sensitivity_choice(final({"a": [0.98, 0.98], "b": [0.99, 0.985], "c": [0.97, 0.99]}), grid) == "b"
+    # Within 0.05 pp of the best, the earlier point of the declared list wins.
+    assert chapters.sensitivity_choice(final({"a": [0.9900], "b": [0.9904], "c": [0.95]}), grid) == "a"
+    assert chapters.sensitivity_choice(final({"a": [0.9900], "b": [0.9906]}), grid) == "b"
+    assert chapters.sensitivity_choice(final({"c": [0.9]}), grid) == "c"   # points without runs are skipped
+    with pytest.raises(chapters.TrainConfigError, match="no grid point has stored runs"):
+        chapters.sensitivity_choice(final({}), grid)
+
+
+def test_the_book_of_record_trains_the_final_five_of_the_configuration_its_validation_split_chose():
+    from mnist_utils.results import final_rows, read
+
+    params = chapters.chapter_parameters("06_improved_cnn", "cpu")
+    grid = final_rows(read(paths.RESULTS / "cpu" / "06_improved_cnn_sensitivity.csv"))
+    assert chapters.sensitivity_choice(grid, params["sensitivity"]) == params["final_configuration"]
+    # The grid the profile runs is the protocol the claims file declared before the runs.
+    declared = claims.protocol("liu_fu.cnn.unstated_choices")
+    assert [{k: v for k, v in p.items() if k != "schedule" or v != "constant"} for p in declared["grid"]["schedule"]] \
+        == params["sensitivity"]
+    assert params["sensitivity_seeds"] == declared["seeds"]["cpu"] and params["widths"] == declared["grid"]["widths"]["cpu"]
+    with pytest.raises(claims.ClaimError, match="no protocol 'x'"):
+        claims.protocol("x")
