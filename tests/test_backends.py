@@ -141,13 +141,18 @@ def test_cnn_runs_keep_float16_test_probabilities(tiny_mnist):
 def test_each_chapter_declares_its_runs_from_its_parameters():
     params = {name: chapters.chapter_parameters(name, "cpu") for name in chapters.TRAINING_CHAPTERS}
     paper_cnn = chapters.chapter_parameters("06_improved_cnn", "paper")
-    [cnn, ablation] = chapters.improved_cnn(**paper_cnn)
+    sets = {s.name: s for s in chapters.improved_cnn(**paper_cnn)}
+    cnn, ablation = sets["06_improved_cnn"], sets["06_improved_cnn_ablation"]
+    # The paper profile declares the protocol's grid at its own widths, and trains it before the ablations.
+    assert list(sets) == ["06_improved_cnn", "06_improved_cnn_sensitivity", "06_improved_cnn_ablation"]
+    assert all(c.model_kwargs["widths"] == [32, 64, 64] for c in sets["06_improved_cnn_sensitivity"].configs)
     assert [c.steps for c in cnn.configs] == [paper_cnn["steps"]] == [20000]
     assert cnn.configs[0].test_every == paper_cnn["test_every"]
     assert len(ablation.configs) == 1 + len(paper_cnn["ablations"])
     assert {c.steps for c in ablation.configs} == {paper_cnn["ablation_steps"]}
-    # Without ablations (the cpu profile for now) the chapter declares its main runs only.
-    assert len(chapters.improved_cnn(**{**params["06_improved_cnn"], "ablations": []})) == 1
+    # Without ablations, grid or final five the chapter declares its main runs only.
+    assert len(chapters.improved_cnn(**{**params["06_improved_cnn"], "ablations": [], "sensitivity": [],
+                                        "final_configuration": ""})) == 1
     [activations] = chapters.activation_study(**params["03_activation_study"])
     p = params["03_activation_study"]
     assert [c.name for c in activations.configs] == p["activations"] and activations.seeds == tuple(p["seeds"])

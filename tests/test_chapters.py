@@ -167,11 +167,12 @@ def test_the_ablations_reuse_the_full_models_trainings_cut_at_their_budget():
     from mnist_utils import chapters
 
     params = chapters.chapter_parameters("06_improved_cnn", "cpu")
-    full, ablation = chapters.improved_cnn(**params)
+    sets = lambda **changes: {s.name: s for s in chapters.improved_cnn(**{**params, **changes})}
+    full, ablation = sets()["06_improved_cnn"], sets()["06_improved_cnn_ablation"]
     assert ablation.configs[0] == full.configs[0] and ablation.cut_at == params["ablation_steps"]
     # Seeds the full model never trained, or a budget it was not tested at: a reference of its own.
     for changes in ({"ablation_seeds": [0, 9]}, {"ablation_steps": 3000}):
-        _, ablation = chapters.improved_cnn(**{**params, **changes})
+        ablation = sets(**changes)["06_improved_cnn_ablation"]
         assert ablation.configs[0].steps == ablation.configs[1].steps and ablation.cut_at == 0
 
 
@@ -179,7 +180,8 @@ def test_training_images_count_a_run_two_sets_share_once():
     from mnist_utils import chapters
 
     params = {**chapters.chapter_parameters("06_improved_cnn", "cpu"), "seeds": [0, 1, 2], "steps": 1000,
-              "test_every": 500, "ablations": ["no_dropout"], "ablation_seeds": [0, 1], "ablation_steps": 500}
+              "test_every": 500, "ablations": ["no_dropout"], "ablation_seeds": [0, 1], "ablation_steps": 500,
+              "sensitivity": [], "final_configuration": ""}
     sets = chapters.improved_cnn(**params)
     # 3 full trainings of 1,000 steps (the reference reuses two of them) + 2 ablation runs of 500 steps.
     assert chapters.training_images(sets) == 50 * (3 * 1000 + 2 * 500)

@@ -1,6 +1,6 @@
 """The GPU script (tools/gpu_run.py), run here on the CPU with the JAX backend and a tiny
-budget: it checks determinism, trains in priority order into the store, stops on time and
-copies what it stored with a summary."""
+budget: it checks determinism, trains two runs at a time in priority order into the store,
+stops on time and copies what it stored with a summary of the speed-up."""
 from __future__ import annotations
 
 import importlib.util
@@ -19,11 +19,11 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason=
 
 
 def test_the_gpu_script_trains_a_tiny_budget_and_stops_on_time(tmp_path):
-    minutes = 2.5
+    minutes = 3.5   # two processes start (TensorFlow, Keras, MNIST) before their first run
     env = {**os.environ, "KERAS_BACKEND": "jax"}
     started = time.monotonic()
     out = subprocess.run([sys.executable, "tools/gpu_run.py", "--profile", "smoke", "--minutes", str(minutes),
-                          "--store", str(tmp_path / "runs"), "--out", str(tmp_path / "out")],
+                          "--store", str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--concurrent", "2"],
                          cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=600)
     elapsed = time.monotonic() - started
     assert out.returncode == 0, out.stderr[-3000:]
@@ -37,3 +37,21 @@ def test_the_gpu_script_trains_a_tiny_budget_and_stops_on_time(tmp_path):
         copied = sorted(archive.getnames())
     assert copied == sorted(str(p.relative_to(tmp_path / "runs")) for p in (tmp_path / "runs").glob("*/*.json"))
     assert all(r["images_per_second"] > 0 for r in summary["runs"])
+    # Two processes, one shard each: both trained (their runs alternate in the priority order).
+    assert summary["concurrent"] == 2 and {l[:5] for l in out.stdout.splitlines() if "missing runs were this shard's" in l} == {"[1/2]", "[2/2]"}
+    assert summary["aggregate_images_per_second"] == pytest.approx(
+        sum(r["images"] for r in summary["runs"]) / summary["phase_seconds"], rel=0.01)
+    assert summary["speed_up"] == pytest.approx(summary["aggregate_images_per_second"]
+                                                / summary["one_run_images_per_second"], rel=0.01)
+
+
+def test_the_number_of_concurrent_runs_follows_the_device():
+    sys.path.insert(0, str(paths.ROOT / "tools"))
+    import gpu_run
+
+    gib = gpu_run.GIB
+    assert gpu_run.concurrency("cpu", None, 16) == 1
+    assert gpu_run.concurrency("gpu:NVIDIA H200", 139 * gib, 16) == 8          # capped at 8
+    assert gpu_run.concurrency("gpu:NVIDIA T4", 15 * gib, 4) == 1              # under 16 GiB: one
+    assert gpu_run.concurrency("gpu:NVIDIA A100", 80 * gib, 4) == 4            # no more than the cores
+    assert gpu_run.concurrency("gpu:NVIDIA L4", None, 8) == 1                  # memory unknown: one

@@ -7,9 +7,13 @@ PyYAML, no TensorFlow and no network. ``tools/gpu_bundle.sh`` prepares the rest
 script installs the wheels into the bundle (no network), then trains in priority order
 (Liu & Fu's CNN first: chapter 6, then chapter 9's question at the whole budget, then
 chapters 3, 4, 5 and 2), starting no run that would end after ``--minutes`` (default 8), so
-every run started is finished and stored. It prints the GPU's name and every run's images/s,
-checks determinism once (one short run trained twice) and writes the runs it stored
-(``runs.tar.gz``, paths as in the store) and a JSON summary to ``--out``::
+every run started is finished and stored. Small models leave most of a large GPU idle, so it
+trains ``--concurrent`` runs at a time: one process per shard of the missing runs
+(``python -m mnist_utils.chapters --shard K/N``, each run seeded as always), N chosen from the
+device unless given (``concurrency``). It prints the GPU's name and every run's images/s,
+checks determinism once (one short run trained twice), times one run alone, and writes the
+runs it stored (``runs.tar.gz``, paths as in the store) and a JSON summary to ``--out``, with
+the aggregate images/s of the concurrent runs against the one run alone::
 
     python3 tools/gpu_run.py --profile paper --minutes 8 --out "$OUT"
 
@@ -31,6 +35,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "build" / "gpu-bundle"
 PRIORITY = ["06", "09", "03", "04", "05", "02"]
+GIB = 2 ** 30
+
+
+def concurrency(device: str, memory_bytes: int | None, cpu_count: int) -> int:
+    """How many runs to train at once: on a GPU, one per 16 GiB of its memory (a CNN of this book
+    needs well under 2 GiB; the rest is each process's share of XLA's working memory), at most 8
+    and at most the CPU cores (each process feeds its GPU from a core); on a CPU, one (the CNN is
+    compute-bound: two processes share the same cores)."""
+    if device == "cpu" or not memory_bytes:
+        return 1
+    return max(1, min(8, cpu_count, int(memory_bytes // (16 * GIB))))
+
+
+def device_memory() -> int | None:
+    """Bytes of memory of the first accelerator JAX sees (None on a CPU or when unknown)."""
+    try:
+        import jax
+
+        stats = jax.devices()[0].memory_stats() or {}
+        return stats.get("bytes_limit")
+    except Exception:
+        return None
 
 
 def ensure_keras() -> None:
@@ -66,6 +92,51 @@ def determinism_check(mnist, config) -> dict:
             "seconds": round(first.wall_seconds + again.wall_seconds, 1)}
 
 
+def single_run_speed(mnist, profile: str) -> float:
+    """Images/s of one run alone on this machine: chapter 6's CNN at the profile's widths."""
+    from mnist_utils import chapters, train
+
+    params = chapters.chapter_parameters("06_improved_cnn", profile)
+    config = train.TrainConfig("liu_fu_cnn", {"widths": list(params["widths"])}, "adam", 1e-4, params["batch_size"],
+                               steps=1)
+    return train.throughput(config, mnist, steps=100, warmup=20)
+
+
+def train_concurrently(args, deadline: float) -> tuple[bool, list[str]]:
+    """Shard k of ``args.concurrent`` in a process each, all writing to ``args.store`` (every
+    run is its own file, written atomically), their lines forwarded as ``[k/N] ...``. Returns
+    whether every shard stored all of its runs, and the shards that failed. Each process has its
+    share of the accelerator's memory."""
+    import threading
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BUNDLE / "site"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+           "XLA_PYTHON_CLIENT_MEM_FRACTION": f"{0.9 / args.concurrent:.3f}"}
+    minutes = max(0.0, (deadline - time.monotonic()) / 60)
+    n = args.concurrent
+    workers = [subprocess.Popen([sys.executable, "-m", "mnist_utils.chapters", "--profile", args.profile,
+                                 "--chapters", *args.chapters, "--store", args.store, "--minutes", f"{minutes:.2f}",
+                                 "--shard", f"{k}/{n}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+               for k in range(1, n + 1)]
+    finished: set[int] = set()
+
+    def forward(k: int, worker) -> None:
+        for line in worker.stdout:
+            print(f"[{k}/{n}] {line}", end="", flush=True)
+            if line.startswith("all runs stored"):   # the command's last line when its shard is done
+                finished.add(k)
+
+    threads = [threading.Thread(target=forward, args=(k, w)) for k, w in enumerate(workers, 1)]
+    for thread in threads:
+        thread.start()
+    codes = [w.wait() for w in workers]
+    for thread in threads:
+        thread.join()
+    errors = [f"shard {k}/{n} exited {c}" for k, c in enumerate(codes, 1) if c != 0]
+    return len(finished) == n and not errors, errors
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="paper")
@@ -74,17 +145,20 @@ def main(argv=None) -> int:
     parser.add_argument("--store", default=str(ROOT / "data" / "runs"), help="run-store folder to fill")
     parser.add_argument("--out", help="folder to copy the new runs and the summary to (e.g. $OUT)")
     parser.add_argument("--skip-determinism", action="store_true")
+    parser.add_argument("--concurrent", type=int, help="runs trained at once (default: chosen from the device)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     deadline = started + 60 * args.minutes - 10   # leave time to copy the runs and write the summary
 
     os.environ.setdefault("KERAS_BACKEND", "jax")
+    # This process only checks and times; the trainings' processes need the accelerator's memory.
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     if (BUNDLE / "mnist").exists():
         os.environ.setdefault("MNIST_MIRROR", str(BUNDLE / "mnist"))
     ensure_keras()
     sys.path.insert(0, str(ROOT))
     from mnist_utils import backend, chapters, data
-    from mnist_utils.store import RunStore, decode
+    from mnist_utils.store import decode
     from mnist_utils.train import TrainConfig
 
     print(f"backend {backend.name()}, device {backend.devices()}", flush=True)
@@ -98,12 +172,18 @@ def main(argv=None) -> int:
         summary["determinism"] = determinism_check(mnist, probe)
         print(f"determinism: {summary['determinism']}", flush=True)
 
-    store = RunStore(Path(args.store))
-    try:
-        complete = chapters.fill_store(chapters._resolve(args.chapters), args.profile, store, mnist,
-                                       deadline=deadline)
-    except Exception as exc:   # the runs stored before the error still go home
-        complete, summary["error"] = False, f"{type(exc).__name__}: {exc}"
+    if args.concurrent is None:
+        args.concurrent = concurrency(backend.devices(), device_memory(), os.cpu_count() or 1)
+    summary["concurrent"] = args.concurrent
+    alone = single_run_speed(mnist, args.profile)
+    summary["one_run_images_per_second"] = round(alone, 1)
+    print(f"one run alone: {alone:,.0f} images/s; training {args.concurrent} at a time", flush=True)
+
+    phase_started = time.monotonic()
+    complete, errors = train_concurrently(args, deadline)
+    summary["phase_seconds"] = round(time.monotonic() - phase_started, 1)
+    if errors:
+        summary["error"] = "; ".join(errors)
         print(f"error: {summary['error']}", file=sys.stderr, flush=True)
     # In the order they were trained (a name order would put lenet5/ before liu_fu_cnn/).
     new = sorted({p.relative_to(args.store) for p in Path(args.store).glob("*/*.json")} - before,
@@ -111,10 +191,18 @@ def main(argv=None) -> int:
     summary["runs"] = []
     for relative in new:
         path = Path(args.store) / relative
-        record = decode(path.read_text(), path).record
+        entry = decode(path.read_text(), path)
+        record = entry.record
         summary["runs"].append({"file": str(relative), "images_per_second": record.get("images_per_second"),
-                                "wall_seconds": record.get("wall_seconds")})
+                                "wall_seconds": record.get("wall_seconds"),
+                                "images": int(entry.rows["step"].max()) * int(entry.spec["batch_size"])})
         print(f"stored {relative}: {record.get('images_per_second')} images/s, {record.get('wall_seconds')} s", flush=True)
+    images = sum(r["images"] for r in summary["runs"])
+    summary["aggregate_images_per_second"] = round(images / summary["phase_seconds"], 1) if images else 0.0
+    summary["speed_up"] = round(summary["aggregate_images_per_second"] / alone, 2) if alone else None
+    print(f"{len(new)} runs, {images:,} images in {summary['phase_seconds']:.0f} s: "
+          f"{summary['aggregate_images_per_second']:,.0f} images/s together, {summary['speed_up']}x one run alone",
+          flush=True)
     summary.update(complete=complete, seconds=round(time.monotonic() - started, 1))
     print(json.dumps(summary), flush=True)
     if args.out:
