@@ -156,3 +156,43 @@ def backend_comparison(run_sets, mnist: MNIST, store=None) -> pd.DataFrame:
                              "JAX test accuracy": jax_acc.mean(), "JAX − TensorFlow (pp)": d["diff"] * 100,
                              "95% CI low (pp)": d["ci_low"] * 100, "95% CI high (pp)": d["ci_high"] * 100})
     return pd.DataFrame(rows)
+
+
+def stored_error_pileup(labels: np.ndarray, model: str = "liu_fu_cnn", store=None) -> pd.DataFrame:
+    """Every run of ``model`` in the store with test predictions on all of ``labels`` (probes
+    and data subsets left out), whatever chapter or machine trained it: its set-up (widths,
+    rate and schedule, steps, training images, ablated parts, backend and device), test
+    accuracy, and how its errors spread over the predicted digits (``measures.errors_by_digit``)."""
+    import json
+
+    from .measures import errors_by_digit
+
+    store = store or run_store.default()
+    rows = []
+    for path in store.entries():
+        if path.parent.name != model:
+            continue
+        entry = run_store.decode(path.read_text(), path)
+        predicted = entry.arrays.get("test_predictions")
+        if "probe" in entry.spec or predicted is None or len(predicted) != len(labels):
+            continue
+        kwargs = entry.spec.get("model_kwargs", {})
+        errors, digit, share, _ = errors_by_digit(predicted, labels)
+        ablated = [name for name, off in (("batch norm", kwargs.get("batch_norm") is False),
+                                          ("dropout", kwargs.get("dropout_rate") == 0.0)) if off]
+        rows.append({"key": entry.key[:16], "widths": "/".join(map(str, kwargs.get("widths", []))),
+                     "schedule": f"{entry.spec.get('schedule', 'constant')} {entry.spec['learning_rate']:g}",
+                     "steps": int(entry.rows["step"].max()), "train_images": entry.spec.get("n_train"),
+                     "without": ", ".join(ablated) or "-", "seed": entry.spec["seed"],
+                     "backend": entry.record.get("backend"), "device": entry.record.get("device") or "cpu",
+                     "test_accuracy": float((predicted == labels).mean()), "errors": errors,
+                     "most_predicted_wrong": digit, "share": share})
+    columns = ["key", "widths", "schedule", "steps", "train_images", "without", "seed", "backend", "device",
+               "test_accuracy", "errors", "most_predicted_wrong", "share"]
+    table = pd.DataFrame(rows, columns=columns)
+    # A run stored under an old key and a new one (the legacy import) is one training: count it once.
+    table = table.drop_duplicates([c for c in columns if c != "key"]).reset_index(drop=True)
+    table.insert(1, "set-up", [f"{r.widths}, {r.schedule}, {r.steps:,} iterations, {r.train_images:,} images"
+                               + (f", without {r.without}" if r.without != "-" else "") + f", {r.backend}"
+                               for r in table.itertuples()])
+    return table
