@@ -12,9 +12,11 @@ model on the test set:
 - ``checkpoints averaged``: the mean of the kept checkpoints' weights, its batch-norm
   statistics re-estimated (an average of weights has no moving statistics of its own).
 
-The probe checks that its last checkpoint predicts exactly what the stored run predicted, so
-that what it finds is about that run and not a look-alike, and it is stored in the run store
-under the run's spec plus ``probe``: it is computed once, and the store's key changes with it
+The probe counts the test images its last checkpoint predicts unlike the stored run
+(``differs_from_stored``): 0 where it repeats the run exactly (same code, seed and data order on
+the same kind of processor), more where another processor's arithmetic made a look-alike, whose
+findings are about the set-up rather than that one run. It is stored in the run store under the
+run's spec plus ``probe``: it is computed once, and the store's key changes with it
 (``store.run_key``), never the stored runs' keys.
 """
 from __future__ import annotations
@@ -36,7 +38,7 @@ VARIANTS = ("as trained", "statistics re-estimated", "checkpoints averaged")
 
 
 class ProbeError(RuntimeError):
-    """A probe that does not repeat its stored run (one line, naming the run)."""
+    """A probe of a run that is not stored (one line, naming the run)."""
 
 
 def probe_spec(config: training.TrainConfig, seed: int, mnist: MNIST, checkpoints: int, **train_kwargs) -> dict:
@@ -125,10 +127,13 @@ def probe(config: training.TrainConfig, seed: int, mnist: MNIST, *, checkpoints:
             model.set_weights(weights)
             row, predicted = _tested(model, test, "as trained", step)
             rows.append(row)
-        if not np.array_equal(predicted, run.arrays["test_predictions"]):
-            raise ProbeError(f"{config.name}/seed{seed}: the probe's last checkpoint predicts "
-                             f"{int((predicted != run.arrays['test_predictions']).sum())} test images unlike the "
-                             f"stored run {run.key[:12]}: it does not repeat the run")
+        # Same code, seed and data order repeat a run exactly on the same kind of processor; another
+        # one's arithmetic (a different vector unit) makes a look-alike, and the probe says how far.
+        differs = int((predicted != run.arrays["test_predictions"]).sum())
+        if differs:
+            print(f"probe {config.name}/seed{seed}: its last checkpoint predicts {differs} test images unlike "
+                  f"the stored run {run.key[:12]} (trained on {run.record.get('cpu')}): a retraining, not a repeat",
+                  flush=True)
         reestimate_images = mnist.train.head(train_size).head(REESTIMATE_IMAGES).images
         reestimate_batch_norm(model, reestimate_images)
         row, arrays["predictions/statistics re-estimated"] = _tested(model, test, VARIANTS[1], kept[-1][0])
@@ -137,10 +142,11 @@ def probe(config: training.TrainConfig, seed: int, mnist: MNIST, *, checkpoints:
         reestimate_batch_norm(model, reestimate_images)
         row, arrays["predictions/checkpoints averaged"] = _tested(model, test, VARIANTS[2], kept[-1][0])
         rows.append(row)
-        table = pd.DataFrame(rows).assign(images_per_second=images_per_second)
+        table = pd.DataFrame(rows).assign(images_per_second=images_per_second, differs_from_stored=differs)
         stored = store.put(key, spec, training.Run(table, arrays, time.perf_counter() - started))
         print(f"probe {config.name}/seed{seed}: stored as {store.describe(key)}", flush=True)
-    rows = stored.rows.astype({"step": int, "errors": int, "most_predicted_wrong": int})   # JSON numbers come back as floats
+    rows = stored.rows.astype({"step": int, "errors": int, "most_predicted_wrong": int,   # JSON numbers come back
+                               "differs_from_stored": int})                             # as floats
     return rows.assign(run_id=f"{config.name}/seed{seed}", config=config.name, seed=seed)
 
 
