@@ -32,14 +32,18 @@ def test_a_probe_repeats_the_stored_run_and_is_stored_once(tiny_mnist, run_store
     pd.testing.assert_frame_equal(again, probed)
 
 
-def test_a_probe_that_does_not_repeat_its_run_is_an_error(tiny_mnist, run_store, monkeypatch):
+def test_a_probe_that_does_not_repeat_its_run_says_by_how_much(tiny_mnist, run_store, monkeypatch, capsys):
     runs.train_many([CNN], [0], tiny_mnist, store=run_store)
+    exact = probes.probe(CNN, 0, tiny_mnist, checkpoints=1, store=run_store)
+    assert (exact["differs_from_stored"] == 0).all()
     real = probes._train_keeping_checkpoints
-    # Another seed's training stands in for the run: its predictions differ from the stored ones.
+    # Another seed's training stands in for the run (as another processor's arithmetic would).
     monkeypatch.setattr(probes, "_train_keeping_checkpoints", lambda config, mnist, seed, *a: real(config, mnist, 1, *a))
-    with pytest.raises(probes.ProbeError, match="tiny CNN/seed0: the probe's last checkpoint predicts .* unlike"):
-        probes.probe(CNN, 0, tiny_mnist, checkpoints=2, store=run_store)
-    assert len(run_store.entries()) == 1
+    other = probes.probe(CNN, 0, tiny_mnist, checkpoints=2, store=run_store)
+    stored = runs.train_many([CNN], [0, 1], tiny_mnist, store=run_store)
+    differs = int((stored.predictions("tiny CNN/seed0") != stored.predictions("tiny CNN/seed1")).sum())
+    assert differs > 0 and (other["differs_from_stored"] == differs).all()
+    assert "a retraining, not a repeat" in capsys.readouterr().out
 
 
 def test_a_probe_needs_its_run_stored_and_valid_parameters(tiny_mnist, run_store):
