@@ -247,6 +247,18 @@ def fewer_steps_each(pairs: dict, *, cap: float, paired: bool = True) -> Judgeme
     return all_of({name: fewer_steps(a, b, cap=cap, paired=paired) for name, (a, b) in pairs.items()})
 
 
+def tuning_improves(steps: dict, accuracy: dict, *, cap: float, margin: float) -> Judgement:
+    """"Modifying the learning rate speeds up convergence and makes the model more accurate",
+    per model ({name: (tuned, baseline)} per seed, for steps to a threshold and for test
+    accuracy): both ``fewer_steps`` and ``beats`` (paired, ``margin`` in accuracy) must hold,
+    combined by ``all_of``. Without a model whose tuned rate differs from the baseline, nothing
+    was modified: *inconclusive*."""
+    if not steps:
+        return Judgement("inconclusive", "the validation-best rate is the baseline rate: nothing was modified")
+    return all_of({"converges faster": fewer_steps_each(steps, cap=cap),
+                   "more accurate": beats_each(accuracy, margin=margin)})
+
+
 def unstable_each(pairs: dict, *, margin: float) -> Judgement:
     """"Too large a rate may not converge and may oscillate", per activation
     ({name: (oscillation at the largest rate, oscillation at the validation-best rate, diverged
@@ -313,7 +325,7 @@ def _plain(values: list) -> str:
 
 # ------------------------------------------------------------------ declared tests
 RULES = {f.__name__: f for f in (equivalent_to, at_least, best_reaches, both_match, beats, beats_each, ratio_about,
-                                   fewer_steps, fewer_steps_each, unstable_each, observed, equals)}
+                                   fewer_steps, fewer_steps_each, tuning_improves, unstable_each, observed, equals)}
 # Rules on an accuracy against the paper's: ``evaluate`` gives them the declared budget per arm,
 # and they downgrade only where more training could move our value toward the paper's.
 DIRECTIONAL = {"equivalent_to", "at_least", "best_reaches"}

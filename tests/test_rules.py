@@ -219,3 +219,15 @@ def test_every_result_claim_declares_a_known_rule_with_arguments_it_accepts():
     assert by_id["liu_fu.cnn.accuracy"]["budget"] == {"iterations": 20000}
     assert by_id["wang2020.lenet5.baseline_accuracy"]["rule"] == "at_least"      # "reach 98%": a floor
     assert by_id["liu_fu.cnn.best_accuracy"]["rule"] == "best_reaches"           # "reaches 99.38%": a floor too
+
+
+def test_tuning_improves_needs_both_faster_and_more_accurate():
+    tuned_steps, base_steps = [100.0, 120.0, 110.0], [300.0, 340.0, 305.0]
+    better, worse = [0.990, 0.991, 0.993], [0.980, 0.982, 0.981]
+    both = rules.tuning_improves({"relu": (tuned_steps, base_steps)}, {"relu": (better, worse)}, cap=1000, margin=0.001)
+    assert both.verdict == "reproduced"
+    # Faster but less accurate: one half refuted, the other holds.
+    half = rules.tuning_improves({"relu": (tuned_steps, base_steps)}, {"relu": (worse, better)}, cap=1000, margin=0.001)
+    assert half.verdict == "partially reproduced" and "more accurate: not reproduced" in half.why
+    nothing = rules.tuning_improves({}, {}, cap=1000, margin=0.001)
+    assert nothing.verdict == "inconclusive" and "nothing was modified" in nothing.why
