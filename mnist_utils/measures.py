@@ -165,3 +165,22 @@ def probe_changes(probed: pd.DataFrame) -> pd.DataFrame:
                      "accuracy_pp": float((group["test_accuracy"] - last.loc[group.index, "test_accuracy"]).mean() * 100),
                      "share_pp": float((group["share"] - last.loc[group.index, "share"]).mean() * 100)})
     return pd.DataFrame(rows, columns=["variant", "runs", "accuracy_pp", "share_pp"])
+
+
+def parameter_counts(model) -> dict[str, int]:
+    """A convolutional network's trainable parameters as built (``shared``: local receptive
+    fields, one kernel per map) and as the same network with every convolution replaced by a
+    fully connected layer between the same input and output maps (``fully_connected``: every
+    output unit sees every input unit with weights of its own, one bias per unit). Other
+    layers count alike in both."""
+    import keras
+
+    shared = int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+    fully_connected = shared
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            own = sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
+            n_in = int(np.prod(layer.input.shape[1:]))
+            n_out = int(np.prod(layer.output.shape[1:]))
+            fully_connected += n_in * n_out + n_out - own
+    return {"shared": shared, "fully_connected": fully_connected}

@@ -259,6 +259,22 @@ def tuning_improves(steps: dict, accuracy: dict, *, cap: float, margin: float) -
                    "more accurate": beats_each(accuracy, margin=margin)})
 
 
+def fewer_parameters(shared: int, fully_connected: int, *, a=None, b=None, margin: float = 0.0,
+                     unmeasured: str = "") -> Judgement:
+    """"Local receptive fields and shared weights need fewer parameters" (``shared`` against the
+    same network ``fully_connected``: a count, it holds or not), and where the claim goes on,
+    "... yet does better than a fully connected network" (``beats`` on per-run test accuracies
+    ``a`` against ``b``, unpaired: different models) or a part this book does not measure
+    (``unmeasured``, its words: inconclusive). Combined by ``all_of``."""
+    parts = {"fewer parameters": fact(shared < fully_connected,
+                                      f"{shared:,} with shared local weights, {fully_connected:,} fully connected")}
+    if a is not None and b is not None:
+        parts["better than the fully connected network"] = beats(a, b, margin=margin, paired=False)
+    if unmeasured:
+        parts[unmeasured] = Judgement("inconclusive", "not measured in this book")
+    return all_of(parts)
+
+
 def unstable_each(pairs: dict, *, margin: float) -> Judgement:
     """"Too large a rate may not converge and may oscillate", per activation
     ({name: (oscillation at the largest rate, oscillation at the validation-best rate, diverged
@@ -325,7 +341,8 @@ def _plain(values: list) -> str:
 
 # ------------------------------------------------------------------ declared tests
 RULES = {f.__name__: f for f in (equivalent_to, at_least, best_reaches, both_match, beats, beats_each, ratio_about,
-                                   fewer_steps, fewer_steps_each, tuning_improves, unstable_each, observed, equals)}
+                                   fewer_steps, fewer_steps_each, tuning_improves, fewer_parameters, unstable_each, observed,
+                                   equals)}
 # Rules on an accuracy against the paper's: ``evaluate`` gives them the declared budget per arm,
 # and they downgrade only where more training could move our value toward the paper's.
 DIRECTIONAL = {"equivalent_to", "at_least", "best_reaches"}
