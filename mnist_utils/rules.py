@@ -275,6 +275,26 @@ def fewer_parameters(shared: int, fully_connected: int, *, a=None, b=None, margi
     return all_of(parts)
 
 
+def steadier_and_better(a_spread, b_spread, a_accuracy, b_accuracy, *, margin: float = 0.0) -> Judgement:
+    """"The changes weaken the influence of the initial parameters and improve the accuracy":
+    A's per-seed values vary less than B's (``stats.spread_ratio``, paired by seed: *reproduced*
+    when "A varies less" has p < 0.05, *not reproduced* when "A varies more" does, else
+    *inconclusive*), and A ``beats`` B on ``a_accuracy``/``b_accuracy`` (paired). Combined by
+    ``all_of``."""
+    spread = stats.spread_ratio(a_spread, b_spread)
+    what = f"sd ratio {spread['sd_ratio']:.2f} (Pitman-Morgan, n = {spread['n']})"
+    if np.isnan(spread["p_less"]):
+        steadier = Judgement("inconclusive", f"{what}: too few seeds or no spread to compare")
+    elif spread["p_less"] < 0.05:
+        steadier = Judgement("reproduced", f"{what}: varies less, one-sided p = {spread['p_less']:.3f}")
+    elif spread["p_more"] < 0.05:
+        steadier = Judgement("not reproduced", f"{what}: varies more, one-sided p = {spread['p_more']:.3f}")
+    else:
+        steadier = Judgement("inconclusive", f"{what}: neither less nor more spread at 5% (p = {spread['p_less']:.2f})")
+    return all_of({"less spread over seeds": steadier,
+                   "more accurate": beats(a_accuracy, b_accuracy, margin=margin, paired=True)})
+
+
 def unstable_each(pairs: dict, *, margin: float) -> Judgement:
     """"Too large a rate may not converge and may oscillate", per activation
     ({name: (oscillation at the largest rate, oscillation at the validation-best rate, diverged
@@ -341,8 +361,8 @@ def _plain(values: list) -> str:
 
 # ------------------------------------------------------------------ declared tests
 RULES = {f.__name__: f for f in (equivalent_to, at_least, best_reaches, both_match, beats, beats_each, ratio_about,
-                                   fewer_steps, fewer_steps_each, tuning_improves, fewer_parameters, unstable_each, observed,
-                                   equals)}
+                                   fewer_steps, fewer_steps_each, tuning_improves, fewer_parameters, steadier_and_better,
+                                   unstable_each, observed, equals)}
 # Rules on an accuracy against the paper's: ``evaluate`` gives them the declared budget per arm,
 # and they downgrade only where more training could move our value toward the paper's.
 DIRECTIONAL = {"equivalent_to", "at_least", "best_reaches"}

@@ -132,6 +132,23 @@ def equivalence(sample, value: float, margin: float) -> dict:
             "ci_high": float(interval.high - value)}
 
 
+def spread_ratio(a, b) -> dict:
+    """Whether paired samples ``a`` and ``b`` (seed i in both) differ in spread: the
+    Pitman-Morgan test, the correlation of a − b with a + b, whose covariance is
+    var(a) − var(b). ``sd_ratio`` is sd(a)/sd(b); ``p_less`` and ``p_more`` are the one-sided
+    p-values of "a varies less" and "a varies more" (NaN with fewer than three pairs or no spread)."""
+    a, b = _values(a), _values(b)
+    if len(a) != len(b):
+        raise ValueError(f"spread_ratio: {len(a)} and {len(b)} values: paired samples need one each per seed")
+    n = len(a)
+    ratio = float(np.std(a, ddof=1) / np.std(b, ddof=1)) if n > 1 and np.std(b, ddof=1) > 0 else np.nan
+    if n < 3 or not (varies(a - b) and varies(a + b)):
+        return {"n": n, "sd_ratio": ratio, "r": np.nan, "p_less": np.nan, "p_more": np.nan}
+    r = float(np.corrcoef(a - b, a + b)[0, 1])
+    t = r * np.sqrt((n - 2) / max(1 - r * r, 1e-300))
+    return {"n": n, "sd_ratio": ratio, "r": r, "p_less": float(st.t.cdf(t, n - 2)), "p_more": float(st.t.sf(t, n - 2))}
+
+
 def one_sided_bounds(sample) -> dict:
     """The one-sided 95% lower and upper confidence bounds of the mean (NaN without a spread)."""
     s = mean_ci(sample, confidence=1 - 2 * ALPHA)   # a 90% two-sided interval = two 95% one-sided bounds

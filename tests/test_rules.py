@@ -231,3 +231,13 @@ def test_tuning_improves_needs_both_faster_and_more_accurate():
     assert half.verdict == "partially reproduced" and "more accurate: not reproduced" in half.why
     nothing = rules.tuning_improves({}, {}, cap=1000, margin=0.001)
     assert nothing.verdict == "inconclusive" and "nothing was modified" in nothing.why
+
+
+def test_steadier_and_better_needs_less_spread_and_more_accuracy():
+    rng = np.random.default_rng(5)
+    b = rng.normal(0.980, 0.004, 10)
+    a = 0.990 + 0.2 * (b - b.mean()) + rng.normal(0, 0.0003, 10)
+    both = rules.steadier_and_better(a, b, a, b, margin=0.001)
+    assert both.verdict == "reproduced" and "varies less" in both.why
+    assert rules.steadier_and_better(b, a, b, a, margin=0.001).verdict == "not reproduced"
+    assert rules.steadier_and_better(a[:2], b[:2], a, b).verdict == "inconclusive"

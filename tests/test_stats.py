@@ -84,3 +84,17 @@ def test_a_difference_is_formatted_with_its_interval_or_says_it_has_none():
                                 unit=" pp") == "+0.45 pp (paired 95% CI +0.30 to +0.60)"
     assert "no interval" in stats.fmt_difference(stats.difference([0.9], [0.8], paired=False))
     assert "no interval" in stats.fmt_ci(stats.mean_ci([0.9, 0.9]))
+
+
+def test_spread_ratio_is_the_pitman_morgan_test_of_paired_variances():
+    rng = np.random.default_rng(3)
+    b = rng.normal(0.98, 0.004, 12)
+    a = 0.99 + 0.2 * (b - b.mean()) + rng.normal(0, 0.0005, 12)   # same seeds, a fifth of the spread
+    got = stats.spread_ratio(a, b)
+    r, p_two = st.pearsonr(a - b, a + b)
+    assert got["r"] == pytest.approx(r) and got["p_less"] == pytest.approx(p_two / 2, rel=1e-6)
+    assert got["sd_ratio"] == pytest.approx(np.std(a, ddof=1) / np.std(b, ddof=1)) and got["p_less"] < 0.05
+    assert stats.spread_ratio(b, a)["p_more"] == pytest.approx(got["p_less"])
+    assert np.isnan(stats.spread_ratio(a[:2], b[:2])["p_less"])
+    with pytest.raises(ValueError, match="paired samples"):
+        stats.spread_ratio(a, b[:5])
