@@ -8,6 +8,15 @@ of the data themselves, the Keras backend, and the digest of the code that train
 docstrings do not re-key). What a reader must know but cannot change the numbers
 (hardware, library versions, wall time, images/s, commit) is recorded beside it.
 
+What re-keys, and what never does. Only the four training modules are read into the key:
+every other module (chapters, runs, probes, measures, rules, plots, ...) may change without
+touching a stored run, so a new measurement of stored runs, or a probe, never re-keys. A new
+way to feed a run changes the key of the runs that use it, and only theirs, through what it
+changes: ``chapters.with_validation_in_training`` (Table 2's 60,000 images) through the data
+fingerprint and ``n_train``; a probe (``probes``) through the ``probe`` fields it adds to its
+own spec. A field added to ``train.TrainConfig`` must enter ``train.run_spec`` only when set
+away from its default, or every stored run re-keys (hours of retraining).
+
 An entry is one JSON file, ``<store>/<model>/<key[:16]>.json``: a few header lines,
 then one line per evaluation row, then the arrays chapters draw from the trained
 model (test predictions, small weight tensors) as zlib-compressed base64. Entries are
