@@ -56,7 +56,8 @@ VARIANTS = {
                            "evals_per_epoch": 2, **SMALL}),
     "06_improved_cnn": Variant({"seeds": [1], "widths": [4, 4, 8], "keep_prob": 1.0, "learning_rate": 0.003,
                                 "batch_size": 25, "steps": 20, "eval_every": 10, "test_every": 10,
-                                "ablations": ["no_batch_norm"], "ablation_seeds": [2], "ablation_steps": 20, **SMALL},
+                                "ablations": ["no_batch_norm"], "ablation_seeds": [2], "ablation_steps": 20,
+                                "probe_seeds": [1], "probe_checkpoints": 1, **SMALL},
                                # no benchmark rows for these widths; no 'no_dropout' ablation ran
                                not_testable=("liu_fu.cnn.factorised_kernels_speed",),
                                not_judged=("liu_fu.cnn.dropout_prevents_overfitting",)),
