@@ -382,14 +382,14 @@ def error_pileup_by_setup(pileup, title: str | None = None):
     errors that went to the one wrong digit it answered most often. Dots near 0.1 spread their
     errors over the digits; dots far right pile them into one."""
     levels = list(pileup.sort_values(["schedule", "widths", "steps"])["set-up"].unique())
-    fig, ax = plt.subplots(figsize=(8, 0.42 * len(levels) + 1.6))
+    fig, ax = plt.subplots(figsize=(11, 0.42 * len(levels) + 1.8))
     sns.stripplot(data=pileup, x="share", y="set-up", hue="schedule", order=levels, size=7, jitter=0.12,
                   alpha=0.8, orient="h", ax=ax)
     ax.axvline(0.3, color="0.6", linestyle=":", linewidth=1)
     ax.set_xlim(0, max(0.65, float(pileup["share"].max()) + 0.05) if len(pileup) else 1)
     ax.set_xlabel("share of a run's test errors in its most-predicted wrong digit")
     ax.set_ylabel("")
-    ax.legend(title="learning rate", fontsize="small", loc="lower right")
+    ax.legend(title="learning rate", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     _title(ax, title or "where the errors go, every stored run", "dots: runs; dotted: 30%")
     fig.tight_layout()
     return fig

@@ -192,7 +192,8 @@ def stored_error_pileup(labels: np.ndarray, model: str = "liu_fu_cnn", store=Non
     table = pd.DataFrame(rows, columns=columns)
     # A run stored under an old key and a new one (the legacy import) is one training: count it once.
     table = table.drop_duplicates([c for c in columns if c != "key"]).reset_index(drop=True)
-    table.insert(1, "set-up", [f"{r.widths}, {r.schedule}, {r.steps:,} iterations, {r.train_images:,} images"
-                               + (f", without {r.without}" if r.without != "-" else "") + f", {r.backend}"
+    backends = {"tensorflow": "TF", "jax": "JAX"}
+    table.insert(1, "set-up", [f"{r.widths} {r.schedule} · {r.steps:,} it. · {r.train_images // 1000}k img."
+                               + (f" · no {r.without}" if r.without != "-" else "") + f" · {backends.get(r.backend, r.backend)}"
                                for r in table.itertuples()])
     return table

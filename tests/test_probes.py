@@ -96,7 +96,7 @@ def test_the_stored_pileup_counts_each_training_once_and_leaves_probes_out(tiny_
     shutil.copy(first, first.with_name("0" * 16 + ".json"))
     table = runs.stored_error_pileup(tiny_mnist.test.labels, store=run_store)
     assert sorted(table["seed"]) == [0, 1]
-    assert table["set-up"].nunique() == 1 and table["set-up"].iloc[0].startswith("4/8/8, constant 0.003, 24 iterations")
+    assert table["set-up"].nunique() == 1 and table["set-up"].iloc[0].startswith("4/8/8 constant 0.003 · 24 it.")
     trained = runs.train_many([CNN], [0, 1], tiny_mnist, store=run_store)
     for seed, row in table.set_index("seed").iterrows():
         errors, digit, share, _ = measures.errors_by_digit(trained.predictions(f"tiny CNN/seed{seed}"), tiny_mnist.test.labels)
