@@ -27,7 +27,7 @@ def test_the_gpu_script_trains_a_tiny_budget_and_stops_on_time(tmp_path):
                          cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=600)
     elapsed = time.monotonic() - started
     assert out.returncode == 0, out.stderr[-3000:]
-    assert elapsed < minutes * 60 + 20, f"ran {elapsed:.0f} s on a budget of {minutes * 60:.0f} s"
+    assert elapsed < minutes * 60 + 30, f"ran {elapsed:.0f} s on a budget of {minutes * 60:.0f} s"
     summary = json.loads((tmp_path / "out" / "gpu_summary.json").read_text())
     assert summary["backend"] == "jax" and summary["determinism"]["identical"] is True
     assert summary["runs"], "at least one smoke run fits in the budget"

@@ -112,7 +112,9 @@ def train_concurrently(args, deadline: float) -> tuple[bool, list[str]]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BUNDLE / "site"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
            "XLA_PYTHON_CLIENT_MEM_FRACTION": f"{0.9 / args.concurrent:.3f}"}
-    minutes = max(0.0, (deadline - time.monotonic()) / 60)
+    # Each process estimates its runs' time from a speed probe it takes while the others start or
+    # train: a tenth of the time box is kept back for a run that takes longer than estimated.
+    minutes = max(0.0, 0.9 * (deadline - time.monotonic()) / 60)
     n = args.concurrent
     workers = [subprocess.Popen([sys.executable, "-m", "mnist_utils.chapters", "--profile", args.profile,
                                  "--chapters", *args.chapters, "--store", args.store, "--minutes", f"{minutes:.2f}",
