@@ -78,7 +78,9 @@ def _set(name, configs, seeds, train_size=0, eval_size=0, cut_at=0, all_training
                   all_training_images)
 
 
-_with_validation: dict[int, MNIST] = {}
+# id of the training images -> (those images, the splits built from them): holding the images keeps
+# their id from being reused by another array while the entry lives.
+_with_validation: dict[int, tuple[np.ndarray, MNIST]] = {}
 
 
 def with_validation_in_training(mnist: MNIST) -> MNIST:
@@ -91,8 +93,8 @@ def with_validation_in_training(mnist: MNIST) -> MNIST:
     if memo not in _with_validation:
         train = Split(np.concatenate([mnist.train.images, mnist.validation.images]),
                       np.concatenate([mnist.train.labels, mnist.validation.labels]))
-        _with_validation[memo] = MNIST(train=train, validation=mnist.validation, test=mnist.test)
-    return _with_validation[memo]
+        _with_validation[memo] = (mnist.train.images, MNIST(train=train, validation=mnist.validation, test=mnist.test))
+    return _with_validation[memo][1]
 
 
 def _n_train(train_size: int) -> int:

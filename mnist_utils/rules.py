@@ -285,9 +285,9 @@ def steadier_and_better(a_spread, b_spread, a_accuracy, b_accuracy, *, margin: f
     what = f"sd ratio {spread['sd_ratio']:.2f} (Pitman-Morgan, n = {spread['n']})"
     if np.isnan(spread["p_less"]):
         steadier = Judgement("inconclusive", f"{what}: too few seeds or no spread to compare")
-    elif spread["p_less"] < 0.05:
+    elif spread["p_less"] < stats.ALPHA:
         steadier = Judgement("reproduced", f"{what}: varies less, one-sided p = {spread['p_less']:.3f}")
-    elif spread["p_more"] < 0.05:
+    elif spread["p_more"] < stats.ALPHA:
         steadier = Judgement("not reproduced", f"{what}: varies more, one-sided p = {spread['p_more']:.3f}")
     else:
         steadier = Judgement("inconclusive", f"{what}: neither less nor more spread at 5% (p = {spread['p_less']:.2f})")

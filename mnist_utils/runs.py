@@ -163,8 +163,6 @@ def stored_error_pileup(labels: np.ndarray, model: str = "liu_fu_cnn", store=Non
     and data subsets left out), whatever chapter or machine trained it: its set-up (widths,
     rate and schedule, steps, training images, ablated parts, backend and device), test
     accuracy, and how its errors spread over the predicted digits (``measures.errors_by_digit``)."""
-    import json
-
     from .measures import errors_by_digit
 
     store = store or run_store.default()

@@ -144,9 +144,10 @@ def spread_ratio(a, b) -> dict:
     ratio = float(np.std(a, ddof=1) / np.std(b, ddof=1)) if n > 1 and np.std(b, ddof=1) > 0 else np.nan
     if n < 3 or not (varies(a - b) and varies(a + b)):
         return {"n": n, "sd_ratio": ratio, "r": np.nan, "p_less": np.nan, "p_more": np.nan}
-    r = float(np.corrcoef(a - b, a + b)[0, 1])
-    t = r * np.sqrt((n - 2) / max(1 - r * r, 1e-300))
-    return {"n": n, "sd_ratio": ratio, "r": r, "p_less": float(st.t.cdf(t, n - 2)), "p_more": float(st.t.sf(t, n - 2))}
+    less = st.pearsonr(a - b, a + b, alternative="less")
+    more = st.pearsonr(a - b, a + b, alternative="greater")
+    return {"n": n, "sd_ratio": ratio, "r": float(less.statistic), "p_less": float(less.pvalue),
+            "p_more": float(more.pvalue)}
 
 
 def one_sided_bounds(sample) -> dict:
