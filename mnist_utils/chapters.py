@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import claims, models, paths, profiles
 from .data import MNIST, Split
-from .train import TrainConfig, TrainConfigError, check_seeds
+from .train import OPTIMIZERS, TrainConfig, TrainConfigError, check_seeds
 
 CNN_ABLATIONS = {
     "no_batch_norm": {"batch_norm": False},
@@ -141,12 +141,54 @@ def softmax_baseline(*, seeds, learning_rate, batch_size, steps, eval_every, tra
 
 
 def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size, max_epochs,
-                     evals_per_epoch, patience_epochs, train_size=0, eval_size=0, **_) -> list[RunSet]:
-    """Chapter 3: LeNet-5 with each activation, trained to convergence (capped)."""
-    configs = [lenet5_config(a, learning_rate, a, optimizer=optimizer, batch_size=batch_size, epochs=max_epochs,
+                     evals_per_epoch, patience_epochs, extra_activations=(), second_optimizer="momentum",
+                     second_learning_rates=(), second_grid_seeds=(0,), second_rates=None, second_seeds=(0, 1, 2),
+                     train_size=0, eval_size=0, **_) -> list[RunSet]:
+    """Chapter 3: LeNet-5 with each activation, trained to convergence (capped); the
+    ``extra_activations`` (Tanh: a claim of the paper's background) beside them; and the
+    optimizer arm: each activation with ``second_optimizer`` at each of
+    ``second_learning_rates`` on ``second_grid_seeds``, then at the rate chosen for it
+    (``second_rates``, {activation: rate}, the validation split's choice) on ``second_seeds``."""
+    def config(activation, rate, label, optimizer=optimizer):
+        return lenet5_config(activation, rate, label, optimizer=optimizer, batch_size=batch_size, epochs=max_epochs,
                              evals_per_epoch=evals_per_epoch, patience_epochs=patience_epochs, train_size=train_size)
-               for a in activations]
-    return [_set("03_activation_study", configs, seeds, train_size, eval_size)]
+
+    sets = [_set("03_activation_study", [config(a, learning_rate, a) for a in activations], seeds, train_size, eval_size)]
+    extra = [a for a in extra_activations if a not in activations]
+    if extra:
+        sets.append(_set("03_activation_study_extra", [config(a, learning_rate, a) for a in extra], seeds,
+                         train_size, eval_size))
+    if second_learning_rates:
+        if second_optimizer not in OPTIMIZERS or second_optimizer == optimizer:
+            raise TrainConfigError(f"second_optimizer={second_optimizer!r}: must be one of {', '.join(OPTIMIZERS)} "
+                                   f"other than optimizer={optimizer!r}")
+        grid = [config(a, rate, second_label(a, second_optimizer, rate), second_optimizer)
+                for a in activations for rate in second_learning_rates]
+        sets.append(_set("03_activation_study_optimizer_grid", grid, second_grid_seeds, train_size, eval_size))
+    if second_rates:
+        unknown = sorted(set(second_rates) - set(activations))
+        if unknown or not isinstance(second_rates, dict):
+            raise TrainConfigError(f"second_rates={second_rates!r}: must map activations among {activations} to rates")
+        chosen = [config(a, rate, f"{a} ({second_optimizer})", second_optimizer) for a, rate in second_rates.items()]
+        sets.append(_set("03_activation_study_optimizer", chosen, second_seeds, train_size, eval_size))
+    return sets
+
+
+def second_label(activation: str, optimizer: str, rate: float) -> str:
+    """How a run of chapter 3's optimizer grid is named: "sigmoid, momentum lr=0.1"."""
+    return f"{activation}, {optimizer} lr={rate:g}"
+
+
+def second_rate_choice(grid_final: pd.DataFrame, tie: float = 0.0005) -> dict[str, float]:
+    """Per activation, the rate of the optimizer grid with the highest mean validation accuracy
+    (at each run's best validation loss); a tie within ``tie`` goes to the smaller rate (the
+    claims file's protocol wang2020.activation.optimizer_sensitivity)."""
+    activations = grid_final["model_kwargs"].map(lambda k: json.loads(k)["activation"])
+    chosen = {}
+    for activation, rows in grid_final.groupby(activations, sort=False):
+        by_rate = rows.groupby("learning_rate")["val_accuracy"].mean().sort_index()
+        chosen[activation] = float(by_rate[by_rate >= by_rate.max() - tie].index[0])
+    return chosen
 
 
 def learning_rate_study(*, activations, learning_rates, seeds, optimizer, batch_size, epochs, evals_per_epoch,
@@ -501,8 +543,10 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
                     if not stored and (list_only or late):
                         complete = False
                         continue
-                    # A stored run is read back (chapter 5 chooses from chapters 3 and 4's tables).
-                    frames.append(train_many([config], [seed], set_data, store=store, **run_set.train_kwargs).table)
+                    # A stored run is read back (chapter 5 chooses from chapters 3 and 4's main tables).
+                    table = train_many([config], [seed], set_data, store=store, **run_set.train_kwargs).table
+                    if run_set.name == name:
+                        frames.append(table)
         if complete and frames:
             trained[name] = pd.concat(frames, ignore_index=True)
         elif not complete and deadline is not None:
