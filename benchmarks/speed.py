@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks.speed --quick         # seconds; a check that it works
 
 Writes ``data/results/benchmark/training_speed.csv`` (one row per measurement and
-repeat; the compute appendix reads it) and prints medians. Three parts:
+repeat; the compute appendix reads it) and prints medians. Six parts:
 
 1. throughput of ``mnist_utils.train`` vs plain ``model.fit(x_numpy, y)`` for the
    same model, seed and batch: LeNet-5 at batch 128, the Liu & Fu BN CNN at batch 50;
@@ -17,7 +17,9 @@ repeat; the compute appendix reads it) and prints medians. Three parts:
    profile, measured alternately by the same driver;
 5. Liu & Fu's factorised first convolution (5×1 then 1×5) against a plain 5×5 one, the
    ``cpu`` profile's CNN, alternating in one process (chapter 6 judges the speed claim on
-   these rows, not on training runs timed at different moments).
+   these rows, not on training runs timed at different moments);
+6. LeNet-5 at batch 128 with each of chapter 3's activations, alternating in one process
+   (chapter 3 judges ReLU's "operating efficiency" against Sigmoid on these rows).
 
 The test set is used in part 3 only because the target is defined on it; nothing
 measured here selects a setting of the book's chapters.
@@ -225,7 +227,8 @@ def backend_throughput(backend_name: str, name: str, steps: int, warmup: int, se
     return float(out.stdout.strip().splitlines()[-1])
 
 
-PARTS = ("throughput", "levers", "time_to_accuracy", "backends", "factorised")
+PARTS = ("throughput", "levers", "time_to_accuracy", "backends", "factorised", "activations")
+TIMED_ACTIVATIONS = ("relu", "sigmoid", "elu", "tanh")   # part 6: chapter 3's arms
 
 
 def median_row(rows):
@@ -320,6 +323,13 @@ def main(argv=None) -> int:
             config = TrainConfig("liu_fu_cnn", {"widths": widths, **changes}, "adam", 1e-4, 50, epochs=1)
             record("factorised", chapters.factorised_measurement(widths, variant), "images/s",
                    training.throughput(config, mnist, steps=10 if quick else 100, warmup=5 if quick else 30, seed=r), r)
+
+    print("6. LeNet-5 per activation, alternating in this process", flush=True)
+    for r in range(max(repeats, 5) if not quick else 1) if "activations" in parts else ():
+        for activation in TIMED_ACTIVATIONS:
+            config = TrainConfig("lenet5", {"activation": activation}, "adam", 1e-3, 128, epochs=1)
+            record("activations", chapters.activation_measurement(activation), "images/s",
+                   training.throughput(config, mnist, steps=steps["lenet5"], warmup=warmup, seed=r), r)
 
     frame = pd.DataFrame(rows)
     frame["machine"] = environment()["cpu"]

@@ -41,6 +41,12 @@ def factorised_measurement(widths, variant: str) -> str:
     return f"liu_fu_cnn {'/'.join(map(str, widths))} b50: {variant}"
 
 
+def activation_measurement(activation: str) -> str:
+    """The benchmark row (``benchmarks.speed``, part 6) that times LeNet-5 with ``activation``;
+    chapter 3 judges ReLU's "operating efficiency" on these rows."""
+    return f"lenet5 b128: {activation}"
+
+
 def race_targets() -> tuple[float, float]:
     """The benchmark's part 3 (time to accuracy) targets: 99.0%, and Liu & Fu's best training."""
     from . import claims

@@ -393,3 +393,28 @@ def error_pileup_by_setup(pileup, title: str | None = None):
     _title(ax, title or "where the errors go, every stored run", "dots: runs; dotted: 30%")
     fig.tight_layout()
     return fig
+
+
+def gradient_sizes(table, title: str | None = None):
+    """Each layer's root-mean-square gradient over the first steps of training (``gradients``),
+    one panel per configuration, one line per layer: the median over seeds, and the band
+    from the smallest to the largest seed (a band of three or so seeds, not an interval)."""
+    configs = list(dict.fromkeys(table["config"]))
+    fig, axes = plt.subplots(1, len(configs), figsize=(4.2 * len(configs), 3.6), sharey=True, squeeze=False)
+    for ax, config in zip(axes[0], configs):
+        runs = table[table["config"] == config]
+        for layer in dict.fromkeys(runs["layer"]):
+            by_step = runs[runs["layer"] == layer].groupby("step")["rms"]
+            median = by_step.median()
+            line, = ax.plot(median.index, median.to_numpy(), label=layer, lw=1.2)
+            ax.fill_between(median.index, by_step.min().to_numpy(), by_step.max().to_numpy(),
+                            color=line.get_color(), alpha=0.15, lw=0)
+        ax.set_yscale("log")
+        ax.set_xlabel(axis_label("step"))
+        ax.set_title(config)
+    axes[0][0].set_ylabel("RMS gradient of the layer's kernel")
+    axes[0][-1].legend(title="layer", fontsize="small")
+    fig.suptitle(f"{title or 'gradient size per layer'}\nline: median over seeds; band: smallest to largest seed",
+                 fontsize="medium")
+    fig.tight_layout()
+    return fig

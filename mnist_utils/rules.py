@@ -40,7 +40,9 @@ UNITS = {
     "accuracy": lambda v: f"{v * 100:+.2f} pp",
     "loss": lambda v: f"{v:+.4f}",
     "steps": lambda v: f"{v:+,.0f} steps",
-    "relative": lambda v: f"{v * 100:+.1f}%",
+    # A difference of logarithms: a percentage while small, a factor beyond a doubling.
+    "relative": lambda v: f"{np.expm1(v) * 100:+.1f}%" if abs(v) < np.log(2) else f"×{np.exp(v):.3g}",
+    "share": lambda v: f"{v * 100:+.1f}% of the outputs",
 }
 
 
@@ -90,13 +92,13 @@ def equivalent_to(sample, paper_accuracy: float, *, margin: float, short_of: str
                                      f"(TOST p = {t['p_value']:.3f})", band)
 
 
-def at_least(sample, floor: float, *, margin: float, short_of: str = "") -> Judgement:
-    """A floor ("will be able to reach 98%"): *reproduced* when the one-sided 95% lower bound
-    of our mean is at or above ``floor`` − ``margin``; *not reproduced* when the one-sided 95%
-    upper bound lies below it (at the declared budget: runs ``short_of`` it could still rise);
-    *inconclusive* otherwise and without a spread."""
+def at_least(sample, floor: float, *, margin: float, unit: str = "accuracy", short_of: str = "") -> Judgement:
+    """A floor ("will be able to reach 98%", "most elements 0"): *reproduced* when the one-sided
+    95% lower bound of our mean is at or above ``floor`` − ``margin``; *not reproduced* when the
+    one-sided 95% upper bound lies below it (at the declared budget: runs ``short_of`` it could
+    still rise); *inconclusive* otherwise and without a spread. ``unit`` names the margin's."""
     b = stats.one_sided_bounds(sample)
-    band = f"−{_size(margin, 'accuracy')}"
+    band = f"−{_size(margin, unit)}"
     line = floor - margin
     if np.isnan(b["lower"]):
         return Judgement("inconclusive", f"{b['n']} run(s) without a spread ({b['mean']:.4f}): no bound to judge by", band)
@@ -159,18 +161,19 @@ def beats(a, b, *, margin: float = 0.0, unit: str = "accuracy", paired: bool = T
         return Judgement("inconclusive", f"difference {_signed(d['diff'], unit)} without an interval (n = {d['n']}: "
                                          f"fewer than two runs a side, or no spread)", band)
     interval = f"{kind} 95% CI {_signed(d['ci_low'], unit)} to {_signed(d['ci_high'], unit)} (n = {d['n']})"
+    zero = "×1 (no difference)" if relative else "zero"
     resolvable = stats.resolvable_effect(d["sd"], d["n"], paired=paired)
     power = f"these seeds resolve differences ≥ {_size(resolvable, unit)}"
     if d["ci_low"] > 0:
-        return Judgement("reproduced", f"the {interval} lies above zero; {power}", band)
+        return Judgement("reproduced", f"the {interval} lies above {zero}; {power}", band)
     if d["ci_high"] < 0:
-        return Judgement("not reproduced", f"reversed: the {interval} lies below zero; {power}", band)
+        return Judgement("not reproduced", f"reversed: the {interval} lies below {zero}; {power}", band)
     if margin and -margin <= d["ci_low"] and d["ci_high"] <= margin:
         return Judgement("not reproduced", f"no difference worth the claim: the {interval} lies within {band}", band)
     if effect is not None and resolvable > effect:
         return Judgement("inconclusive", f"underpowered (n = {d['n']}, resolvable ≥ {_size(resolvable, unit)}, the "
-                                         f"claimed effect ≤ {_size(effect, unit)}): the {interval} contains zero", band)
-    return Judgement("inconclusive", f"the {interval} contains zero{' and values beyond ' + band if band else ''}; "
+                                         f"claimed effect ≤ {_size(effect, unit)}): the {interval} contains {zero}", band)
+    return Judgement("inconclusive", f"the {interval} contains {zero}{' and values beyond ' + band if band else ''}; "
                                      f"{power}", band)
 
 

@@ -96,10 +96,11 @@ def source_digest(text: str) -> str:
     return hashlib.sha256(ast.dump(tree, include_attributes=False, **_DUMP_OPTIONS).encode()).hexdigest()
 
 
-@lru_cache(maxsize=1)
-def code_digest() -> str:
-    """Digest of the training code (``TRAINING_CODE``), computed once per process."""
-    package = Path(__file__).resolve().parent
+@lru_cache(maxsize=2)
+def code_digest(package: Path | None = None) -> str:
+    """Digest of the training code (``TRAINING_CODE`` of ``package``, by default this one),
+    computed once per process."""
+    package = Path(package or Path(__file__).resolve().parent)
     parts = {name: source_digest((package / name).read_text()) for name in TRAINING_CODE}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

@@ -27,7 +27,7 @@ def judgement(claim_id: str, **evidence) -> rules.Judgement:
     if "rule" not in entry:
         raise claims.ClaimError(f"{paths.CLAIMS.name}: claim {claim_id!r} declares no rule")
     rule, args = entry["rule"], dict(entry.get("rule_args", {}))
-    if rule in rules.PAPER_VALUE_RULES:
+    if rule in rules.PAPER_VALUE_RULES and entry.get("values"):   # a floor of the claim's words ("most") has none
         args = paper_arguments(claim_id, rule, args)
     return rules.evaluate(claim_id, rule, entry.get("budget"), **args, **evidence)
 

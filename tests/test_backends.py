@@ -153,7 +153,8 @@ def test_each_chapter_declares_its_runs_from_its_parameters():
     # Without ablations, grid or final five the chapter declares its main runs only.
     assert len(chapters.improved_cnn(**{**params["06_improved_cnn"], "ablations": [], "sensitivity": [],
                                         "final_configuration": ""})) == 1
-    [activations] = chapters.activation_study(**params["03_activation_study"])
+    activations, *optimizer_arm = chapters.activation_study(**params["03_activation_study"])
+    assert [s.name for s in optimizer_arm] == ["03_activation_study_extra", "03_activation_study_optimizer_grid"]
     p = params["03_activation_study"]
     assert [c.name for c in activations.configs] == p["activations"] and activations.seeds == tuple(p["seeds"])
     assert all(c.patience == p["patience_epochs"] * p["evals_per_epoch"] for c in activations.configs)
@@ -165,7 +166,7 @@ def test_each_chapter_declares_its_runs_from_its_parameters():
 def test_chapter_five_reuses_chapter_three_baseline_runs():
     three = chapters.chapter_parameters("03_activation_study", "cpu")
     five = chapters.chapter_parameters("05_dropout", "cpu")
-    [baseline_set] = chapters.activation_study(**three)
+    baseline_set = chapters.activation_study(**three)[0]
     [dropout_set] = chapters.dropout(chosen_activation="relu", chosen_learning_rate=1e-3, **five)
     sigmoid = next(c for c in baseline_set.configs if c.name == "sigmoid")
     traditional = dropout_set.configs[0]
@@ -245,3 +246,28 @@ def test_shards_partition_the_missing_runs_and_a_shard_with_nothing_to_do_exits_
     assert idle.returncode == 0 and not keys("shard4") and "0 of 3 missing runs" in idle.stdout
     bad = shard(3, 2, "bad")
     assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: --shard 3/2")
+
+
+def test_the_optimizer_rate_is_chosen_on_validation_a_tie_going_to_the_smaller_rate():
+    grid = pd.DataFrame({"model_kwargs": ['{"activation": "relu"}'] * 3 + ['{"activation": "sigmoid"}'] * 2,
+                         "learning_rate": [0.1, 0.01, 0.03, 0.01, 0.1], "val_accuracy": [0.990, 0.9897, 0.95, 0.5, 0.9],
+                         "test_accuracy": [0.1, 0.1, 0.999, 0.999, 0.1]})
+    assert chapters.second_rate_choice(grid) == {"relu": 0.01, "sigmoid": 0.1}   # 0.9897 ties 0.990 within 0.05 pp
+
+
+def test_the_optimizer_arm_trains_its_grid_then_the_chosen_rates_with_other_seeds():
+    three = {**chapters.chapter_parameters("03_activation_study", "cpu"), "extra_activations": []}
+    sets = {s.name: s for s in chapters.activation_study(**{**three, "second_rates": {"relu": 0.03}})}
+    grid, chosen = sets["03_activation_study_optimizer_grid"], sets["03_activation_study_optimizer"]
+    assert {(c.model_kwargs["activation"], c.learning_rate) for c in grid.configs} == \
+        {(a, r) for a in three["activations"] for r in three["second_learning_rates"]}
+    assert {c.optimizer for c in grid.configs + chosen.configs} == {"momentum"}
+    assert [(c.model_kwargs["activation"], c.learning_rate) for c in chosen.configs] == [("relu", 0.03)]
+    assert chosen.seeds == tuple(three["second_seeds"])
+    # The chosen rate's seed-0 run is the grid's: one key, trained once.
+    strip = lambda c: {**c.__dict__, "label": ""}
+    assert strip(chosen.configs[0]) in [strip(c) for c in grid.configs]
+    with pytest.raises(TrainConfigError, match="second_rates=.*must map activations"):
+        chapters.activation_study(**{**three, "second_rates": {"swish": 0.1}})
+    with pytest.raises(TrainConfigError, match="second_optimizer='adam'"):
+        chapters.activation_study(**{**three, "second_optimizer": "adam"})
