@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from . import claims, models, paths, profiles
+from . import claims, fully_connected, models, paths, profiles
 from .data import MNIST, Split
 from .train import OPTIMIZERS, TrainConfig, TrainConfigError, check_seeds
 
@@ -147,11 +147,14 @@ def softmax_baseline(*, seeds, learning_rate, batch_size, steps, eval_every, tra
 
 
 def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size, max_epochs,
-                     evals_per_epoch, patience_epochs, extra_activations=(), second_optimizer="momentum",
+                     evals_per_epoch, patience_epochs, extra_activations=(), fully_connected_activations=(),
+                     second_optimizer="momentum",
                      second_learning_rates=(), second_grid_seeds=(0,), second_rates=None, second_seeds=(0, 1, 2),
                      train_size=0, eval_size=0, **_) -> list[RunSet]:
     """Chapter 3: LeNet-5 with each activation, trained to convergence (capped); the
-    ``extra_activations`` (Tanh: a claim of the paper's background) beside them; and the
+    ``extra_activations`` (Tanh: a claim of the paper's background) beside them; the fully
+    connected network of LeNet-5's hidden widths with each of ``fully_connected_activations``
+    (``fully_connected``: the speed half of the weight-sharing claim); and the
     optimizer arm: each activation with ``second_optimizer`` at each of
     ``second_learning_rates`` on ``second_grid_seeds``, then at the rate chosen for it
     (``second_rates``, {activation: rate}, the validation split's choice) on ``second_seeds``."""
@@ -164,6 +167,10 @@ def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size
     if extra:
         sets.append(_set("03_activation_study_extra", [config(a, learning_rate, a) for a in extra], seeds,
                          train_size, eval_size))
+    if fully_connected_activations:
+        dense = [replace(config(a, learning_rate, f"fully connected, {a}"), model=fully_connected.NAME,
+                         model_kwargs=fully_connected.model_kwargs(a)).validate() for a in fully_connected_activations]
+        sets.append(_set("03_activation_study_fully_connected", dense, seeds, train_size, eval_size))
     if second_learning_rates:
         if second_optimizer not in OPTIMIZERS or second_optimizer == optimizer:
             raise TrainConfigError(f"second_optimizer={second_optimizer!r}: must be one of {', '.join(OPTIMIZERS)} "
