@@ -154,7 +154,8 @@ def test_each_chapter_declares_its_runs_from_its_parameters():
     assert len(chapters.improved_cnn(**{**params["06_improved_cnn"], "ablations": [], "sensitivity": [],
                                         "final_configuration": ""})) == 1
     activations, *optimizer_arm = chapters.activation_study(**params["03_activation_study"])
-    assert [s.name for s in optimizer_arm] == ["03_activation_study_extra", "03_activation_study_optimizer_grid"]
+    assert [s.name for s in optimizer_arm] == ["03_activation_study_extra", "03_activation_study_fully_connected",
+                                               "03_activation_study_optimizer_grid", "03_activation_study_optimizer"]
     p = params["03_activation_study"]
     assert [c.name for c in activations.configs] == p["activations"] and activations.seeds == tuple(p["seeds"])
     assert all(c.patience == p["patience_epochs"] * p["evals_per_epoch"] for c in activations.configs)
