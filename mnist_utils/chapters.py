@@ -233,10 +233,12 @@ def dropout_choice(activation_final: pd.DataFrame, rate_final: pd.DataFrame) -> 
 
 
 def dropout(*, chosen_activation, chosen_learning_rate, keep_prob, seeds, max_epochs, evals_per_epoch,
-            patience_epochs, batch_size, optimizer, baseline_activation, baseline_learning_rate, train_size=0,
-            eval_size=0, **_) -> list[RunSet]:
+            patience_epochs, batch_size, optimizer, baseline_activation, baseline_learning_rate, init_seeds=(),
+            train_size=0, eval_size=0, **_) -> list[RunSet]:
     """Chapter 5: the traditional LeNet-5, the chosen activation and rate without and with
-    Dropout before the output layer, all trained to convergence (capped)."""
+    Dropout before the output layer, all trained to convergence (capped); and the traditional
+    and improved models again with each of ``init_seeds`` as the seed of the initial weights,
+    the data always in the order of the first of ``seeds`` (the initialisation alone varies)."""
     common = dict(optimizer=optimizer, batch_size=batch_size, epochs=max_epochs, evals_per_epoch=evals_per_epoch,
                   patience_epochs=patience_epochs, train_size=train_size)
     configs = [
@@ -246,7 +248,19 @@ def dropout(*, chosen_activation, chosen_learning_rate, keep_prob, seeds, max_ep
         lenet5_config(chosen_activation, chosen_learning_rate, f"{chosen_activation} + dropout (improved)",
                       dropout_rate=models.dropout_rate_from_keep_prob(keep_prob), **common),
     ]
-    return [_set("05_dropout", configs, seeds, train_size, eval_size)]
+    sets = [_set("05_dropout", configs, seeds, train_size, eval_size)]
+    if init_seeds:
+        data_seed = check_seeds(seeds)[0]
+        # init_seed equal to the data seed is the run above: left at None, it is that stored run.
+        varied = [replace(c, label=initialisation_label(c.label, s), init_seed=None if s == data_seed else s)
+                  for c in (configs[0], configs[2]) for s in check_seeds(init_seeds)]
+        sets.append(_set("05_dropout_initialisation", varied, [data_seed], train_size, eval_size))
+    return sets
+
+
+def initialisation_label(label: str, init_seed: int) -> str:
+    """How a run of chapter 5's initialisation-only runs is named: "<model>, init 3"."""
+    return f"{label}, init {init_seed}"
 
 
 def sensitivity_config(full: TrainConfig, point: dict) -> TrainConfig:

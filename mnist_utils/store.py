@@ -15,7 +15,14 @@ way to feed a run changes the key of the runs that use it, and only theirs, thro
 changes: ``chapters.with_validation_in_training`` (Table 2's 60,000 images) through the data
 fingerprint and ``n_train``; a probe (``probes``) through the ``probe`` fields it adds to its
 own spec. A field added to ``train.TrainConfig`` must enter ``train.run_spec`` only when set
-away from its default, or every stored run re-keys (hours of retraining).
+away from its default (``train.ADDED_FIELDS``), or every stored run re-keys (hours of retraining).
+
+A change to the training code's syntax changes its digest. Every digest is declared in
+``CODE_VERSIONS`` (a test fails on an undeclared one): either as a new version, whose runs are
+all trained afresh (a deliberate, announced retrain), or as keying like an earlier version,
+when the change adds a way to train that is off by default and leaves every existing
+configuration's numbers as they were, checked by retraining stored runs
+(``python -m mnist_utils.store --verify N``: same predictions, same metrics).
 
 An entry is one JSON file, ``<store>/<model>/<key[:16]>.json``: a few header lines,
 then one line per evaluation row, then the arrays chapters draw from the trained
@@ -123,10 +130,32 @@ def data_fingerprint(mnist, train_size: int | None = None, eval_size: int | None
     return _fingerprints[memo]
 
 
+# Each training-code digest: None for a version whose runs are trained afresh, or the digest it
+# keys as (its change leaves every existing configuration's numbers as they were).
+CODE_VERSIONS = {
+    # The code every run stored up to 2026-11-30 was keyed with.
+    "4b6f4c7aee67bef24ea26606fdc3a0665c2dc7f331c2d383415a57f8ab979c32": None,
+    # 2026-11-30, issue 24: train.TrainConfig.init_seed (a seed for the initial weights apart from
+    # the data order), None by default, which seeds as before; run_spec leaves it out at None.
+    # Verified by `python -m mnist_utils.store --verify 2`: stored runs trained again, identical.
+    "441ff9d408a1aaa403724131ba351b874bd079f781c145ef160fc20a0f9b27d0":
+        "4b6f4c7aee67bef24ea26606fdc3a0665c2dc7f331c2d383415a57f8ab979c32",
+}
+
+
+def keyed_code(code: str | None = None) -> str:
+    """The digest a run of training code ``code`` (by default this one's) is keyed with: the
+    earliest version it keys as (``CODE_VERSIONS``)."""
+    code = code or code_digest()
+    while CODE_VERSIONS.get(code):
+        code = CODE_VERSIONS[code]
+    return code
+
+
 def run_key(spec: dict, fingerprint: str, code: str | None = None, backend_name: str | None = None) -> str:
     """The store key of one run: a digest of its spec, data, code and backend."""
     payload = {"format": FORMAT, "spec": spec, "data": fingerprint,
-               "code": code or code_digest(), "backend": backend_name or keras_backend.name()}
+               "code": keyed_code(code), "backend": backend_name or keras_backend.name()}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -352,14 +381,54 @@ def merge(sources: list[Path], into: Path) -> dict[str, int]:
     return counts
 
 
+def verify(store: RunStore, per_model: int, models=("softmax", "lenet5")) -> list[dict]:
+    """Train again, with this code, the ``per_model`` quickest stored runs of each of ``models``
+    that this code keys alike (``CODE_VERSIONS``) and compare them with what is stored: the
+    evidence that a declared code change leaves the stored runs' numbers as they were."""
+    from dataclasses import fields
+
+    from . import data
+    from . import train as training
+
+    mnist, rows = data.load(), []
+    fingerprint = data_fingerprint(mnist)
+    names = {f.name for f in fields(training.TrainConfig)}
+    for model in models:
+        candidates = []
+        for path in sorted((store.write_dir / model).glob("*.json")):
+            run = decode(path.read_text(), path)
+            if "probe" in run.spec or run_key(run.spec, fingerprint, backend_name=run.record.get("backend")) != run.key:
+                continue   # a probe, another data subset or backend: not a run this code retrains as stored
+            candidates.append(run)
+        for run in sorted(candidates, key=lambda r: r.record.get("wall_seconds", 0))[:per_model]:
+            config = training.TrainConfig(**{k: v for k, v in run.spec.items() if k in names})
+            print(f"verify {model} {run.key[:12]} (seed {run.spec['seed']}): training again", flush=True)
+            again = training.train(config, mnist, run.spec["seed"], steps_per_execution=run.spec["steps_per_execution"])
+            same_rows = np.array_equal(again.rows["val_accuracy"].to_numpy(float), run.rows["val_accuracy"].to_numpy(float))
+            differs = int((again.arrays["test_predictions"] != run.arrays["test_predictions"]).sum())
+            rows.append({"model": model, "key": run.key[:12], "seed": run.spec["seed"],
+                         "same_validation_curve": same_rows, "test_predictions_differing": differs,
+                         "stored_on": run.record.get("cpu"), "here": cpu_name()})
+            print(f"  {rows[-1]}", flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Summarise a store: runs per model, size on disk, total training time; or merge stores."""
+    """Summarise a store: runs per model, size on disk, total training time; or merge stores;
+    or verify that this training code repeats stored runs."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m mnist_utils.store", description=main.__doc__)
     parser.add_argument("folder", nargs="?", default=str(paths.RUNS), help="store folder (default: data/runs)")
     parser.add_argument("--merge", nargs="+", metavar="SOURCE", help="copy these stores' entries into the folder")
+    parser.add_argument("--verify", type=int, metavar="N", help="train the N quickest stored softmax and LeNet-5 runs "
+                                                                 "again and compare (a declared code change)")
     args = parser.parse_args(argv)
+    if args.verify:
+        checked = verify(RunStore(Path(args.folder)), args.verify)
+        same = [r for r in checked if r["same_validation_curve"] and not r["test_predictions_differing"]]
+        print(f"{len(same)} of {len(checked)} stored runs repeated exactly")
+        return 0 if len(same) == len(checked) else 1
     if args.merge:
         missing = [s for s in args.merge if not Path(s).is_dir()]
         if missing:

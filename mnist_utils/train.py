@@ -27,6 +27,12 @@ SCHEDULES = ("constant", "cosine")
 AUGMENTATIONS = {"shift": (0.0, 0.5), "rotate": (0.0, 180.0)}   # allowed ranges
 
 
+# Fields added after runs were stored, at the default that reproduces the code before them:
+# ``run_spec`` leaves a field out while it has that value, so the runs that do not use it keep
+# their keys (the code change itself is declared in ``store.CODE_VERSIONS``).
+ADDED_FIELDS = {"init_seed": None}
+
+
 class TrainConfigError(ValueError):
     """A one-line error naming the training parameter and the offending value."""
 
@@ -52,6 +58,8 @@ class TrainConfig:
     label_smoothing: float = 0.0     # weight of the uniform distribution in the training targets
     augment: dict = field(default_factory=dict)  # on-the-fly {"shift": fraction, "rotate": degrees}
     label: str = ""                  # how the run is named in tables and plots
+    init_seed: int | None = None     # seed of the initial weights and dropout's masks; None: the run's
+                                     # seed, which always sets the order of the training images
 
     def validate(self) -> "TrainConfig":
         def positive_int(name, value):
@@ -90,6 +98,9 @@ class TrainConfig:
                 raise TrainConfigError(f"augment={self.augment!r}: unknown key {key!r} (known: {', '.join(AUGMENTATIONS)})")
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
                 raise TrainConfigError(f"augment[{key!r}]={value!r}: must be a number in [{low:g}, {high:g}]")
+        seed = self.init_seed
+        if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
+            raise TrainConfigError(f"init_seed={seed!r}: must be None (the run's seed) or an integer >= 0")
         models.build(self.model, **self.model_kwargs)  # raises ModelConfigError on bad kwargs
         return self
 
@@ -207,13 +218,17 @@ def run_spec(config: TrainConfig, seed: int, mnist: MNIST, *, train_size: int | 
              eval_size: int | None = None, steps_per_execution: int = 32) -> dict:
     """Everything of one run that can change its numbers, except the code and the data
     fingerprint that the run store adds: the run store's key is a digest of this."""
-    fields = asdict(config.validate())
+    fields = _without_added_defaults(asdict(config.validate()))
     fields.pop("label")  # a name in tables, not part of the run
     return {**fields, "seed": check_seeds([seed])[0],
             "n_train": len(mnist.train.head(train_size)),
             "n_validation": len(mnist.validation.head(eval_size)),
             "n_test": len(mnist.test.head(eval_size)),
             "steps_per_execution": int(steps_per_execution)}
+
+
+def _without_added_defaults(fields: dict) -> dict:
+    return {k: v for k, v in fields.items() if not (k in ADDED_FIELDS and v == ADDED_FIELDS[k])}
 
 
 def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | None = None,
@@ -312,7 +327,7 @@ def _loss(label_smoothing: float):
 
 def _compiled_model(config: TrainConfig, seed: int, steps_per_execution: int, total_steps: int):
     """A freshly seeded, compiled model: the same recipe for training and for timing."""
-    backend.seed_everything(seed)
+    backend.seed_everything(seed if config.init_seed is None else config.init_seed)
     model = models.build(config.model, **config.model_kwargs)
     if config.augment:
         model = models.with_augmentation(model, seed=seed, **config.augment)
@@ -338,7 +353,7 @@ def throughput(config: TrainConfig, mnist: MNIST, steps: int = 100, warmup: int 
 
 def config_columns(config: TrainConfig) -> dict:
     """The configuration as table columns (model arguments and augmentation as JSON strings)."""
-    fields = asdict(config)
+    fields = _without_added_defaults(asdict(config))
     fields.pop("label")
     return {**fields, "model_kwargs": json.dumps(fields["model_kwargs"], sort_keys=True),
             "augment": json.dumps(fields["augment"], sort_keys=True)}

@@ -235,3 +235,42 @@ def test_a_run_merged_twice_with_other_numbers_keeps_the_stored_one_and_says_so(
     assert store.merge([source.write_dir], into.write_dir)["conflicts"] == 1
     assert next(iter(into.entries())).read_bytes() == kept and "conflict:" in capsys.readouterr().err
     assert store.main([str(into.write_dir), "--merge", str(tmp_path / "nowhere")]) == 2
+
+
+# ------------------------------------------------- fields and code added later
+def test_an_added_field_at_its_default_leaves_the_spec_and_key_as_before(tiny_mnist):
+    # The spec's fields as every run stored before init_seed existed was keyed with.
+    before = {"model", "model_kwargs", "optimizer", "learning_rate", "batch_size", "epochs", "steps", "eval_every",
+              "patience", "test_every", "schedule", "warmup_steps", "label_smoothing", "augment", "seed", "n_train",
+              "n_validation", "n_test", "steps_per_execution"}
+    assert set(spec(tiny_mnist)) == before
+    assert spec(tiny_mnist, dataclasses.replace(SOFTMAX, init_seed=None)) == spec(tiny_mnist)
+    set_away = spec(tiny_mnist, dataclasses.replace(SOFTMAX, init_seed=3))
+    assert set_away["init_seed"] == 3
+    fingerprint = store.data_fingerprint(tiny_mnist)
+    assert store.run_key(set_away, fingerprint) != store.run_key(spec(tiny_mnist), fingerprint)
+    with pytest.raises(training.TrainConfigError, match="init_seed=-1"):
+        dataclasses.replace(SOFTMAX, init_seed=-1).validate()
+
+
+def test_init_seed_moves_the_initial_weights_and_not_the_data_order(tiny_mnist):
+    lenet = TrainConfig("lenet5", {"activation": "relu"}, "adam", 0.003, 32, steps=8, eval_every=4)
+    first = training._compiled_model(lenet, 0, 1, 8).get_weights()[0]
+    other = training._compiled_model(dataclasses.replace(lenet, init_seed=1), 0, 1, 8).get_weights()[0]
+    assert not np.array_equal(first, other)
+    # The run's own seed as init_seed is the run as before, prediction for prediction.
+    as_before = training.train(lenet, tiny_mnist, 0)
+    same_seed = training.train(dataclasses.replace(lenet, init_seed=0), tiny_mnist, 0)
+    np.testing.assert_array_equal(same_seed.arrays["test_predictions"], as_before.arrays["test_predictions"])
+    np.testing.assert_array_equal(same_seed.rows["val_loss"], as_before.rows["val_loss"])
+
+
+def test_every_training_code_digest_is_declared_and_keys_as_a_version_of_its_own():
+    # An undeclared edit to models/train/data/backend fails here: declare it in store.CODE_VERSIONS,
+    # as a new version (every run retrains) or, verified, as keying like an earlier one.
+    assert store.code_digest() in store.CODE_VERSIONS
+    root = store.keyed_code()
+    assert store.CODE_VERSIONS[root] is None and store.keyed_code(root) == root
+    # The runs stored before issue 24 keep their keys: this code keys as theirs did.
+    assert root == "4b6f4c7aee67bef24ea26606fdc3a0665c2dc7f331c2d383415a57f8ab979c32"
+    assert store.keyed_code("an undeclared digest") == "an undeclared digest"
