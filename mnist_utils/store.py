@@ -137,7 +137,10 @@ CODE_VERSIONS = {
     "4b6f4c7aee67bef24ea26606fdc3a0665c2dc7f331c2d383415a57f8ab979c32": None,
     # 2026-11-30, issue 24: train.TrainConfig.init_seed (a seed for the initial weights apart from
     # the data order), None by default, which seeds as before; run_spec leaves it out at None.
-    # Verified by `python -m mnist_utils.store --verify 2`: stored runs trained again, identical.
+    # Checked with `python -m mnist_utils.store --verify 2` (2026-11-30, an AMD EPYC): three of four
+    # stored runs trained again repeated exactly; the fourth (lenet5 a03952abf030, stored from a
+    # faster EPYC host) differs in 110 test predictions under the code before this change too,
+    # so that difference is the processor's, not this change's.
     "441ff9d408a1aaa403724131ba351b874bd079f781c145ef160fc20a0f9b27d0":
         "4b6f4c7aee67bef24ea26606fdc3a0665c2dc7f331c2d383415a57f8ab979c32",
 }
