@@ -110,14 +110,11 @@ def probe(config: training.TrainConfig, seed: int, mnist: MNIST, *, checkpoints:
         raise training.TrainConfigError(f"{config.name}: a probe repeats runs without augmentation or early stopping")
     store = store or run_store.default()
     kwargs = {"train_size": train_size, "eval_size": eval_size}
-    fingerprint = run_store.data_fingerprint(mnist, **kwargs)
     spec = probe_spec(config, seed, mnist, checkpoints, **kwargs)
-    key = run_store.run_key(spec, fingerprint)
-    stored = store.get(key)
+    key, stored, run = store.derived(spec, training.run_spec(config, seed, mnist, **kwargs),
+                                     run_store.data_fingerprint(mnist, **kwargs),
+                                     ProbeError(f"{config.name}/seed{seed}: the run to probe is not stored; train it first"))
     if stored is None:
-        run = store.get(run_store.run_key(training.run_spec(config, seed, mnist, **kwargs), fingerprint))
-        if run is None:
-            raise ProbeError(f"{config.name}/seed{seed}: the run to probe is not stored; train it first")
         print(f"probe {config.name}/seed{seed}: training again, keeping the last {checkpoints} checkpoints", flush=True)
         started = time.perf_counter()
         model, kept = _train_keeping_checkpoints(config, mnist, seed, checkpoints, train_size)

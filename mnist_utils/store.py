@@ -324,6 +324,20 @@ class RunStore:
         # Read back what was written, so a reused run and a fresh one are the same object.
         return decode(path.read_text(), path)
 
+    def derived(self, spec: dict, run_spec: dict, fingerprint: str, missing: Exception) -> tuple[str, StoredRun | None,
+                                                                                            StoredRun | None]:
+        """A measurement derived from a stored run (a probe, kept weights), stored under ``spec``
+        (the run's ``run_spec`` plus its own fields): its key, its entry (None until stored) and,
+        while it is not stored, the run it derives from; ``missing`` is raised when neither is."""
+        key = run_key(spec, fingerprint)
+        entry = self.get(key)
+        if entry is not None:
+            return key, entry, None
+        run = self.get(run_key(run_spec, fingerprint))
+        if run is None:
+            raise missing
+        return key, None, run
+
     def describe(self, key: str) -> str:
         path = self._find(key)
         return paths.shown(path) if path is not None else f"run {key[:12]} (not stored)"

@@ -65,14 +65,12 @@ def kept_weights(config: training.TrainConfig, seed: int, mnist: MNIST, *, train
     first if missing), and how the retraining compares with the stored run."""
     store = store or run_store.default()
     kwargs = {"train_size": train_size, "eval_size": eval_size}
-    fingerprint = run_store.data_fingerprint(mnist, **kwargs)
     spec = weights_spec(config, seed, mnist, **kwargs)
-    key = run_store.run_key(spec, fingerprint)
-    kept = store.get(key)
+    key, kept, run = store.derived(spec, training.run_spec(config, seed, mnist, **kwargs),
+                                   run_store.data_fingerprint(mnist, **kwargs),
+                                   WeightsError(f"{config.name}/seed{seed}: the run whose weights to keep is not "
+                                                "stored; train it first"))
     if kept is None:
-        run = store.get(run_store.run_key(training.run_spec(config, seed, mnist, **kwargs), fingerprint))
-        if run is None:
-            raise WeightsError(f"{config.name}/seed{seed}: the run whose weights to keep is not stored; train it first")
         print(f"weights {config.name}/seed{seed}: training the stored run {run.key[:12]} again", flush=True)
         started = time.perf_counter()
         again, weights = _train_capturing_weights(config, mnist, seed, **kwargs)
