@@ -42,6 +42,7 @@ UNITS = {
     "steps": lambda v: f"{v:+,.0f} steps",
     # A difference of logarithms: a percentage while small, a factor beyond a doubling.
     "relative": lambda v: f"{np.expm1(v) * 100:+.1f}%" if abs(v) < np.log(2) else f"×{np.exp(v):.3g}",
+    "factor": lambda v: f"×{np.exp(v):.3g}",
     "share": lambda v: f"{v * 100:+.1f}% of the outputs",
 }
 
@@ -160,7 +161,9 @@ def beats(a, b, *, margin: float = 0.0, unit: str = "accuracy", paired: bool = T
     if np.isnan(d["ci_low"]):
         return Judgement("inconclusive", f"difference {_signed(d['diff'], unit)} without an interval (n = {d['n']}: "
                                          f"fewer than two runs a side, or no spread)", band)
-    interval = f"{kind} 95% CI {_signed(d['ci_low'], unit)} to {_signed(d['ci_high'], unit)} (n = {d['n']})"
+    # One style for both ends: percentages, or factors where an end is beyond a doubling.
+    ends_unit = "factor" if relative and max(abs(d["ci_low"]), abs(d["ci_high"])) >= np.log(2) else unit
+    interval = f"{kind} 95% CI {_signed(d['ci_low'], ends_unit)} to {_signed(d['ci_high'], ends_unit)} (n = {d['n']})"
     zero = "×1 (no difference)" if relative else "zero"
     resolvable = stats.resolvable_effect(d["sd"], d["n"], paired=paired)
     power = f"these seeds resolve differences ≥ {_size(resolvable, unit)}"
