@@ -121,6 +121,17 @@ def read_second_looks(profile: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
+def second_look_changes(profile: str) -> pd.DataFrame:
+    """The second looks whose verdict differs from the verdict of record on the same claim:
+    claim, verdict of record, the second look's verdict and the runs it was made on."""
+    looks = read_second_looks(profile)
+    record = read_all(profile).set_index("claim_id")["verdict"]
+    looks = looks[looks["claim_id"].isin(record.index)]
+    changed = looks[looks["verdict"] != looks["claim_id"].map(record)]
+    return pd.DataFrame({"claim": changed["claim_id"], "of record": changed["claim_id"].map(record),
+                         "second look": changed["verdict"], "on": changed["budget"]}).reset_index(drop=True)
+
+
 def _per_chapter(profile: str, folder: str, find) -> list[pd.DataFrame]:
     """The files of ``data/results/<profile>/<folder>/``, one per chapter, each read where
     ``find`` reads it (a rerun's own first, else the record's)."""
