@@ -207,6 +207,9 @@ def test_second_looks_are_recorded_apart_and_never_reach_the_tally(results_outsi
     assert verdicts.claim_ledger("p").set_index("id").loc["liu_fu.cnn.accuracy", "verdict"] == "not reproduced"
     second = verdicts.read_second_looks("p")
     assert second[["measured", "verdict", "budget"]].values.tolist() == [["wide", "reproduced", "on a GPU"]]
+    # The report lists the second looks that disagree with the verdict of record.
+    assert verdicts.second_look_changes("p").values.tolist() == [
+        ["liu_fu.cnn.accuracy", "not reproduced", "reproduced", "on a GPU"]]
     # A rerun without the other runs removes the stale second look.
     verdicts.Verdicts("p", "06_improved_cnn").save()
     assert verdicts.read_second_looks("p").empty
