@@ -168,11 +168,17 @@ def test_chapter_five_reuses_chapter_three_baseline_runs():
     three = chapters.chapter_parameters("03_activation_study", "cpu")
     five = chapters.chapter_parameters("05_dropout", "cpu")
     baseline_set = chapters.activation_study(**three)[0]
-    [dropout_set] = chapters.dropout(chosen_activation="relu", chosen_learning_rate=1e-3, **five)
+    dropout_set, initialisation = chapters.dropout(chosen_activation="relu", chosen_learning_rate=1e-3, **five)
     sigmoid = next(c for c in baseline_set.configs if c.name == "sigmoid")
     traditional = dropout_set.configs[0]
     strip = lambda c: {**c.__dict__, "label": ""}
     assert strip(sigmoid) == strip(traditional), "same run, so the store trains it once"
+    # The initialisation-only runs: the data in the first seed's order, the initial weights' seed
+    # varying; the one equal to that seed is the run above (init_seed left at None: one key).
+    assert initialisation.seeds == (five["seeds"][0],)
+    assert [c.init_seed for c in initialisation.configs] == [None, 1, 2, 3, 4] * 2
+    assert strip(initialisation.configs[0]) == strip(traditional)
+    assert strip(initialisation.configs[5]) == strip(dropout_set.configs[2])
 
 
 def test_dropout_choice_uses_validation_accuracy_only():
