@@ -17,7 +17,9 @@ The probe counts the test images its last checkpoint predicts unlike the stored 
 the same kind of processor), more where another processor's arithmetic made a look-alike, whose
 findings are about the set-up rather than that one run. It is stored in the run store under the
 run's spec plus ``probe``: it is computed once, and the store's key changes with it
-(``store.run_key``), never the stored runs' keys.
+(``store.run_key``), never the stored runs' keys. Unlike ``gradients`` and ``weights``, its spec
+does not carry this module's digest (adding it would re-key the two stored CNN probes, ~30 min):
+a change to how a probe computes must delete those entries by hand.
 """
 from __future__ import annotations
 
