@@ -4,13 +4,13 @@ learning process").
 
 ``models.py`` is part of the code whose digest keys every stored run, so a new model there
 would retrain the whole book. This builder lives here instead and is registered in
-``models.BUILDERS`` when this module is imported (``chapters`` imports it). Its runs carry
-this module's digest among their model arguments (``code``), so their key follows this
-module's code and no other run's does; a spec with another digest is refused, naming it.
+``models.BUILDERS`` by ``model_kwargs``, which every configuration of it is made with. Its runs carry
+the builder's digest among their model arguments (``code``), so their key follows the code
+that builds the network and no other run's does; a spec with another digest is refused.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import inspect
 
 from . import models
 from .store import source_digest
@@ -19,8 +19,9 @@ NAME = "fully_connected"
 
 
 def digest() -> str:
-    """This module's source digest (comments and docstrings do not count)."""
-    return source_digest(Path(__file__).read_text())
+    """The source digest of the builder, ``fully_connected`` (comments and docstrings do not
+    count, nor does the rest of this module)."""
+    return source_digest(inspect.getsource(fully_connected))
 
 
 def fully_connected(activation: str = "sigmoid", widths=(120, 84), code: str = ""):
@@ -43,8 +44,8 @@ def fully_connected(activation: str = "sigmoid", widths=(120, 84), code: str = "
 
 
 def model_kwargs(activation: str) -> dict:
-    """The model arguments of a run of this network: its activation and this module's digest."""
+    """The model arguments of a run of this network, its activation and this module's digest;
+    the network is registered in ``models.BUILDERS`` on the way (not on import: ``models``
+    loads Keras, and a command checks its arguments before that)."""
+    models.BUILDERS.setdefault(NAME, fully_connected)
     return {"activation": activation, "code": digest()}
-
-
-models.BUILDERS.setdefault(NAME, fully_connected)

@@ -1,6 +1,7 @@
 """Gradient probes and kept weights: measurements of trained models that never re-key a stored run."""
 from __future__ import annotations
 
+import inspect
 import shutil
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import chapters, gradients, models, runs, store, weights
+from mnist_utils import chapters, fully_connected, gradients, models, runs, store, weights
 from mnist_utils.train import TrainConfig, TrainConfigError, run_spec
 
 LENET = TrainConfig("lenet5", {"activation": "relu"}, "adam", 0.003, 32, steps=24, eval_every=8, patience=2,
@@ -107,3 +108,12 @@ def test_a_comment_in_a_keyed_module_or_a_probe_module_change_never_re_keys_a_st
     changed = shutil.copytree(copy, tmp_path / "changed" / "mnist_utils")
     (changed / "train.py").write_text((changed / "train.py").read_text().replace("OPTIMIZERS = (", "OPTIMIZERS = ('x', "))
     assert store.code_digest(changed) != store.code_digest()
+
+
+def test_the_fully_connected_network_is_keyed_by_its_builder_and_refuses_other_code():
+    kwargs = fully_connected.model_kwargs("relu")
+    model = models.build(fully_connected.NAME, **kwargs)
+    assert model.count_params() == 784 * 120 + 120 + 120 * 84 + 84 + 84 * 10 + 10
+    with pytest.raises(models.ModelConfigError, match="code='stale': the fully connected network"):
+        models.build(fully_connected.NAME, activation="relu", code="stale")
+    assert kwargs["code"] == store.source_digest(inspect.getsource(fully_connected.fully_connected))
