@@ -125,7 +125,7 @@ def test_margins_are_in_the_unit_of_their_quantity():
     loss = rules.beats([0.051, 0.052, 0.050], [0.050, 0.0515, 0.0505], margin=0.005, unit="loss")
     assert loss.verdict == "not reproduced" and "±0.0050" in loss.margin
     speed = rules.beats([520, 515, 530], [500, 490, 505], margin=0.05, relative=True)
-    assert speed.verdict == "reproduced" and speed.margin == "±4.9%"   # log(1.05), written as relative
+    assert speed.verdict == "reproduced" and speed.margin == "±5.0%"   # log(1.05), written back as 5%
 
 
 # ------------------------------------------------------------------ ratios and thresholds
