@@ -77,3 +77,28 @@ def test_error_pileup_counts_errors_by_the_digit_they_predict_and_reads_the_last
     assert (row["errors"], row["most_predicted_wrong"], row["share"]) == (5, 5, 0.8)
     assert row["predicted 5"] == 4 and row["predicted 8"] == 1
     assert row["last_checkpoints"] == "0.9900, 0.9850, 0.9750" and row["checkpoint_range_pp"] == pytest.approx(1.5)
+
+
+def test_activation_evidence_reads_any_run_set_by_activation_and_pairs_seeds():
+    rows = []
+    for activation, accuracy, steps_to_97 in (("sigmoid", 0.980, 600), ("relu", 0.985, 100), ("elu", 0.984, 100)):
+        for seed in (0, 1, 2):
+            for step in (100, 200, 400, 600):
+                rows.append({"config": f"{activation} (momentum)", "seed": seed, "step": step, "epoch": step / 400,
+                             "model_kwargs": f'{{"activation": "{activation}"}}',
+                             "val_accuracy": 0.98 if step >= steps_to_97 else 0.5,
+                             "test_accuracy": accuracy + seed * 1e-4, "val_loss": 0.05, "train_eval_loss": 0.04})
+    results = measures.by_activation(pd.DataFrame(rows))
+    assert set(results["config"]) == {"sigmoid", "relu", "elu"} and "relu/seed2" in set(results["run_id"])
+    final = results.groupby("run_id", sort=False).tail(1)
+    found = measures.activation_evidence(results, final, threshold=0.97, claimed_ratio=6)
+    assert set(found) == {"wang2020.activation.relu_elu_beat_sigmoid", "wang2020.activation.elu_slightly_better",
+                          "wang2020.activation.relu_converges_6x_faster", "wang2020.activation.relu_alleviates_overfitting"}
+    measured, evidence = found["wang2020.activation.relu_converges_6x_faster"]
+    assert list(evidence["per_seed_ratios"]) == [6.0, 6.0, 6.0] and not evidence["censored"]
+    a, b = found["wang2020.activation.relu_elu_beat_sigmoid"][1]["pairs"]["ReLU > Sigmoid"]
+    np.testing.assert_allclose(a - b, [0.005] * 3)
+    # Without Sigmoid runs only the ELU-against-ReLU claim has its arms.
+    no_sigmoid = results[results["config"] != "sigmoid"]
+    assert set(measures.activation_evidence(no_sigmoid, final[final["config"] != "sigmoid"], 0.97, 6)) == \
+        {"wang2020.activation.elu_slightly_better"}
