@@ -28,8 +28,6 @@ RESULTS = DATA / "results"              # tidy results files, one folder per pro
 CLAIMS = DATA / "paper_claims.yaml"     # the papers' reported values, the only place they live
 MANIFESTS = DATA / "manifests"          # one run manifest per profile
 BENCHMARK = RESULTS / "benchmark" / "training_speed.csv"   # written by `make benchmark`
-# Imported pre-store runs vs their natively retrained sample (tools/import_legacy_runs.py).
-LEGACY_IMPORT_CHECK = RESULTS / "cpu" / "legacy_import_check.csv"
 RUNS = DATA / "runs"                    # the run store of the book of record (committed)
 SCRATCH = DATA / "scratch"              # git-ignored: runs, results, notebooks of reruns
 

@@ -30,8 +30,8 @@ def with_model_kwargs(results: pd.DataFrame) -> pd.DataFrame:
 
 def final_rows(results: pd.DataFrame) -> pd.DataFrame:
     """One row per run: the row of the weights it was tested with (``final``; the best
-    validation loss when it stopped early), or its last row (runs stored before early
-    stopping existed have no ``final`` column)."""
+    validation loss when it stopped early), or its last row where the table marks none (a
+    probe's rows have no ``final`` column)."""
     # Rows of a run are in step order, runs in training order: keep that order.
     last = ~results.duplicated("run_id", keep="last")
     if "final" not in results:

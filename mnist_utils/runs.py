@@ -188,8 +188,6 @@ def stored_error_pileup(labels: np.ndarray, model: str = "liu_fu_cnn", store=Non
     columns = ["key", "widths", "schedule", "steps", "train_images", "without", "seed", "backend", "device",
                "test_accuracy", "errors", "most_predicted_wrong", "share"]
     table = pd.DataFrame(rows, columns=columns)
-    # A run stored under an old key and a new one (the legacy import) is one training: count it once.
-    table = table.drop_duplicates([c for c in columns if c != "key"]).reset_index(drop=True)
     backends = {"tensorflow": "TF", "jax": "JAX"}
     table.insert(1, "set-up", [f"{r.widths} {r.schedule} · {r.steps:,} it. · {r.train_images // 1000}k img."
                                + (f" · no {r.without}" if r.without != "-" else "") + f" · {backends.get(r.backend, r.backend)}"

@@ -361,8 +361,7 @@ class RunStore:
                          "backend": record.get("backend"), "commit": record.get("commit"),
                          "finished": record.get("finished"), "wall_seconds": record.get("wall_seconds"),
                          "images_per_second": record.get("images_per_second"),
-                         "images": int(entry.rows["step"].max() * entry.spec["batch_size"]),
-                         "imported": "imported" in record})
+                         "images": int(entry.rows["step"].max() * entry.spec["batch_size"])})
         return pd.DataFrame(rows)
 
     def entries(self) -> list[Path]:
