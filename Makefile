@@ -38,7 +38,7 @@ data: $(VENV)/.installed
 
 # Execute the chapters of $(PROFILE) whose content hash changed.
 notebooks: $(VENV)/.installed data
-	$(PY) -m mnist_utils.run --profile $(PROFILE)
+	$(PY) -m mnist_utils.runner --profile $(PROFILE)
 
 html: $(VENV)/.installed mathjax
 	$(JB)
@@ -62,7 +62,7 @@ book: notebooks html
 
 # Re-create the nbval baselines (smoke profile) after a notebook or mnist_utils change.
 baselines: $(VENV)/.installed data
-	$(PY) -m mnist_utils.run --profile smoke
+	$(PY) -m mnist_utils.runner --profile smoke
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests --ignore=tests/baselines --ignore=tests/test_browser.py --ignore=tests/test_pdf.py -q
@@ -73,7 +73,7 @@ unit-jax: $(VENV)/.installed
 
 # Fill the run store without Jupyter: make runs CHAPTERS="06 03" (default: every training chapter).
 runs: $(VENV)/.installed data
-	$(PY) -m mnist_utils.chapters --profile $(PROFILE) $(if $(CHAPTERS),--chapters $(CHAPTERS))
+	$(PY) -m mnist_utils.fill --profile $(PROFILE) $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 # What a borrowed GPU machine needs (build/gpu-bundle, carried to it); then on that machine:
 #   python3 tools/gpu_run.py --profile paper --minutes 8 --out "$$OUT"
@@ -96,14 +96,14 @@ test: unit unit-jax nbval browser pdf-check
 # Training-speed benchmark (~40 min on 2 idle cores), then the two chapters that read it.
 benchmark: $(VENV)/.installed data
 	$(PY) -m benchmarks.speed
-	$(PY) -m mnist_utils.run --profile $(PROFILE) --only 08_compute_appendix --only 09_beyond_the_papers
+	$(PY) -m mnist_utils.runner --profile $(PROFILE) --only 08_compute_appendix --only 09_beyond_the_papers
 
 # What the committed run store holds: runs per model, size, training time.
 store: $(VENV)/.installed
 	$(PY) -m mnist_utils.store
 
 check: $(VENV)/.installed
-	$(PY) -m mnist_utils.run --profile $(PROFILE) --check
+	$(PY) -m mnist_utils.runner --profile $(PROFILE) --check
 
 clean:
 	rm -rf _build

@@ -38,8 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mnist_utils import backend, chapters, data, models, paths, results  # noqa: E402
-from mnist_utils.run import environment  # noqa: E402
+from mnist_utils import backend, benchmark_rows, data, experiments, models, paths, profiles, provenance, results  # noqa: E402
 from mnist_utils import train as training  # noqa: E402
 from mnist_utils.train import TrainConfig  # noqa: E402
 
@@ -180,10 +179,10 @@ def race_setups(quick: bool) -> list[tuple[str, TrainConfig, int, bool, int, int
     schedule is laid over it). The LeNet and Keras set-ups get 15 epochs at batch 128 (LeNet:
     15 × 416 steps, a multiple of its 32 steps per execution).
     """
-    params = chapters.chapter_parameters("09_beyond_the_papers", "cpu")
+    params = profiles.chapter_parameters("09_beyond_the_papers", "cpu")
     if quick:
         params = {**params, "steps": 40, "eval_every": 20, "reference_steps": 0}
-    recipe_set = chapters.beyond_the_papers(**params)[1]
+    recipe_set = experiments.beyond_the_papers(**params)[1]
     baseline, recipe = recipe_set.configs
     budget = params["steps"]
     shown = f"widths {'/'.join(map(str, params['widths']))}, batch {baseline.batch_size}, {budget:,} iterations"
@@ -299,7 +298,7 @@ def main(argv=None) -> int:
                note=f"inter={tf.config.threading.get_inter_op_parallelism_threads()} (0 = TF default: all cores)")
 
     print("3. time to 99.0% and 99.38% test accuracy", flush=True)
-    targets = (0.9,) if quick else chapters.race_targets()
+    targets = (0.9,) if quick else benchmark_rows.race_targets()
     for setup, config, spe, numpy_input, max_steps, check_every in race_setups(quick) if "time_to_accuracy" in parts else ():
         for r in range(repeats):
             reached = time_to_accuracy(config, mnist, targets, check_every, max_steps, r, spe, numpy_input)
@@ -317,22 +316,22 @@ def main(argv=None) -> int:
 
     print("5. factorised vs plain 5x5 first convolution, alternating in this process", flush=True)
     widths = [16, 32, 32]   # the cpu profile's CNN (params/cpu.yaml)
-    variants = {"factorised": {}, "unfactorised": chapters.CNN_ABLATIONS["unfactorised"]}
+    variants = {"factorised": {}, "unfactorised": experiments.CNN_ABLATIONS["unfactorised"]}
     for r in range(max(repeats, 3) if not quick else 1) if "factorised" in parts else ():
         for variant, changes in variants.items():
             config = TrainConfig("liu_fu_cnn", {"widths": widths, **changes}, "adam", 1e-4, 50, epochs=1)
-            record("factorised", chapters.factorised_measurement(widths, variant), "images/s",
+            record("factorised", benchmark_rows.factorised_measurement(widths, variant), "images/s",
                    training.throughput(config, mnist, steps=10 if quick else 100, warmup=5 if quick else 30, seed=r), r)
 
     print("6. LeNet-5 per activation, alternating in this process", flush=True)
     for r in range(max(repeats, 5) if not quick else 1) if "activations" in parts else ():
         for activation in TIMED_ACTIVATIONS:
             config = TrainConfig("lenet5", {"activation": activation}, "adam", 1e-3, 128, epochs=1)
-            record("activations", chapters.activation_measurement(activation), "images/s",
+            record("activations", benchmark_rows.activation_measurement(activation), "images/s",
                    training.throughput(config, mnist, steps=steps["lenet5"], warmup=warmup, seed=r), r)
 
     frame = pd.DataFrame(rows)
-    frame["machine"] = environment()["cpu"]
+    frame["machine"] = provenance.cpu_name()
     frame["cpu_count"] = os.cpu_count()
     frame["quick"] = quick
     if os.path.exists(args.output):  # keep the rows of the parts not measured this time

@@ -2,19 +2,21 @@
 import os
 import sys
 
+from . import paths
+
 # TensorFlow's C++ log lines would reach a notebook's stderr under a reader's plain papermill
 # call (the runner sets this for its own kernels): silence them before TensorFlow loads. One
 # line escapes it on some processors: the oneDNN banner ("oneDNN custom operations are on"),
 # printed while TensorFlow loads, before its logging starts. Only TF_ENABLE_ONEDNN_OPTS=0 would
-# remove it, and that changes the arithmetic, so it is left alone; run.clean_executed drops it
+# remove it, and that changes the arithmetic, so it is left alone; runner.clean_executed drops it
 # from executed notebooks, and the training command line (below) checks its arguments
 # before TensorFlow loads.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault(paths.TF_LOG_LEVEL_ENV, "3")
 
 # On the JAX backend, XLA picks GPU kernels by speed, some of them non-deterministic; this
 # flag forbids those (see backend.py). JAX reads it when it starts, so it is set here.
-if os.environ.get("KERAS_BACKEND") == "jax" and "xla_gpu_deterministic_ops" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_gpu_deterministic_ops=true").strip()
+if os.environ.get(paths.KERAS_BACKEND_ENV) == "jax" and "xla_gpu_deterministic_ops" not in os.environ.get(paths.XLA_FLAGS_ENV, ""):
+    os.environ[paths.XLA_FLAGS_ENV] = (os.environ.get(paths.XLA_FLAGS_ENV, "") + " --xla_gpu_deterministic_ops=true").strip()
 
 
 def _started_as(module: str) -> bool:
@@ -39,8 +41,8 @@ def _load_models_on_first_use() -> None:
     globals()["models"] = module
 
 
-# The training command line (``python -m mnist_utils.chapters``) checks its arguments before
+# The training command line (``python -m mnist_utils.fill``) checks its arguments before
 # TensorFlow loads: a mistyped chapter or parameter is answered at once, and with its error
 # line alone, not after the lines TensorFlow prints while it loads (see above).
-if _started_as(f"{__name__}.chapters"):
+if _started_as(f"{__name__}.fill"):
     _load_models_on_first_use()

@@ -136,7 +136,7 @@ def time_to_accuracy(bench: pd.DataFrame, n_train: int) -> pd.DataFrame:
 
 
 def training_cost(trained, exclude=()) -> dict:
-    """Runs, training minutes and training images of the distinct runs of ``runs.Trained``
+    """Runs, training minutes and training images of the distinct runs of ``runsets.Trained``
     results, leaving out the configurations ``exclude`` names (reused from another chapter)."""
     table = pd.concat([t.table for t in trained], ignore_index=True)
     table = table[~table["config"].isin(exclude)]

@@ -1,5 +1,5 @@
 """The quantities verdicts are made from, measured on the tidy results tables that
-``runs.train_set`` returns (one row per evaluation: ``run_id``, ``config``, ``seed``, ``step``,
+``runsets.train_set`` returns (one row per evaluation: ``run_id``, ``config``, ``seed``, ``step``,
 ``epoch``, ``val_accuracy``, ``val_loss``, ...). Chapters call these and present what they
 return; the rules in ``rules.py`` judge it.
 

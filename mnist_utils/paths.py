@@ -40,6 +40,15 @@ CACHE_ENV = "MNIST_CACHE"
 RECORD_ENV = "MNIST_BOOK_RECORD"
 # Overrides the scratch folder (tests and nbval use a temporary one).
 SCRATCH_ENV = "MNIST_BOOK_SCRATCH"
+# Set to 1 by the runner for --experiment and -p overrides: every page then says it is an experiment.
+EXPERIMENT_ENV = "MNIST_BOOK_EXPERIMENT"
+# The runner's short commit, so that run records, pages and the manifest name the same one.
+COMMIT_ENV = "MNIST_BOOK_COMMIT"
+# Third-party variables the package sets or reads: Keras's backend, TensorFlow's C++ log level, XLA's flags.
+KERAS_BACKEND_ENV = "KERAS_BACKEND"
+TF_LOG_LEVEL_ENV = "TF_CPP_MIN_LOG_LEVEL"
+XLA_FLAGS_ENV = "XLA_FLAGS"
+PYTHON_WARNINGS_ENV = "PYTHONWARNINGS"
 
 
 def mnist_cache() -> Path:

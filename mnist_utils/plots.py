@@ -378,7 +378,7 @@ def probe_effects(probed, title: str | None = None):
 
 
 def error_pileup_by_setup(pileup, title: str | None = None):
-    """One row per set-up (``runs.stored_error_pileup``), one dot per run: the share of its test
+    """One row per set-up (``runsets.stored_error_pileup``), one dot per run: the share of its test
     errors that went to the one wrong digit it answered most often. Dots near 0.1 spread their
     errors over the digits; dots far right pile them into one."""
     levels = list(pileup.sort_values(["schedule", "widths", "steps"])["set-up"].unique())

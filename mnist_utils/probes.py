@@ -166,15 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     """Probe chapter 6's runs of a profile into the run store, without Jupyter."""
     import argparse
 
-    from . import chapters, data
+    from . import data, experiments, profiles
 
     parser = argparse.ArgumentParser(prog="python -m mnist_utils.probes", description=main.__doc__)
     parser.add_argument("--profile", required=True)
     parser.add_argument("--store", help="run-store folder to write (default: the process's store)")
     args = parser.parse_args(argv)
     store = run_store.RunStore(args.store) if args.store else None
-    params = chapters.chapter_parameters("06_improved_cnn", args.profile)
-    full_runs = chapters.improved_cnn(**{**params, "sensitivity": [], "ablations": [], "final_configuration": ""})[0]
+    params = profiles.chapter_parameters("06_improved_cnn", args.profile)
+    full_runs = experiments.improved_cnn(**{**params, "sensitivity": [], "ablations": [], "final_configuration": ""})[0]
     table = chapter_probes(full_runs, params["probe_seeds"], params["probe_checkpoints"], data.load(), store)
     print(table.drop(columns=["run_id", "config"]).to_string(index=False))
     return 0

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
 from pathlib import Path
 
 import yaml
@@ -68,7 +67,7 @@ def notebook_parameters(source: Path) -> dict:
     return declared
 
 
-def chapter_parameters(name: str, profile: str, spec: dict, overrides: dict) -> dict:
+def profile_values(name: str, profile: str, spec: dict, overrides: dict) -> dict:
     """Profile values, then CLI overrides (the notebook's defaults fill the rest when papermill
     runs it); every key must be a declared parameter."""
     source = paths.NOTEBOOKS / f"{name}.ipynb"
@@ -85,12 +84,8 @@ def chapter_parameters(name: str, profile: str, spec: dict, overrides: dict) -> 
 
 
 
-def uncommitted(pathspecs) -> list[str]:
-    """The files under ``pathspecs`` with uncommitted changes, untracked ones included (none
-    outside a git checkout: there is nothing to compare with)."""
-    try:
-        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *pathspecs],
-                             cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return []
-    return [line[3:] for line in out.splitlines() if line.strip()]
+def chapter_parameters(name: str, profile: str, overrides: dict | None = None) -> dict:
+    """A chapter's parameters as the runner passes them: the notebook's defaults, then the
+    profile's values, then ``overrides``."""
+    defaults = notebook_parameters(paths.NOTEBOOKS / f"{name}.ipynb")
+    return {**defaults, **profile_values(name, profile, load_profile(profile), overrides or {})}

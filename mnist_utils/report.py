@@ -8,20 +8,15 @@ import re
 
 from IPython.display import Markdown, display
 
-from . import paths, store
+from . import paths, provenance
 
 
-def commit() -> str:
-    """The commit this execution ran from (see ``store.commit``)."""
-    return store.commit()
-
-
-def provenance(chapter: str, profile: str) -> str:
+def produced_by(chapter: str, profile: str) -> str:
     """Show which notebook, profile and commit produced every number on the page."""
     line = (f"Every figure and number on this page was produced by `notebooks/{chapter}.ipynb`, "
-            f"profile `{profile}`, commit `{commit()}`, executed "
+            f"profile `{profile}`, commit `{provenance.commit()}`, executed "
             f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.")
-    if os.environ.get("MNIST_BOOK_EXPERIMENT") == "1":
+    if os.environ.get(paths.EXPERIMENT_ENV) == "1":
         line += (" **Experiment**: executed by the runner with `--experiment` or `-p` overrides, into "
                  f"`{paths.shown(paths.scratch())}`; not the book of record.")
     elif not paths.writes_record():

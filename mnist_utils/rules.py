@@ -118,7 +118,7 @@ def best_reaches(sample, paper_accuracy: float, *, margin: float, paper_runs: in
     our best run is at or above the paper's best − ``margin``; *not reproduced* when it is below
     after at least as many runs as the paper picked its best from, at the declared budget;
     *inconclusive* with fewer runs or runs short of the budget."""
-    values = stats._values(sample)
+    values = stats.finite_values(sample)
     best, line = float(values.max()), paper_accuracy - margin
     band = f"−{_size(margin, 'accuracy')}"
     if best >= line:
@@ -192,7 +192,7 @@ def ratio_about(per_seed_ratios, claimed: float, *, relative_margin: float, cens
     lies wholly outside the band and does not exceed 1; *inconclusive* otherwise. With
     ``censored`` ratios (runs of the slower arm that never reached the threshold count as the
     budget) the ratios are lower bounds: they can show "more than about X", never "about X"."""
-    values = stats._values(per_seed_ratios)
+    values = stats.finite_values(per_seed_ratios)
     low, high = claimed * (1 - relative_margin), claimed * (1 + relative_margin)
     band = f"{low:.1f}× to {high:.1f}×"
     if not stats.varies(values):

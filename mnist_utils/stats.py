@@ -27,7 +27,8 @@ ALPHA = 0.05             # every interval is 95%, every one-sided test at 5%
 POWER = 0.80             # the power at which ``resolvable_effect`` is computed
 
 
-def _values(values) -> np.ndarray:
+def finite_values(values) -> np.ndarray:
+    """``values`` as floats, NaNs left out."""
     x = np.asarray(values, dtype=float)
     return x[~np.isnan(x)]
 
@@ -35,13 +36,13 @@ def _values(values) -> np.ndarray:
 def varies(values) -> bool:
     """Whether values spread at all: beyond the rounding of float32 numbers (the metrics are
     computed in float32, so two equal accuracies can differ in their 8th digit)."""
-    x = _values(values)
+    x = finite_values(values)
     return len(x) > 1 and float(np.ptp(x)) > 1e-6 * max(1.0, float(np.abs(x).max()))
 
 
 def mean_ci(values, confidence: float = 0.95) -> dict:
     """Mean, standard deviation and Student-t confidence interval of a sample."""
-    x = _values(values)
+    x = finite_values(values)
     n = len(x)
     if n == 0:
         raise ValueError("mean_ci: no values")
@@ -93,7 +94,7 @@ def difference(a, b, *, paired: bool, confidence: float = 0.95) -> dict:
         keep = ~(np.isnan(a) | np.isnan(b))
         a, b = a[keep], b[keep]
     else:
-        a, b = _values(a), _values(b)
+        a, b = finite_values(a), finite_values(b)
     if len(a) == 0 or len(b) == 0:
         raise ValueError("difference: an arm has no values")
     diff = float(a.mean() - b.mean())
@@ -119,7 +120,7 @@ def equivalence(sample, value: float, margin: float) -> dict:
     ``value``: ``p_value`` is the larger of the two one-sided p-values (equivalent at 5% when it
     is below 0.05); ``ci_low``/``ci_high`` the 95% interval of mean − value. NaN p-value and
     interval with fewer than two values or no spread."""
-    x = _values(sample)
+    x = finite_values(sample)
     diff = float(x.mean() - value) if len(x) else float("nan")
     out = {"diff": diff, "margin": margin, "p_value": float("nan"), "ci_low": float("nan"),
            "ci_high": float("nan"), "n": len(x)}
@@ -137,7 +138,7 @@ def spread_ratio(a, b) -> dict:
     Pitman-Morgan test, the correlation of a − b with a + b, whose covariance is
     var(a) − var(b). ``sd_ratio`` is sd(a)/sd(b); ``p_less`` and ``p_more`` are the one-sided
     p-values of "a varies less" and "a varies more" (NaN with fewer than three pairs or no spread)."""
-    a, b = _values(a), _values(b)
+    a, b = finite_values(a), finite_values(b)
     if len(a) != len(b):
         raise ValueError(f"spread_ratio: {len(a)} and {len(b)} values: paired samples need one each per seed")
     n = len(a)

@@ -9,10 +9,10 @@ docstrings do not re-key). What a reader must know but cannot change the numbers
 (hardware, library versions, wall time, images/s, commit) is recorded beside it.
 
 What re-keys, and what never does. Only the four training modules are read into the key:
-every other module (chapters, runs, probes, measures, rules, plots, ...) may change without
+every other module (experiments, runsets, probes, measures, rules, plots, ...) may change without
 touching a stored run, so a new measurement of stored runs, or a probe, never re-keys. A new
 way to feed a run changes the key of the runs that use it, and only theirs, through what it
-changes: ``chapters.with_validation_in_training`` (Table 2's 60,000 images) through the data
+changes: ``runsets.with_validation_in_training`` (Table 2's 60,000 images) through the data
 fingerprint and ``n_train``; a probe (``probes``) through the ``probe`` fields it adds to its
 own spec. A field added to ``train.TrainConfig`` must enter ``train.run_spec`` only when set
 away from its default (``train.ADDED_FIELDS``), or every stored run re-keys (hours of retraining).
@@ -42,26 +42,23 @@ import hashlib
 import json
 import os
 import platform
-import subprocess
 import sys
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import backend as keras_backend
-from . import paths
+from . import paths, provenance
 from .files import write_atomically
 
 FORMAT = 1
 # The modules whose code decides a run's numbers: a change to them re-keys every run.
 TRAINING_CODE = ("models.py", "train.py", "data.py", "backend.py")
 VERSIONS = ("keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "numpy")
-COMMIT_ENV = "MNIST_BOOK_COMMIT"   # the runner's commit, so runs, pages and manifest agree
 
 
 class StoreError(RuntimeError):
@@ -162,42 +159,10 @@ def run_key(spec: dict, fingerprint: str, code: str | None = None, backend_name:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-# ---------------------------------------------------------------- provenance
-def commit() -> str:
-    """The commit this process runs from: the runner's (so that pages, manifest and run records
-    agree), else the working tree's short commit, with '+dirty' when it has local changes."""
-    if os.environ.get(COMMIT_ENV):
-        return os.environ[COMMIT_ENV]
-    try:
-        git = lambda *a: subprocess.run(["git", *a], cwd=paths.ROOT, capture_output=True, text=True).stdout.strip()
-        sha = git("rev-parse", "--short", "HEAD") or "unknown"
-        return sha + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
-    except OSError:
-        return "unknown"
-
-
-def cpu_name() -> str:
-    """The processor's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
-    try:
-        return next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                    if l.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
-
-
-def package_versions(names) -> dict[str, str]:
-    """Installed versions of those of ``names`` that are installed."""
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            pass
-    return versions
-
-
-def provenance(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
-    versions = package_versions(VERSIONS)
+# ---------------------------------------------------------------- records
+def run_record(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
+    """What a stored run records beside its numbers: when, how fast, on what, from which commit."""
+    versions = provenance.package_versions(VERSIONS)
     images = spec["batch_size"] * int(rows["step"].iloc[-1]) if len(rows) else 0
     return {
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -207,11 +172,11 @@ def provenance(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
         "median_interval_images_per_second": round(float(rows["images_per_second"].median()), 1),
         "backend": keras_backend.name(),
         "device": keras_backend.devices(),
-        "cpu": cpu_name(),
+        "cpu": provenance.cpu_name(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "versions": versions,
-        "commit": commit(),
+        "commit": provenance.commit(),
         "code_digest": code_digest(),
     }
 
@@ -317,7 +282,7 @@ class RunStore:
 
     def put(self, key: str, spec: dict, run) -> StoredRun:
         """Store a finished ``train.Run`` atomically; returns it as read back from disk."""
-        record = provenance(run.wall_seconds, run.rows, spec)
+        record = run_record(run.wall_seconds, run.rows, spec)
         stored = StoredRun(key, spec, record, run.rows, run.arrays)
         path = self.write_dir / self._relative(key, spec["model"])
         write_atomically(path, encode(stored), durable=True)
@@ -376,7 +341,7 @@ def default() -> RunStore:
 
 def merge(sources: list[Path], into: Path) -> dict[str, int]:
     """Copy every entry of the ``sources`` stores (e.g. the shards of ``python -m
-    mnist_utils.chapters --shard``) into the store ``into``: an entry it lacks is added
+    mnist_utils.fill --shard``) into the store ``into``: an entry it lacks is added
     atomically, one it holds byte for byte is skipped, so merging again changes nothing. An entry
     it holds with other contents (the same run trained twice) keeps the one already there and is
     counted as a conflict. Every entry is decoded first: a damaged one stops the merge, naming it."""
@@ -424,7 +389,7 @@ def verify(store: RunStore, per_model: int, models=("softmax", "lenet5")) -> lis
             differs = int((again.arrays["test_predictions"] != run.arrays["test_predictions"]).sum())
             rows.append({"model": model, "key": run.key[:12], "seed": run.spec["seed"],
                          "same_validation_curve": same_rows, "test_predictions_differing": differs,
-                         "stored_on": run.record.get("cpu"), "here": cpu_name()})
+                         "stored_on": run.record.get("cpu"), "here": provenance.cpu_name()})
             print(f"  {rows[-1]}", flush=True)
     return rows
 

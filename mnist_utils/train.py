@@ -5,7 +5,7 @@ validation loss/accuracy, wall time, images/s. The test set is evaluated once,
 after the last step, and reported in the final row only.
 
 This module and ``models``/``data`` are the code whose digest keys the run store:
-only what changes a run's numbers belongs here. Chapters call ``runs.train_many``,
+only what changes a run's numbers belongs here. Chapters call ``runsets.train_many``,
 which takes every run it can from the store and calls ``train`` for the others.
 """
 from __future__ import annotations

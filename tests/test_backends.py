@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import backend, chapters, paths, run
+from mnist_utils import backend, experiments, paths, profiles, runner
 from mnist_utils import results as results_io
 from mnist_utils import train as training
 from mnist_utils.train import TrainConfig, TrainConfigError
@@ -139,9 +139,9 @@ def test_cnn_runs_keep_float16_test_probabilities(tiny_mnist):
 
 # ------------------------------------------------------------------ chapters
 def test_each_chapter_declares_its_runs_from_its_parameters():
-    params = {name: chapters.chapter_parameters(name, "cpu") for name in chapters.TRAINING_CHAPTERS}
-    paper_cnn = chapters.chapter_parameters("06_improved_cnn", "paper")
-    sets = {s.name: s for s in chapters.improved_cnn(**paper_cnn)}
+    params = {name: profiles.chapter_parameters(name, "cpu") for name in experiments.TRAINING_CHAPTERS}
+    paper_cnn = profiles.chapter_parameters("06_improved_cnn", "paper")
+    sets = {s.name: s for s in experiments.improved_cnn(**paper_cnn)}
     cnn, ablation = sets["06_improved_cnn"], sets["06_improved_cnn_ablation"]
     # The paper profile declares the protocol's grid at its own widths, and trains it before the ablations.
     assert list(sets) == ["06_improved_cnn", "06_improved_cnn_sensitivity", "06_improved_cnn_ablation"]
@@ -151,24 +151,24 @@ def test_each_chapter_declares_its_runs_from_its_parameters():
     assert len(ablation.configs) == 1 + len(paper_cnn["ablations"])
     assert {c.steps for c in ablation.configs} == {paper_cnn["ablation_steps"]}
     # Without ablations, grid or final five the chapter declares its main runs only.
-    assert len(chapters.improved_cnn(**{**params["06_improved_cnn"], "ablations": [], "sensitivity": [],
+    assert len(experiments.improved_cnn(**{**params["06_improved_cnn"], "ablations": [], "sensitivity": [],
                                         "final_configuration": ""})) == 1
-    activations, *optimizer_arm = chapters.activation_study(**params["03_activation_study"])
+    activations, *optimizer_arm = experiments.activation_study(**params["03_activation_study"])
     assert [s.name for s in optimizer_arm] == ["03_activation_study_extra", "03_activation_study_fully_connected",
                                                "03_activation_study_optimizer_grid", "03_activation_study_optimizer"]
     p = params["03_activation_study"]
     assert [c.name for c in activations.configs] == p["activations"] and activations.seeds == tuple(p["seeds"])
     assert all(c.patience == p["patience_epochs"] * p["evals_per_epoch"] for c in activations.configs)
-    [lr] = chapters.learning_rate_study(**params["04_learning_rate_study"])
+    [lr] = experiments.learning_rate_study(**params["04_learning_rate_study"])
     assert len(lr) == len(params["04_learning_rate_study"]["activations"]) * len(
         params["04_learning_rate_study"]["learning_rates"]) * len(params["04_learning_rate_study"]["seeds"])
 
 
 def test_chapter_five_reuses_chapter_three_baseline_runs():
-    three = chapters.chapter_parameters("03_activation_study", "cpu")
-    five = chapters.chapter_parameters("05_dropout", "cpu")
-    baseline_set = chapters.activation_study(**three)[0]
-    dropout_set, initialisation = chapters.dropout(chosen_activation="relu", chosen_learning_rate=1e-3, **five)
+    three = profiles.chapter_parameters("03_activation_study", "cpu")
+    five = profiles.chapter_parameters("05_dropout", "cpu")
+    baseline_set = experiments.activation_study(**three)[0]
+    dropout_set, initialisation = experiments.dropout(chosen_activation="relu", chosen_learning_rate=1e-3, **five)
     sigmoid = next(c for c in baseline_set.configs if c.name == "sigmoid")
     traditional = dropout_set.configs[0]
     strip = lambda c: {**c.__dict__, "label": ""}
@@ -186,22 +186,22 @@ def test_dropout_choice_uses_validation_accuracy_only():
     four = pd.DataFrame({"model_kwargs": ['{"activation": "elu"}', '{"activation": "elu"}', '{"activation": "relu"}'],
                          "learning_rate": [1e-3, 2e-3, 1e-3], "val_accuracy": [0.97, 0.99, 0.995],
                          "test_accuracy": [0.999, 0.1, 0.999]})
-    assert chapters.dropout_choice(three, four) == ("elu", 2e-3)
+    assert experiments.dropout_choice(three, four) == ("elu", 2e-3)
 
 
 def test_dropout_choice_takes_one_of_wangs_rates_not_the_larger_ones_that_test_oscillation():
     three = pd.DataFrame({"config": ["relu"], "val_accuracy": [0.99], "test_accuracy": [0.99]})
     four = pd.DataFrame({"model_kwargs": ['{"activation": "relu"}'] * 3, "learning_rate": [1e-3, 2e-3, 5e-3],
                          "val_accuracy": [0.985, 0.98, 0.99], "test_accuracy": [0.99] * 3})
-    assert chapters.dropout_choice(three, four) == ("relu", 1e-3)
+    assert experiments.dropout_choice(three, four) == ("relu", 1e-3)
     # A grid without any of Wang's rates (a reader's experiment) chooses among what it has.
-    assert chapters.dropout_choice(three, four[four["learning_rate"] == 5e-3]) == ("relu", 5e-3)
+    assert experiments.dropout_choice(three, four[four["learning_rate"] == 5e-3]) == ("relu", 5e-3)
 
 
 def test_the_command_line_trains_into_a_store_and_lists_what_is_stored(tmp_path, monkeypatch):
     store = tmp_path / "runs"
     args = ["--profile", "smoke", "--chapters", "2", "--store", str(store), "-p", "steps=20", "-p", "eval_every=10"]
-    cli = [sys.executable, "-m", "mnist_utils.chapters"]
+    cli = [sys.executable, "-m", "mnist_utils.fill"]
     env = {**os.environ, paths.SCRATCH_ENV: str(tmp_path / "scratch")}
     trained = subprocess.run(cli + args, cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert trained.returncode == 0, trained.stderr[-2000:]
@@ -215,12 +215,12 @@ def test_the_command_line_names_an_unknown_chapter():
     """A wrong argument is answered by one error line, before TensorFlow loads: where it loads,
     it prints a banner on some processors (oneDNN) that no log level silences."""
     # -X importtime lists on stderr ("import time: ... | module") every module the command imports.
-    command = [sys.executable, "-X", "importtime", "-m", "mnist_utils.chapters", "--chapters", "10", "--list"]
+    command = [sys.executable, "-X", "importtime", "-m", "mnist_utils.fill", "--chapters", "10", "--list"]
     out = subprocess.run(command, cwd=paths.ROOT, capture_output=True, text=True, timeout=300)
     lines = out.stderr.splitlines()
     imported = {line.rsplit("|", 1)[-1].strip() for line in lines if line.startswith("import time:")}
     # What the command itself wrote: neither the import list nor a library's log lines.
-    own = [line for line in lines if not line.startswith("import time:") and not run.TF_LOG_LINE.match(line)]
+    own = [line for line in lines if not line.startswith("import time:") and not runner.TF_LOG_LINE.match(line)]
     assert out.returncode == 2, out.stderr[-2000:]
     assert len(own) == 1 and own[0].startswith("error: --chapters 10: not a training chapter"), own
     assert "mnist_utils.train" in imported         # the listing works: chapters.py's own imports are in it
@@ -230,7 +230,7 @@ def test_the_command_line_names_an_unknown_chapter():
 
 def test_a_deadline_starts_no_run_that_would_end_after_it(tmp_path):
     args = ["--profile", "smoke", "--chapters", "6", "--store", str(tmp_path / "runs"), "--minutes", "0.01"]
-    out = subprocess.run([sys.executable, "-m", "mnist_utils.chapters", *args], cwd=paths.ROOT,
+    out = subprocess.run([sys.executable, "-m", "mnist_utils.fill", *args], cwd=paths.ROOT,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "not started, it would end after the deadline" in out.stdout and "runs missing after" in out.stdout
@@ -238,7 +238,7 @@ def test_a_deadline_starts_no_run_that_would_end_after_it(tmp_path):
 
 
 def test_shards_partition_the_missing_runs_and_a_shard_with_nothing_to_do_exits_0(tmp_path):
-    cli = [sys.executable, "-m", "mnist_utils.chapters", "--profile", "smoke", "--chapters", "2",
+    cli = [sys.executable, "-m", "mnist_utils.fill", "--profile", "smoke", "--chapters", "2",
            "-p", "steps=20", "-p", "eval_every=10", "-p", "seeds=[0, 1, 2]"]
     env = {**os.environ, paths.SCRATCH_ENV: str(tmp_path / "scratch")}
     shard = lambda k, n, folder: subprocess.run(cli + ["--store", str(tmp_path / folder), "--shard", f"{k}/{n}"],
@@ -259,12 +259,12 @@ def test_the_optimizer_rate_is_chosen_on_validation_a_tie_going_to_the_smaller_r
     grid = pd.DataFrame({"model_kwargs": ['{"activation": "relu"}'] * 3 + ['{"activation": "sigmoid"}'] * 2,
                          "learning_rate": [0.1, 0.01, 0.03, 0.01, 0.1], "val_accuracy": [0.990, 0.9897, 0.95, 0.5, 0.9],
                          "test_accuracy": [0.1, 0.1, 0.999, 0.999, 0.1]})
-    assert chapters.second_rate_choice(grid) == {"relu": 0.01, "sigmoid": 0.1}   # 0.9897 ties 0.990 within 0.05 pp
+    assert experiments.second_rate_choice(grid) == {"relu": 0.01, "sigmoid": 0.1}   # 0.9897 ties 0.990 within 0.05 pp
 
 
 def test_the_optimizer_arm_trains_its_grid_then_the_chosen_rates_with_other_seeds():
-    three = {**chapters.chapter_parameters("03_activation_study", "cpu"), "extra_activations": []}
-    sets = {s.name: s for s in chapters.activation_study(**{**three, "second_rates": {"relu": 0.03}})}
+    three = {**profiles.chapter_parameters("03_activation_study", "cpu"), "extra_activations": []}
+    sets = {s.name: s for s in experiments.activation_study(**{**three, "second_rates": {"relu": 0.03}})}
     grid, chosen = sets["03_activation_study_optimizer_grid"], sets["03_activation_study_optimizer"]
     assert {(c.model_kwargs["activation"], c.learning_rate) for c in grid.configs} == \
         {(a, r) for a in three["activations"] for r in three["second_learning_rates"]}
@@ -275,6 +275,6 @@ def test_the_optimizer_arm_trains_its_grid_then_the_chosen_rates_with_other_seed
     strip = lambda c: {**c.__dict__, "label": ""}
     assert strip(chosen.configs[0]) in [strip(c) for c in grid.configs]
     with pytest.raises(TrainConfigError, match="second_rates=.*must map activations"):
-        chapters.activation_study(**{**three, "second_rates": {"swish": 0.1}})
+        experiments.activation_study(**{**three, "second_rates": {"swish": 0.1}})
     with pytest.raises(TrainConfigError, match="second_optimizer='adam'"):
-        chapters.activation_study(**{**three, "second_optimizer": "adam"})
+        experiments.activation_study(**{**three, "second_optimizer": "adam"})

@@ -22,7 +22,7 @@ import pandas as pd
 import papermill
 import pytest
 
-from mnist_utils import chapters, claims, paths, run
+from mnist_utils import claims, experiments, paths, profiles, runner, runsets
 
 PROFILE = "variant"
 SMALL = {"train_size": 1024, "eval_size": 300}
@@ -98,7 +98,7 @@ def test_importing_mnist_utils_first_silences_tensorflow_logs():
     def log_lines(imports: str) -> list[str]:
         stderr = subprocess.run([sys.executable, "-c", f"import {imports}; {work}"], cwd=paths.ROOT, env=env,
                                 capture_output=True, text=True, check=True).stderr
-        return [line for line in stderr.splitlines() if run.TF_LOG_LINE.match(line) and not UNSILENCEABLE.match(line)]
+        return [line for line in stderr.splitlines() if runner.TF_LOG_LINE.match(line) and not UNSILENCEABLE.match(line)]
 
     unsilenced = log_lines("tensorflow, keras")
     assert any("Executing op" in line for line in unsilenced), f"TensorFlow logged no op it ran: {unsilenced}"
@@ -115,7 +115,7 @@ def test_every_variant_sets_only_declared_parameters():
     # papermill only warns about an undeclared parameter: a renamed one would silently
     # leave the chapter at its (book-sized) default.
     for chapter, variant in VARIANTS.items():
-        declared = run.notebook_parameters(paths.NOTEBOOKS / f"{chapter}.ipynb")
+        declared = profiles.notebook_parameters(paths.NOTEBOOKS / f"{chapter}.ipynb")
         assert set(variant.params) <= set(declared), \
             f"{chapter}: undeclared {sorted(set(variant.params) - set(declared))}"
 
@@ -127,9 +127,9 @@ def rerun_env(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(paths.SCRATCH_ENV, str(scratch))
         # A reader's environment: no runner settings (the TF log level included).
-        for key in run.KERNEL_ENV:
+        for key in runner.KERNEL_ENV:
             mp.delenv(key, raising=False)
-        for key in (paths.RECORD_ENV, run.EXPERIMENT_ENV, "MNIST_BOOK_COMMIT"):
+        for key in (paths.RECORD_ENV, runner.EXPERIMENT_ENV, "MNIST_BOOK_COMMIT"):
             mp.delenv(key, raising=False)
         before = tracked_state()
         yield scratch
@@ -172,10 +172,10 @@ def test_ablation_effects_pair_runs_by_seed_and_skip_ablations_without_shared_se
 
 
 def test_the_ablations_reuse_the_full_models_trainings_cut_at_their_budget():
-    from mnist_utils import chapters
+    from mnist_utils import experiments, profiles
 
-    params = chapters.chapter_parameters("06_improved_cnn", "cpu")
-    sets = lambda **changes: {s.name: s for s in chapters.improved_cnn(**{**params, **changes})}
+    params = profiles.chapter_parameters("06_improved_cnn", "cpu")
+    sets = lambda **changes: {s.name: s for s in experiments.improved_cnn(**{**params, **changes})}
     full, ablation = sets()["06_improved_cnn"], sets()["06_improved_cnn_ablation"]
     assert ablation.configs[0] == full.configs[0] and ablation.cut_at == params["ablation_steps"]
     # Seeds the full model never trained, or a budget it was not tested at: a reference of its own.
@@ -185,26 +185,26 @@ def test_the_ablations_reuse_the_full_models_trainings_cut_at_their_budget():
 
 
 def test_training_images_count_a_run_two_sets_share_once():
-    from mnist_utils import chapters
+    from mnist_utils import experiments, profiles
 
-    params = {**chapters.chapter_parameters("06_improved_cnn", "cpu"), "seeds": [0, 1, 2], "steps": 1000,
+    params = {**profiles.chapter_parameters("06_improved_cnn", "cpu"), "seeds": [0, 1, 2], "steps": 1000,
               "test_every": 500, "ablations": ["no_dropout"], "ablation_seeds": [0, 1], "ablation_steps": 500,
               "sensitivity": [], "final_configuration": ""}
-    sets = chapters.improved_cnn(**params)
+    sets = experiments.improved_cnn(**params)
     # 3 full trainings of 1,000 steps (the reference reuses two of them) + 2 ablation runs of 500 steps.
-    assert chapters.training_images(sets) == 50 * (3 * 1000 + 2 * 500)
+    assert experiments.training_images(sets) == 50 * (3 * 1000 + 2 * 500)
     # Tested only every 1,000 steps, the full trainings cannot stand in at 500: 2 references more.
-    sets = chapters.improved_cnn(**{**params, "test_every": 1000})
-    assert chapters.training_images(sets) == 50 * (3 * 1000 + 2 * 500 + 2 * 500)
-    lenet = chapters.RunSet("x", (chapters.TrainConfig("lenet5", batch_size=100, epochs=2),), (0, 1))
-    assert chapters.training_images([lenet]) == 2 * 2 * 55_000
+    sets = experiments.improved_cnn(**{**params, "test_every": 1000})
+    assert experiments.training_images(sets) == 50 * (3 * 1000 + 2 * 500 + 2 * 500)
+    lenet = runsets.RunSet("x", (experiments.TrainConfig("lenet5", batch_size=100, epochs=2),), (0, 1))
+    assert experiments.training_images([lenet]) == 2 * 2 * 55_000
 
 
 def test_the_sensitivity_grid_changes_only_the_rate_and_schedule_of_the_full_model():
-    params = chapters.chapter_parameters("06_improved_cnn", "cpu")
+    params = profiles.chapter_parameters("06_improved_cnn", "cpu")
     grid = [{"name": "constant 1e-3", "learning_rate": 0.001, "schedule": "constant"},
             {"name": "cosine from 1e-3", "learning_rate": 0.001, "schedule": "cosine", "warmup_fraction": 0.05}]
-    sets = {s.name: s for s in chapters.improved_cnn(**{**params, "sensitivity": grid})}
+    sets = {s.name: s for s in experiments.improved_cnn(**{**params, "sensitivity": grid})}
     [full] = sets["06_improved_cnn"].configs
     constant, cosine = sets["06_improved_cnn_sensitivity"].configs
     assert sets["06_improved_cnn_sensitivity"].seeds == (0, 1)
@@ -213,36 +213,36 @@ def test_the_sensitivity_grid_changes_only_the_rate_and_schedule_of_the_full_mod
     assert (constant.learning_rate, constant.schedule, constant.warmup_steps) == (0.001, "constant", 0)
     assert (cosine.schedule, cosine.warmup_steps) == ("cosine", round(0.05 * full.steps))
     # Without a grid the chapter trains no grid and no final five.
-    names = {s.name for s in chapters.improved_cnn(**{**params, "sensitivity": [], "final_configuration": ""})}
+    names = {s.name for s in experiments.improved_cnn(**{**params, "sensitivity": [], "final_configuration": ""})}
     assert names == {"06_improved_cnn", "06_improved_cnn_ablation"}
-    with pytest.raises(chapters.TrainConfigError, match="needs name and learning_rate"):
-        chapters.improved_cnn(**{**params, "sensitivity": [{"learning_rate": 0.001}]})
+    with pytest.raises(experiments.TrainConfigError, match="needs name and learning_rate"):
+        experiments.improved_cnn(**{**params, "sensitivity": [{"learning_rate": 0.001}]})
 
 
 def test_the_final_five_train_the_named_grid_point_on_all_training_images(tiny_mnist):
-    params = chapters.chapter_parameters("06_improved_cnn", "cpu")
-    sets = {s.name: s for s in chapters.improved_cnn(**params)}
+    params = profiles.chapter_parameters("06_improved_cnn", "cpu")
+    sets = {s.name: s for s in experiments.improved_cnn(**params)}
     final = sets["06_improved_cnn_final_five"]
     chosen = next(c for c in sets["06_improved_cnn_sensitivity"].configs
-                  if c.label == chapters.sensitivity_label(params["final_configuration"]))
+                  if c.label == experiments.sensitivity_label(params["final_configuration"]))
     assert final.all_training_images and final.seeds == (0, 1, 2, 3, 4)
     assert dataclasses.replace(final.configs[0], label="") == dataclasses.replace(chosen, label="")
     # Every other set trains on the training split alone, the very arrays it was given.
     assert all(s.data(tiny_mnist) is tiny_mnist for s in sets.values() if s is not final)
-    with pytest.raises(chapters.TrainConfigError, match="final_configuration='cosine'.*not a sensitivity point"):
-        chapters.improved_cnn(**{**params, "final_configuration": "cosine"})
+    with pytest.raises(experiments.TrainConfigError, match="final_configuration='cosine'.*not a sensitivity point"):
+        experiments.improved_cnn(**{**params, "final_configuration": "cosine"})
 
 
 def test_all_training_images_add_the_validation_split_and_change_the_key_not_the_code(tiny_mnist):
     from mnist_utils import store
     from mnist_utils import train as training
 
-    both = chapters.with_validation_in_training(tiny_mnist)
+    both = runsets.with_validation_in_training(tiny_mnist)
     assert len(both.train) == len(tiny_mnist.train) + len(tiny_mnist.validation)
     assert np.array_equal(both.train.images[len(tiny_mnist.train):], tiny_mnist.validation.images)
     assert both.test is tiny_mnist.test and both.validation is tiny_mnist.validation
-    assert chapters.with_validation_in_training(tiny_mnist) is both   # built once: one fingerprint
-    config = chapters.TrainConfig("softmax", {}, "sgd", 0.5, 32, steps=4)
+    assert runsets.with_validation_in_training(tiny_mnist) is both   # built once: one fingerprint
+    config = experiments.TrainConfig("softmax", {}, "sgd", 0.5, 32, steps=4)
     key = lambda m: store.run_key(training.run_spec(config, 0, m), store.data_fingerprint(m), code="c", backend_name="b")
     assert key(both) != key(tiny_mnist)
     assert training.run_spec(config, 0, both)["n_train"] == len(both.train)
@@ -250,23 +250,23 @@ def test_all_training_images_add_the_validation_split_and_change_the_key_not_the
 
 def test_the_protocol_chooses_the_best_mean_validation_accuracy_and_breaks_ties_by_order():
     grid = [{"name": "a", "learning_rate": 1e-4}, {"name": "b", "learning_rate": 1e-3}, {"name": "c", "learning_rate": 1e-2}]
-    final = lambda vals: pd.DataFrame([{"config": chapters.sensitivity_label(n), "val_accuracy": v}
+    final = lambda vals: pd.DataFrame([{"config": experiments.sensitivity_label(n), "val_accuracy": v}
                                        for n, vs in vals.items() for v in vs], columns=["config", "val_accuracy"])
-    assert chapters.sensitivity_choice(final({"a": [0.98, 0.98], "b": [0.99, 0.985], "c": [0.97, 0.99]}), grid) == "b"
+    assert experiments.sensitivity_choice(final({"a": [0.98, 0.98], "b": [0.99, 0.985], "c": [0.97, 0.99]}), grid) == "b"
     # Within 0.05 pp of the best, the earlier point of the declared list wins.
-    assert chapters.sensitivity_choice(final({"a": [0.9900], "b": [0.9904], "c": [0.95]}), grid) == "a"
-    assert chapters.sensitivity_choice(final({"a": [0.9900], "b": [0.9906]}), grid) == "b"
-    assert chapters.sensitivity_choice(final({"c": [0.9]}), grid) == "c"   # points without runs are skipped
-    with pytest.raises(chapters.TrainConfigError, match="no grid point has stored runs"):
-        chapters.sensitivity_choice(final({}), grid)
+    assert experiments.sensitivity_choice(final({"a": [0.9900], "b": [0.9904], "c": [0.95]}), grid) == "a"
+    assert experiments.sensitivity_choice(final({"a": [0.9900], "b": [0.9906]}), grid) == "b"
+    assert experiments.sensitivity_choice(final({"c": [0.9]}), grid) == "c"   # points without runs are skipped
+    with pytest.raises(experiments.TrainConfigError, match="no grid point has stored runs"):
+        experiments.sensitivity_choice(final({}), grid)
 
 
 def test_the_book_of_record_trains_the_final_five_of_the_configuration_its_validation_split_chose():
     from mnist_utils.results import final_rows, read
 
-    params = chapters.chapter_parameters("06_improved_cnn", "cpu")
+    params = profiles.chapter_parameters("06_improved_cnn", "cpu")
     grid = final_rows(read(paths.RESULTS / "cpu" / "06_improved_cnn_sensitivity.csv"))
-    assert chapters.sensitivity_choice(grid, params["sensitivity"]) == params["final_configuration"]
+    assert experiments.sensitivity_choice(grid, params["sensitivity"]) == params["final_configuration"]
     # The grid the profile runs is the protocol the claims file declared before the runs.
     declared = claims.protocol("liu_fu.cnn.unstated_choices")
     assert [{k: v for k, v in p.items() if k != "schedule" or v != "constant"} for p in declared["grid"]["schedule"]] \

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import chapters, fully_connected, gradients, models, runs, store, weights
+from mnist_utils import fully_connected, gradients, models, runsets, store, weights
 from mnist_utils.train import TrainConfig, TrainConfigError, run_spec
 
 LENET = TrainConfig("lenet5", {"activation": "relu"}, "adam", 0.003, 32, steps=24, eval_every=8, patience=2,
@@ -43,7 +43,7 @@ def test_gradient_summaries_are_geometric_means_over_the_steps():
 
 
 def test_gradient_probes_name_unknown_configurations_and_bad_steps(tiny_mnist, run_store):
-    run_set = chapters.RunSet("x", (SIGMOID,), (0,))
+    run_set = runsets.RunSet("x", (SIGMOID,), (0,))
     with pytest.raises(TrainConfigError, match=r"configs=\['relu'\]: \['relu'\] not in the run set x"):
         gradients.run_set_probes(run_set, 2, [0], tiny_mnist, store=run_store, configs=["relu"])
     with pytest.raises(TrainConfigError, match="gradient_steps=0"):
@@ -53,7 +53,7 @@ def test_gradient_probes_name_unknown_configurations_and_bad_steps(tiny_mnist, r
 def test_kept_weights_repeat_the_stored_run_and_are_kept_once(tiny_mnist, run_store, monkeypatch):
     with pytest.raises(weights.WeightsError, match="relu/seed0: the run whose weights to keep is not stored"):
         weights.kept_weights(LENET, 0, tiny_mnist, store=run_store)
-    stored = runs.train_many([LENET], [0], tiny_mnist, store=run_store)
+    stored = runsets.train_many([LENET], [0], tiny_mnist, store=run_store)
     kept, comparison = weights.kept_weights(LENET, 0, tiny_mnist, store=run_store)
     assert comparison["differs_from_stored"] == 0 and comparison["step"] == comparison["stored_step"]
     # The weights are the final (best) model's: they predict what the stored run predicted.
@@ -82,7 +82,7 @@ def test_zero_shares_count_exact_zeros_per_layer_and_pooled(tiny_mnist):
 
 
 def test_sparsity_needs_seeds_the_trainings_ran(tiny_mnist, run_store):
-    run_set = chapters.RunSet("x", (LENET,), (0,))
+    run_set = runsets.RunSet("x", (LENET,), (0,))
     with pytest.raises(TrainConfigError, match=r"sparsity_seeds=\[3\]: \[3\] not among"):
         weights.sparsity(run_set, "relu", [3], ["C1"], tiny_mnist, store=run_store)
     with pytest.raises(TrainConfigError, match="activation='elu': not among"):

@@ -5,7 +5,7 @@ import pytest
 
 from mnist_utils import backend, models
 from mnist_utils import results as results_io
-from mnist_utils import runs
+from mnist_utils import runsets
 from mnist_utils import train as training
 
 from mnist_utils.store import RunStore
@@ -75,14 +75,14 @@ def test_bad_training_parameters_fail_before_any_training(changes, culprit, tiny
     monkeypatch.setattr(backend, "seed_everything", lambda seed: pytest.fail("training started"))
     config = TrainConfig("lenet5", **{"model_kwargs": {"activation": "relu"}, "epochs": 1, **changes})
     with pytest.raises(ValueError) as exc:
-        runs.train_many([config], [0], tiny_mnist)
+        runsets.train_many([config], [0], tiny_mnist)
     assert culprit in str(exc.value) and "\n" not in str(exc.value)
 
 
 @pytest.mark.parametrize("seeds", [[], None, [1, 1], [0, -2], "0", [0.5]])
 def test_bad_seed_lists_are_rejected(seeds, tiny_mnist):
     with pytest.raises(TrainConfigError, match="seeds="):
-        runs.train_many([TrainConfig("softmax", epochs=1)], seeds, tiny_mnist)
+        runsets.train_many([TrainConfig("softmax", epochs=1)], seeds, tiny_mnist)
 
 
 def test_eval_interval_must_divide_the_budget(tiny_mnist):
@@ -129,7 +129,7 @@ def test_cut_reads_longer_runs_as_if_stopped_at_a_step():
 
 def test_training_learns_and_rows_are_tidy(tiny_mnist, tmp_path):
     results = tmp_path / "results" / "chapter.csv"
-    trained = runs.train_many([_config(), _config(label="relu_b", learning_rate=1e-3)], [0, 1],
+    trained = runsets.train_many([_config(), _config(label="relu_b", learning_rate=1e-3)], [0, 1],
                                   tiny_mnist, results=results, store=RunStore(tmp_path / "runs"))
     table = pd.read_csv(results)
     assert len(table) == len(trained.table) == 2 * 2 * 2  # configs x seeds x evaluations

@@ -11,7 +11,7 @@ import papermill
 import pytest
 import yaml
 
-from mnist_utils import paths, run, store
+from mnist_utils import paths, profiles, runner, store
 
 SOURCES = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
 NAMES = [p.stem for p in SOURCES]
@@ -92,10 +92,10 @@ def test_a_chapter_shows_its_parameters_and_collapses_its_set_up(source):
 
 @pytest.mark.parametrize("profile", ["smoke", "cpu", "paper"])
 def test_every_profile_names_every_chapter_with_known_parameters(profile):
-    spec = run.load_profile(profile)
+    spec = profiles.load_profile(profile)
     assert sorted(spec["notebooks"]) == NAMES, f"params/{profile}.yaml does not list every chapter"
     for name in NAMES:  # raises RunError on a parameter the notebook does not declare
-        run.chapter_parameters(name, profile, spec, {})
+        profiles.profile_values(name, profile, spec, {})
 
 
 def test_nbval_baselines_exist_and_are_current():
@@ -103,7 +103,7 @@ def test_nbval_baselines_exist_and_are_current():
     regenerate with `make baselines`."""
     for name in NAMES:
         assert (paths.BASELINES / f"{name}.ipynb").exists(), f"no nbval baseline for {name}"
-    assert run.stale("smoke") == [], "stale nbval baselines: run `make baselines`"
+    assert runner.stale("smoke") == [], "stale nbval baselines: run `make baselines`"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -139,14 +139,14 @@ def test_the_sidebar_numbers_each_chapter_as_its_file_and_its_prose_do():
 @pytest.mark.parametrize("executed", EXECUTED, ids=lambda p: p.stem)
 def test_executed_chapters_hide_parameters_and_carry_provenance(executed):
     nb = nbformat.read(executed, as_version=4)
-    meta = nb.metadata.get(run.META_KEY)
+    meta = nb.metadata.get(runner.META_KEY)
     assert meta and meta["content_hash"] and meta["profile"] in ("cpu", "paper")
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and all("remove-cell" in c.metadata["tags"] for c in injected)
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                assert not any(run.TF_LOG_LINE.match(l) for l in out["text"].splitlines()), executed.name
+                assert not any(runner.TF_LOG_LINE.match(l) for l in out["text"].splitlines()), executed.name
             assert out.get("output_type") != "error", f"{executed.name}: an error output"
 
 
@@ -165,14 +165,14 @@ def test_a_page_shows_the_parameters_it_ran_with(executed):
     shown_cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     assert "remove-cell" not in shown_cell.metadata.get("tags", [])
     defaults = _literals(next(c for c in source.cells if "parameters" in c.metadata.get("tags", [])).source)
-    ran = {**defaults, **nb.metadata[run.META_KEY]["parameters"]}
+    ran = {**defaults, **nb.metadata[runner.META_KEY]["parameters"]}
     assert _literals(shown_cell.source) == ran
 
 
 @pytest.mark.parametrize("executed", EXECUTED, ids=lambda p: p.stem)
 def test_page_provenance_is_clean_and_agrees_with_the_manifest(executed):
     nb = nbformat.read(executed, as_version=4)
-    meta = nb.metadata[run.META_KEY]
+    meta = nb.metadata[runner.META_KEY]
     lines = [o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
              if "text/markdown" in o.get("data", {}) and "was produced by" in o["data"]["text/markdown"]]
     assert len(lines) == 1, f"{executed.name}: expected one provenance line"
@@ -186,11 +186,11 @@ def test_page_provenance_is_clean_and_agrees_with_the_manifest(executed):
 def test_the_book_of_record_is_current_and_its_runs_are_stored():
     """A fresh clone rebuilds the book without training: every chapter is up to date by its
     content hash, and every run its results name is in the committed run store."""
-    assert run.stale("cpu") == [], "the book of record is stale: commit, then `make book`"
+    assert runner.stale("cpu") == [], "the book of record is stale: commit, then `make book`"
     record_store = store.RunStore(paths.RUNS)
     chapter_results = sorted((paths.RESULTS / "cpu").glob("*.csv"))
     # Every training chapter has its results files: <chapter>.csv, or one per run set (chapter 9).
-    from mnist_utils.chapters import TRAINING_CHAPTERS
+    from mnist_utils.fill import TRAINING_CHAPTERS
     for chapter in TRAINING_CHAPTERS:
         assert [f for f in paths.find_chapter_results("cpu", chapter) if f.exists()], f"{chapter}: no results file"
     for results in chapter_results:

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import chapters, measures, probes, runs, store
+from mnist_utils import measures, probes, runsets, store
 from mnist_utils.train import TrainConfig, TrainConfigError
 
 CNN = TrainConfig("liu_fu_cnn", {"widths": [4, 8, 8], "dropout_rate": 0.5}, "adam", 0.003, 32, steps=24, eval_every=8,
@@ -18,11 +18,11 @@ def run_store(tmp_path):
 
 
 def test_a_probe_repeats_the_stored_run_and_is_stored_once(tiny_mnist, run_store, monkeypatch, capsys):
-    runs.train_many([CNN], [0], tiny_mnist, store=run_store)
+    runsets.train_many([CNN], [0], tiny_mnist, store=run_store)
     probed = probes.probe(CNN, 0, tiny_mnist, checkpoints=2, store=run_store)
     assert list(probed["variant"]) == ["as trained", "as trained", *probes.VARIANTS[1:]]
     assert list(probed["step"]) == [16, 24, 24, 24]
-    stored = runs.train_many([CNN], [0], tiny_mnist, store=run_store)
+    stored = runsets.train_many([CNN], [0], tiny_mnist, store=run_store)
     # Its last checkpoint as trained is the stored run (probe raises otherwise) ...
     assert probed["test_accuracy"].iloc[1] == pytest.approx(stored.table["test_accuracy"].dropna().iloc[-1], abs=1e-6)
     assert len(run_store.entries()) == 2
@@ -33,14 +33,14 @@ def test_a_probe_repeats_the_stored_run_and_is_stored_once(tiny_mnist, run_store
 
 
 def test_a_probe_that_does_not_repeat_its_run_says_by_how_much(tiny_mnist, run_store, monkeypatch, capsys):
-    runs.train_many([CNN], [0], tiny_mnist, store=run_store)
+    runsets.train_many([CNN], [0], tiny_mnist, store=run_store)
     exact = probes.probe(CNN, 0, tiny_mnist, checkpoints=1, store=run_store)
     assert (exact["differs_from_stored"] == 0).all()
     real = probes._train_keeping_checkpoints
     # Another seed's training stands in for the run (as another processor's arithmetic would).
     monkeypatch.setattr(probes, "_train_keeping_checkpoints", lambda config, mnist, seed, *a: real(config, mnist, 1, *a))
     other = probes.probe(CNN, 0, tiny_mnist, checkpoints=2, store=run_store)
-    stored = runs.train_many([CNN], [0, 1], tiny_mnist, store=run_store)
+    stored = runsets.train_many([CNN], [0, 1], tiny_mnist, store=run_store)
     differs = int((stored.predictions("tiny CNN/seed0") != stored.predictions("tiny CNN/seed1")).sum())
     assert differs > 0 and (other["differs_from_stored"] == differs).all()
     assert "a retraining, not a repeat" in capsys.readouterr().out
@@ -51,7 +51,7 @@ def test_a_probe_needs_its_run_stored_and_valid_parameters(tiny_mnist, run_store
         probes.probe(CNN, 0, tiny_mnist, checkpoints=2, store=run_store)
     with pytest.raises(TrainConfigError, match="checkpoints=0"):
         probes.probe(CNN, 0, tiny_mnist, checkpoints=0, store=run_store)
-    full_runs = chapters.RunSet("x", (CNN,), (0, 1))
+    full_runs = runsets.RunSet("x", (CNN,), (0, 1))
     with pytest.raises(TrainConfigError, match=r"probe_seeds=\[2\]: \[2\] not among"):
         probes.chapter_probes(full_runs, [2], 2, tiny_mnist, store=run_store)
     assert probes.chapter_probes(full_runs, [], 2, tiny_mnist, store=run_store).empty
@@ -87,14 +87,14 @@ def test_errors_by_digit_and_probe_changes():
 
 
 def test_the_stored_pileup_lists_each_training_and_leaves_probes_out(tiny_mnist, run_store):
-    runs.train_many([CNN], [0, 1], tiny_mnist, store=run_store)
+    runsets.train_many([CNN], [0, 1], tiny_mnist, store=run_store)
     probes.probe(CNN, 0, tiny_mnist, checkpoints=1, store=run_store)
-    table = runs.stored_error_pileup(tiny_mnist.test.labels, store=run_store)
+    table = runsets.stored_error_pileup(tiny_mnist.test.labels, store=run_store)
     assert sorted(table["seed"]) == [0, 1]
     assert table["set-up"].nunique() == 1 and table["set-up"].iloc[0].startswith("4/8/8 constant 0.003 · 24 it.")
-    trained = runs.train_many([CNN], [0, 1], tiny_mnist, store=run_store)
+    trained = runsets.train_many([CNN], [0, 1], tiny_mnist, store=run_store)
     for seed, row in table.set_index("seed").iterrows():
         errors, digit, share, _ = measures.errors_by_digit(trained.predictions(f"tiny CNN/seed{seed}"), tiny_mnist.test.labels)
         assert (row["errors"], row["most_predicted_wrong"], row["share"]) == (errors, digit, share)
     # Predictions on another test subset are not comparable: left out.
-    assert runs.stored_error_pileup(tiny_mnist.test.labels[:10], store=run_store).empty
+    assert runsets.stored_error_pileup(tiny_mnist.test.labels[:10], store=run_store).empty

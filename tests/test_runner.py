@@ -1,4 +1,4 @@
-"""mnist_utils.run on a tiny notebook in a tmp tree: caching, staleness, failures, bad input.
+"""mnist_utils.runner on a tiny notebook in a tmp tree: caching, staleness, failures, bad input.
 
 No TensorFlow: the notebook only prints. Papermill executes it with the venv's
 ``python3`` kernel; the notebook is executed once per session into a template
@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mnist_utils import paths, run
+from mnist_utils import paths, profiles, runner
 
 PROFILE = "p"
 NAME = "tiny"
@@ -51,11 +51,11 @@ def patch_paths(mp: pytest.MonkeyPatch, root: Path) -> None:
     mp.setattr(paths, "RUNS", root / "data" / "runs")
     mp.setattr(paths, "SCRATCH", root / "data" / "scratch")
     mp.delenv(paths.SCRATCH_ENV, raising=False)
-    for key in (paths.RECORD_ENV, run.EXPERIMENT_ENV, "MNIST_BOOK_COMMIT"):  # main() sets them
+    for key in (paths.RECORD_ENV, runner.EXPERIMENT_ENV, "MNIST_BOOK_COMMIT"):  # main() sets them
         mp.setenv(key, "")
         mp.delenv(key)
-    mp.setattr(run, "package_digests", lambda code=None: dict(FROZEN_CODE))
-    for key, value in run.KERNEL_ENV.items():  # execute() sets these; restore them afterwards
+    mp.setattr(runner, "package_digests", lambda code=None: dict(FROZEN_CODE))
+    for key, value in runner.KERNEL_ENV.items():  # execute() sets these; restore them afterwards
         mp.setenv(key, value)
 
 
@@ -66,7 +66,7 @@ def executed_template(tmp_path_factory) -> Path:
     make_tree(root)
     with pytest.MonkeyPatch.context() as mp:
         patch_paths(mp, root)
-        assert run.main(["--profile", PROFILE]) == 0
+        assert runner.main(["--profile", PROFILE]) == 0
     return root
 
 
@@ -104,17 +104,17 @@ def snapshot(path: Path) -> tuple[bytes, int]:
 @pytest.fixture
 def no_execute(monkeypatch):
     def refuse(*args, **kwargs):
-        raise AssertionError("run.execute was called for an up-to-date notebook")
-    monkeypatch.setattr(run, "execute", refuse)
+        raise AssertionError("runner.execute was called for an up-to-date notebook")
+    monkeypatch.setattr(runner, "execute", refuse)
 
 
 # ------------------------------------------------------------- first run
 def test_run_patches_paths_through_the_module(tree):
-    """run.py must read paths.* at call time; otherwise every test here would hit the repo."""
+    """runner.py must read paths.* at call time; otherwise every test here would hit the repo."""
     assert paths.profile_file(PROFILE) == tree / "params" / f"{PROFILE}.yaml"
-    spec = run.load_profile(PROFILE)
+    spec = profiles.load_profile(PROFILE)
     assert spec == {"output": "out", "record": True, "notebooks": {NAME: {"value": 2}}}
-    assert run.stale(PROFILE) == [NAME]
+    assert runner.stale(PROFILE) == [NAME]
 
 
 def test_first_run_executes(executed):
@@ -130,7 +130,7 @@ def test_first_run_executes(executed):
     assert "value = 2" in injected[0].source
     assert stdout_of(nb) == "4\n"
     assert sorted(p.name for p in out.parent.iterdir()) == [f"{NAME}.ipynb"]
-    assert run.stale(PROFILE) == []
+    assert runner.stale(PROFILE) == []
 
 
 def test_manifest_records_the_run(executed):
@@ -150,8 +150,8 @@ def test_second_run_does_not_execute(executed, no_execute, capsys):
     manifest = executed / "data" / "manifests" / f"{PROFILE}.json"
     manifest_before = manifest.read_bytes()
 
-    assert run.main(["--profile", PROFILE]) == 0
-    assert run.main(["--profile", PROFILE, "--check"]) == 0
+    assert runner.main(["--profile", PROFILE]) == 0
+    assert runner.main(["--profile", PROFILE, "--check"]) == 0
 
     assert snapshot(output_of(executed)) == before
     assert manifest.read_bytes() == manifest_before
@@ -166,43 +166,43 @@ def test_source_change_makes_it_stale_and_reexecutes(executed, capsys):
     nbformat.write(nb, source)
     old_hash = nbformat.read(output_of(executed), as_version=4).metadata["mnist_book"]["content_hash"]
 
-    assert run.stale(PROFILE) == [NAME]
-    assert run.main(["--profile", PROFILE, "--check"]) == 1
+    assert runner.stale(PROFILE) == [NAME]
+    assert runner.main(["--profile", PROFILE, "--check"]) == 1
     assert f"stale: {NAME}" in capsys.readouterr().out
-    assert run.main(["--profile", PROFILE]) == 0
+    assert runner.main(["--profile", PROFILE]) == 0
 
     out = nbformat.read(output_of(executed), as_version=4)
     assert stdout_of(out) == "6\n"
     assert out.metadata["mnist_book"]["content_hash"] != old_hash
-    assert run.stale(PROFILE) == []
+    assert runner.stale(PROFILE) == []
 
 
 def test_overrides_are_an_experiment_that_leaves_the_record_alone(executed, capsys):
     before = snapshot(output_of(executed))
     manifest = executed / "data" / "manifests" / f"{PROFILE}.json"
     manifest_before = manifest.read_bytes()
-    assert run.main(["--profile", PROFILE, "-p", "value=3"]) == 0
+    assert runner.main(["--profile", PROFILE, "-p", "value=3"]) == 0
 
     assert "experiment (-p overrides)" in capsys.readouterr().out
     assert snapshot(output_of(executed)) == before and manifest.read_bytes() == manifest_before
     out = nbformat.read(executed / "data" / "scratch" / "book" / PROFILE / f"{NAME}.ipynb", as_version=4)
     assert stdout_of(out) == "6\n"
     assert out.metadata["mnist_book"]["parameters"] == {"profile": PROFILE, "value": 3}
-    assert run.stale(PROFILE) == []  # the record still holds the profile's own run
+    assert runner.stale(PROFILE) == []  # the record still holds the profile's own run
 
 
 def test_force_reexecutes(executed, monkeypatch):
     out = output_of(executed)
     old_meta = nbformat.read(out, as_version=4).metadata["mnist_book"]
     calls = []
-    real = run.execute
+    real = runner.execute
 
     def counting(*args, **kwargs):
         calls.append(args[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(run, "execute", counting)
-    assert run.main(["--profile", PROFILE, "--force"]) == 0
+    monkeypatch.setattr(runner, "execute", counting)
+    assert runner.main(["--profile", PROFILE, "--force"]) == 0
 
     assert calls == [NAME]
     new_meta = nbformat.read(out, as_version=4).metadata["mnist_book"]
@@ -218,7 +218,7 @@ def test_a_results_file_the_execution_did_not_write_is_removed(executed, capsys)
     dropped, other_chapter = results / f"{NAME}_ablation.csv", results / "other.csv"
     for f in (dropped, other_chapter):
         f.write_text("config,seed\nx,0\n")
-    assert run.main(["--profile", PROFILE, "--force"]) == 0
+    assert runner.main(["--profile", PROFILE, "--force"]) == 0
     assert not dropped.exists() and other_chapter.exists()
     assert f"removed data/results/{PROFILE}/{NAME}_ablation.csv" in capsys.readouterr().out
 
@@ -232,22 +232,22 @@ def test_a_failed_execution_removes_no_results_file(executed):
     nb = nbformat.read(source, as_version=4)
     nb.cells[3].source = "assert value != 2"
     nbformat.write(nb, source)
-    assert run.main(["--profile", PROFILE]) != 0
+    assert runner.main(["--profile", PROFILE]) != 0
     assert dropped.exists()
 
 
 def test_content_hash_depends_on_code_and_parameters(tree, monkeypatch):
     source = tree / "notebooks" / f"{NAME}.ipynb"
-    base = run.content_hash(source, {"profile": PROFILE, "value": 2})
-    assert base == run.content_hash(source, {"value": 2, "profile": PROFILE})
-    assert base != run.content_hash(source, {"profile": PROFILE, "value": 3})
-    monkeypatch.setattr(run, "package_digests", lambda code=None: {"data.py": "1" * 64})
-    assert base != run.content_hash(source, {"profile": PROFILE, "value": 2})
+    base = runner.content_hash(source, {"profile": PROFILE, "value": 2})
+    assert base == runner.content_hash(source, {"value": 2, "profile": PROFILE})
+    assert base != runner.content_hash(source, {"profile": PROFILE, "value": 3})
+    monkeypatch.setattr(runner, "package_digests", lambda code=None: {"data.py": "1" * 64})
+    assert base != runner.content_hash(source, {"profile": PROFILE, "value": 2})
 
 
 def test_real_package_digests_cover_result_code_only():
-    digests = run.package_digests()
-    assert "data.py" in digests and "run.py" not in digests
+    digests = runner.package_digests()
+    assert "data.py" in digests and "runner.py" not in digests
 
 
 # --------------------------------------------------------------- failure
@@ -261,7 +261,7 @@ def test_failing_cell_keeps_previous_output(executed, capsys):
     nb.cells[3].source = "assert value != 2"   # the profile's value now fails
     nbformat.write(nb, source)
 
-    assert run.main(["--profile", PROFILE]) != 0
+    assert runner.main(["--profile", PROFILE]) != 0
 
     err = [l for l in capsys.readouterr().err.splitlines() if l.startswith("error:")]
     assert len(err) == 1, err
@@ -272,7 +272,7 @@ def test_failing_cell_keeps_previous_output(executed, capsys):
     assert sorted(p.name for p in out.parent.iterdir()) == [f"{NAME}.ipynb"]  # no temp files
     failed = executed / "_build" / "failed" / f"{NAME}.ipynb"
     assert "failed/" in err[0] and failed.exists()
-    assert run.stale(PROFILE) == [NAME]  # the source changed, the good old output is kept
+    assert runner.stale(PROFILE) == [NAME]  # the source changed, the good old output is kept
 
 
 # ------------------------------------------------------------- bad input
@@ -285,7 +285,7 @@ def test_failing_cell_keeps_previous_output(executed, capsys):
     (["--profile", PROFILE, "-p", "value=[1,"], "value=[1,"),
 ])
 def test_bad_input_is_a_one_line_error(tree, no_execute, capsys, argv, culprit):
-    assert run.main(argv) == 2
+    assert runner.main(argv) == 2
     captured = capsys.readouterr()
     err = captured.err.strip()
     assert err.startswith("error:") and "\n" not in err, err
@@ -295,14 +295,14 @@ def test_bad_input_is_a_one_line_error(tree, no_execute, capsys, argv, culprit):
 
 def test_profile_naming_a_missing_notebook(tree, capsys):
     (tree / "params" / "q.yaml").write_text("output: out\nnotebooks:\n  missing_chapter: {}\n")
-    assert run.main(["--profile", "q"]) == 2
+    assert runner.main(["--profile", "q"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "missing_chapter" in err and "q.yaml" in err
 
 
 def test_malformed_profile(tree, capsys):
     (tree / "params" / "bad.yaml").write_text("output: [unclosed\n")
-    assert run.main(["--profile", "bad"]) == 2
+    assert runner.main(["--profile", "bad"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "bad.yaml" in err
 
@@ -330,8 +330,8 @@ def test_clean_executed_strips_tf_log_lines_only():
                          nbformat.v4.new_output("execute_result", data={"text/plain": "1"}, execution_count=1)]
     nb.cells = [nbformat.v4.new_markdown_cell("text"), injected, mixed, only_logs]
 
-    run.clean_executed(nb)
-    run.clean_executed(nb)  # idempotent
+    runner.clean_executed(nb)
+    runner.clean_executed(nb)  # idempotent
 
     assert injected.metadata["tags"] == ["injected-parameters", "remove-cell"]
     assert [o["text"] for o in mixed.outputs] == [
@@ -341,12 +341,12 @@ def test_clean_executed_strips_tf_log_lines_only():
 
 
 def test_a_chapter_hashes_only_the_mnist_utils_modules_it_uses():
-    data_only = set(run.package_digests("from mnist_utils import data\nx = 1"))
+    data_only = set(runner.package_digests("from mnist_utils import data\nx = 1"))
     assert {"data.py", "paths.py"} <= data_only and "models.py" not in data_only and "train.py" not in data_only
     # train imports models (relative import), so a chapter using train depends on models too
-    via_train = set(run.package_digests("from mnist_utils.runs import train_many"))
+    via_train = set(runner.package_digests("from mnist_utils.runsets import train_many"))
     assert {"train.py", "models.py", "data.py"} <= via_train
-    assert "run.py" not in set(run.package_digests())
+    assert "runner.py" not in set(runner.package_digests())
 
 
 def test_a_declared_input_file_makes_the_chapter_stale_when_it_changes(executed, monkeypatch):
@@ -358,16 +358,16 @@ def test_a_declared_input_file_makes_the_chapter_stale_when_it_changes(executed,
     upstream = executed / "data" / "results" / PROFILE / "upstream.csv"
     upstream.parent.mkdir(parents=True)
     upstream.write_text("a\n1\n")
-    assert run.main(["--profile", PROFILE]) == 0
-    assert run.stale(PROFILE) == []
+    assert runner.main(["--profile", PROFILE]) == 0
+    assert runner.stale(PROFILE) == []
     upstream.write_text("a\n2\n")
-    assert run.stale(PROFILE) == [NAME]
+    assert runner.stale(PROFILE) == [NAME]
     # a profile may switch input hashing off (smoke: inputs are rewritten by every nbval run)
     (executed / "params" / f"{PROFILE}.yaml").write_text(
         f"output: out\nrecord: true\nhash_inputs: false\nnotebooks:\n  {NAME}:\n    value: 2\n")
-    assert run.main(["--profile", PROFILE]) == 0
+    assert runner.main(["--profile", PROFILE]) == 0
     upstream.write_text("a\n3\n")
-    assert run.stale(PROFILE) == []
+    assert runner.stale(PROFILE) == []
 
 
 # ------------------------------------------------- shown parameters, provenance
@@ -389,7 +389,7 @@ def test_show_executed_parameters_keeps_comments_and_columns():
         'untouched = 1')
     cell.metadata["tags"] = ["parameters"]
     nb.cells = [cell]
-    run.show_executed_parameters(nb, {"profile": "cpu", "steps": 2500, "widths": [16, 32, 32],
+    runner.show_executed_parameters(nb, {"profile": "cpu", "steps": 2500, "widths": [16, 32, 32],
                                       "note": "b", "untouched": 1}, "cpu")
     lines = cell.source.splitlines()
     assert lines[0].startswith("# What ran") and "params/cpu.yaml" in lines[0]
@@ -414,7 +414,7 @@ def test_record_profile_refuses_uncommitted_code(tree, capsys):
     nb.cells[2].source = "print(value * 5)"
     nbformat.write(nb, source)
 
-    assert run.main(["--profile", PROFILE]) == 2
+    assert runner.main(["--profile", PROFILE]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err
     assert f"notebooks/{NAME}.ipynb" in err and "--experiment" in err
@@ -426,7 +426,7 @@ def test_experiment_runs_uncommitted_code_into_scratch_only(tree):
     (tree / "params" / f"{PROFILE}.yaml").write_text(
         f"output: out\nrecord: true\nnotebooks:\n  {NAME}:\n    value: 5\n")
 
-    assert run.main(["--profile", PROFILE, "--experiment"]) == 0
+    assert runner.main(["--profile", PROFILE, "--experiment"]) == 0
     experiment = tree / "data" / "scratch" / "book" / PROFILE / f"{NAME}.ipynb"
     assert stdout_of(nbformat.read(experiment, as_version=4)) == "10\n"
     assert not (tree / "out").exists()                       # the book of record is untouched
@@ -438,7 +438,7 @@ def test_experiment_runs_uncommitted_code_into_scratch_only(tree):
 
 def test_committed_code_runs_as_the_record_with_a_clean_commit(tree):
     git_tree(tree)
-    assert run.main(["--profile", PROFILE]) == 0
+    assert runner.main(["--profile", PROFILE]) == 0
     meta = nbformat.read(output_of(tree), as_version=4).metadata["mnist_book"]
     assert meta["git_dirty"] is False and "+dirty" not in meta["commit"]
     manifest = json.loads((tree / "data" / "manifests" / f"{PROFILE}.json").read_text())

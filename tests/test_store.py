@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import runs, store
+from mnist_utils import runsets, store
 from mnist_utils import train as training
 from mnist_utils.data import MNIST, Split
 from mnist_utils.train import TrainConfig
@@ -40,9 +40,9 @@ def count_training(monkeypatch) -> list:
 # ------------------------------------------------------------------ hit / miss
 def test_second_call_reuses_every_run_and_returns_the_same_table(tiny_mnist, run_store, monkeypatch, capsys):
     calls = count_training(monkeypatch)
-    first = runs.train_many([SOFTMAX], [0, 1], tiny_mnist, store=run_store)
+    first = runsets.train_many([SOFTMAX], [0, 1], tiny_mnist, store=run_store)
     assert calls == ["softmax/seed0", "softmax/seed1"]
-    second = runs.train_many([SOFTMAX], [0, 1], tiny_mnist, store=run_store)
+    second = runsets.train_many([SOFTMAX], [0, 1], tiny_mnist, store=run_store)
     assert calls == ["softmax/seed0", "softmax/seed1"]  # nothing trained the second time
     pd.testing.assert_frame_equal(first.table, second.table)
     out = capsys.readouterr().out
@@ -56,24 +56,24 @@ def test_second_call_reuses_every_run_and_returns_the_same_table(tiny_mnist, run
 
 
 def test_a_stored_run_equals_a_fresh_training(tiny_mnist, run_store):
-    stored = runs.train_many([SOFTMAX], [3], tiny_mnist, store=run_store).table
+    stored = runsets.train_many([SOFTMAX], [3], tiny_mnist, store=run_store).table
     fresh = training.train(SOFTMAX, tiny_mnist, 3).rows
     for column in ("val_accuracy", "val_loss", "train_loss", "test_accuracy"):
         np.testing.assert_array_equal(stored[column].to_numpy(), fresh[column].to_numpy())
 
 
 def test_a_new_label_reuses_the_run_under_its_new_name(tiny_mnist, run_store, monkeypatch):
-    runs.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
+    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
     calls = count_training(monkeypatch)
-    renamed = runs.train_many([dataclasses.replace(SOFTMAX, label="baseline")], [0], tiny_mnist, store=run_store)
+    renamed = runsets.train_many([dataclasses.replace(SOFTMAX, label="baseline")], [0], tiny_mnist, store=run_store)
     assert calls == []
     assert set(renamed.table["run_id"]) == {"baseline/seed0"}
 
 
 def test_a_new_seed_trains_only_that_seed(tiny_mnist, run_store, monkeypatch):
-    runs.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
+    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
     calls = count_training(monkeypatch)
-    runs.train_many([SOFTMAX], [0, 5], tiny_mnist, store=run_store)
+    runsets.train_many([SOFTMAX], [0, 5], tiny_mnist, store=run_store)
     assert calls == ["softmax/seed5"]
 
 
@@ -87,20 +87,20 @@ def test_resume_after_an_interrupted_chapter(tiny_mnist, run_store, monkeypatch)
 
     monkeypatch.setattr(training, "train", dies_on_seed_2)
     with pytest.raises(KeyboardInterrupt):
-        runs.train_many([SOFTMAX], [0, 1, 2], tiny_mnist, store=run_store)
+        runsets.train_many([SOFTMAX], [0, 1, 2], tiny_mnist, store=run_store)
     assert len(run_store.entries()) == 2  # the finished runs are kept
     monkeypatch.setattr(training, "train", real)
     calls = count_training(monkeypatch)
-    runs.train_many([SOFTMAX], [0, 1, 2], tiny_mnist, store=run_store)
+    runsets.train_many([SOFTMAX], [0, 1, 2], tiny_mnist, store=run_store)
     assert calls == ["softmax/seed2"]
 
 
 def test_scratch_store_reads_the_record_and_writes_only_itself(tiny_mnist, tmp_path, monkeypatch):
     record = store.RunStore(tmp_path / "record")
-    runs.train_many([SOFTMAX], [0], tiny_mnist, store=record)
+    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=record)
     scratch = store.RunStore(tmp_path / "scratch", [tmp_path / "scratch", tmp_path / "record"])
     calls = count_training(monkeypatch)
-    runs.train_many([SOFTMAX], [0, 1], tiny_mnist, store=scratch)
+    runsets.train_many([SOFTMAX], [0, 1], tiny_mnist, store=scratch)
     assert calls == ["softmax/seed1"]
     assert len(list((tmp_path / "record").rglob("*.json"))) == 1      # the record is untouched
     assert len(list((tmp_path / "scratch").rglob("*.json"))) == 1     # the new run went to scratch
@@ -184,27 +184,27 @@ def test_a_crash_while_writing_leaves_no_entry(tiny_mnist, run_store, monkeypatc
 
     monkeypatch.setattr(os, "fsync", crash)
     with pytest.raises(OSError, match="disk full"):
-        runs.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
+        runsets.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
     assert list(run_store.write_dir.rglob("*")) == [run_store.write_dir / "softmax"]  # no entry, no temp file
     monkeypatch.undo()
-    assert len(runs.train_many([SOFTMAX], [0], tiny_mnist, store=run_store).table) == 2
+    assert len(runsets.train_many([SOFTMAX], [0], tiny_mnist, store=run_store).table) == 2
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong key", "empty"])
 def test_a_corrupt_entry_is_a_one_line_error_naming_it(tiny_mnist, run_store, damage):
-    runs.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
+    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
     (entry,) = run_store.entries()
     text = entry.read_text()
     entry.write_text({"truncate": text[: len(text) // 2], "garbage": "not json",
                       "wrong key": text.replace('"key": "', '"key": "0', 1), "empty": ""}[damage])
     with pytest.raises(store.StoreError) as err:
-        runs.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
+        runsets.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
     message = str(err.value)
     assert str(entry) in message and "\n" not in message
 
 
 def test_store_summary_counts_runs(tiny_mnist, run_store, capsys):
-    runs.train_many([SOFTMAX], [0, 1], tiny_mnist, store=run_store)
+    runsets.train_many([SOFTMAX], [0, 1], tiny_mnist, store=run_store)
     assert store.main([str(run_store.write_dir)]) == 0
     out = capsys.readouterr().out
     assert "2 runs" in out and "softmax: 2 runs" in out
@@ -213,21 +213,21 @@ def test_store_summary_counts_runs(tiny_mnist, run_store, capsys):
 # ------------------------------------------------------------------ merging shards
 def test_merging_two_shards_adds_their_runs_once_and_again_changes_nothing(tiny_mnist, tmp_path, capsys):
     first, second, into = (store.RunStore(tmp_path / name) for name in ("shard1", "shard2", "record"))
-    runs.train_many([SOFTMAX], [0], tiny_mnist, store=first)
-    runs.train_many([SOFTMAX], [1], tiny_mnist, store=second)
+    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=first)
+    runsets.train_many([SOFTMAX], [1], tiny_mnist, store=second)
     assert store.merge([first.write_dir, second.write_dir], into.write_dir) == {"added": 2, "same": 0, "conflicts": 0}
     before = {p.name: p.read_bytes() for p in into.entries()}
     assert store.main([str(into.write_dir), "--merge", str(first.write_dir), str(second.write_dir)]) == 0
     assert "0 added, 2 already there, 0 conflicts" in capsys.readouterr().out
     assert {p.name: p.read_bytes() for p in into.entries()} == before
     # The merged store serves both runs: nothing is trained again.
-    table = runs.train_many([SOFTMAX], [0, 1], tiny_mnist, store=into).table
+    table = runsets.train_many([SOFTMAX], [0, 1], tiny_mnist, store=into).table
     assert set(table["seed"]) == {0, 1}
 
 
 def test_a_run_merged_twice_with_other_numbers_keeps_the_stored_one_and_says_so(tiny_mnist, tmp_path, capsys):
     source, into = store.RunStore(tmp_path / "shard"), store.RunStore(tmp_path / "record")
-    runs.train_many([SOFTMAX], [0], tiny_mnist, store=source)
+    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=source)
     store.merge([source.write_dir], into.write_dir)
     (entry,) = source.entries()
     entry.write_text(entry.read_text().replace('"wall_seconds": ', '"wall_seconds": 1', 1))

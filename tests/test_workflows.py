@@ -39,7 +39,7 @@ def test_reproduce_runs_the_paper_profile_on_a_self_hosted_gpu_runner():
     assert "self-hosted" in job["runs-on"] and "gpu" in job["runs-on"]
     assert "paper" in job["env"]["PROFILE"]
     runs = " ".join(step.get("run", "") for step in job["steps"])
-    assert "mnist_utils.run --profile" in runs and '.[dev,gpu]' in runs
+    assert "mnist_utils.runner --profile" in runs and '.[dev,gpu]' in runs
     assert any(step.get("uses", "").startswith("actions/upload-artifact") for step in job["steps"])
 
 
@@ -59,7 +59,7 @@ def test_shards_train_disjoint_shares_then_merge_and_build():
 def test_pages_builds_without_training_and_deploys():
     wf = load("pages.yml")
     build = " ".join(step.get("run", "") for step in wf["jobs"]["build"]["steps"])
-    assert "make html" in build and "mnist_utils.run" not in build
+    assert "make html" in build and "mnist_utils.runner" not in build
     assert any(step.get("uses", "").startswith("actions/deploy-pages") for step in wf["jobs"]["deploy"]["steps"])
 
 

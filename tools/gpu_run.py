@@ -9,7 +9,7 @@ script installs the wheels into the bundle (no network), then trains in priority
 chapters 3, 4, 5 and 2), starting no run that would end after ``--minutes`` (default 8), so
 every run started is finished and stored. Small models leave most of a large GPU idle, so it
 trains ``--concurrent`` runs at a time: one process per shard of the missing runs
-(``python -m mnist_utils.chapters --shard K/N``, each run seeded as always), N chosen from the
+(``python -m mnist_utils.fill --shard K/N``, each run seeded as always), N chosen from the
 device unless given (``concurrency``). It prints the GPU's name and every run's images/s,
 checks determinism once (one short run trained twice), times one run alone, and writes the
 runs it stored (``runs.tar.gz``, paths as in the store) and a JSON summary to ``--out``, with
@@ -94,9 +94,9 @@ def determinism_check(mnist, config) -> dict:
 
 def single_run_speed(mnist, profile: str) -> float:
     """Images/s of one run alone on this machine: chapter 6's CNN at the profile's widths."""
-    from mnist_utils import chapters, train
+    from mnist_utils import profiles, train
 
-    params = chapters.chapter_parameters("06_improved_cnn", profile)
+    params = profiles.chapter_parameters("06_improved_cnn", profile)
     config = train.TrainConfig("liu_fu_cnn", {"widths": list(params["widths"])}, "adam", 1e-4, params["batch_size"],
                                steps=1)
     return train.throughput(config, mnist, steps=100, warmup=20)
@@ -116,7 +116,7 @@ def train_concurrently(args, deadline: float) -> tuple[bool, list[str]]:
     # train: a tenth of the time box is kept back for a run that takes longer than estimated.
     minutes = max(0.0, 0.9 * (deadline - time.monotonic()) / 60)
     n = args.concurrent
-    workers = [subprocess.Popen([sys.executable, "-m", "mnist_utils.chapters", "--profile", args.profile,
+    workers = [subprocess.Popen([sys.executable, "-m", "mnist_utils.fill", "--profile", args.profile,
                                  "--chapters", *args.chapters, "--store", args.store, "--minutes", f"{minutes:.2f}",
                                  "--shard", f"{k}/{n}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
@@ -159,7 +159,7 @@ def main(argv=None) -> int:
         os.environ.setdefault("MNIST_MIRROR", str(BUNDLE / "mnist"))
     ensure_keras()
     sys.path.insert(0, str(ROOT))
-    from mnist_utils import backend, chapters, data
+    from mnist_utils import backend, data, profiles
     from mnist_utils.store import decode
     from mnist_utils.train import TrainConfig
 
@@ -169,7 +169,7 @@ def main(argv=None) -> int:
     summary = {"backend": backend.name(), "device": backend.devices(), "profile": args.profile,
                "minutes": args.minutes}
     if not args.skip_determinism:
-        widths = chapters.chapter_parameters("06_improved_cnn", args.profile)["widths"]
+        widths = profiles.chapter_parameters("06_improved_cnn", args.profile)["widths"]
         probe = TrainConfig("liu_fu_cnn", {"widths": list(widths)}, "adam", 1e-4, 50, steps=40, eval_every=20)
         summary["determinism"] = determinism_check(mnist, probe)
         print(f"determinism: {summary['determinism']}", flush=True)

@@ -1,31 +1,25 @@
-"""Each chapter's training runs, declared once: the notebook presents them, the command line
-trains them.
+"""Each chapter's training runs, declared once: the notebook presents them, ``fill`` trains
+them without Jupyter.
 
 A function per training chapter turns the chapter's parameters (the names of its
-``parameters`` cell) into ``RunSet``s: configurations, seeds and data subsets. The
-notebook passes its parameters and hands the sets to ``runs.train_many``; the command line
-does the same without Jupyter, so any machine (a GPU runner included) can fill the run
-store and the book is then rendered on a CPU from the stored runs::
-
-    python -m mnist_utils.chapters --profile cpu --chapters 06 03    # train what is missing
-    python -m mnist_utils.chapters --profile paper --list           # what a profile would train
-
-A chapter's parameters come from its notebook's defaults, then ``params/<profile>.yaml``,
-then ``-p key=value`` overrides, exactly as the runner (``mnist_utils.run``) passes them.
+``parameters`` cell) into ``RunSet``s: configurations, seeds and data subsets. The notebook
+passes its parameters and hands the sets to ``runsets.train_set``; ``python -m mnist_utils.fill``
+does the same without Jupyter, so any machine (a GPU runner included) can fill the run store
+and the book is then rendered on a CPU from the stored runs.
 """
 from __future__ import annotations
 
 import json
-import sys
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from . import claims, fully_connected, models, paths, profiles
-from .data import MNIST, Split
+from . import claims, fully_connected, models, paths
+from .profiles import chapter_parameters
+from .runsets import RunSet, declare
 from .train import OPTIMIZERS, TrainConfig, TrainConfigError, check_seeds
+
 
 CNN_ABLATIONS = {
     "no_batch_norm": {"batch_norm": False},
@@ -33,74 +27,6 @@ CNN_ABLATIONS = {
     "no_dropout": {"dropout_rate": 0.0},
     "max_final_pool": {"final_pool": "max"},
 }
-
-
-def factorised_measurement(widths, variant: str) -> str:
-    """The benchmark row (``benchmarks.speed``, part 5) that times ``variant`` ("factorised" or
-    "unfactorised") of the CNN with ``widths``; chapter 6 judges the speed claim on these rows."""
-    return f"liu_fu_cnn {'/'.join(map(str, widths))} b50: {variant}"
-
-
-def activation_measurement(activation: str) -> str:
-    """The benchmark row (``benchmarks.speed``, part 6) that times LeNet-5 with ``activation``;
-    chapter 3 judges ReLU's "operating efficiency" on these rows."""
-    return f"lenet5 b128: {activation}"
-
-
-def race_targets() -> tuple[float, float]:
-    """The benchmark's part 3 (time to accuracy) targets: 99.0%, and Liu & Fu's best training."""
-    from . import claims
-
-    return 0.99, claims.values("liu_fu.cnn.best_accuracy")[0] / 100
-
-
-@dataclass(frozen=True)
-class RunSet:
-    """Every configuration of ``configs`` with every seed of ``seeds``, on data subsets
-    ``train_size``/``eval_size`` (0 = all): one ``runs.train_many`` call."""
-
-    name: str                       # the results file it is written to (paths.results_file)
-    configs: tuple[TrainConfig, ...]
-    seeds: tuple[int, ...]
-    train_size: int = 0
-    eval_size: int = 0
-    cut_at: int = 0                 # longer runs are read as if stopped here (results.cut); 0: as run
-    all_training_images: bool = False   # train on all 60,000 (``with_validation_in_training``)
-
-    @property
-    def train_kwargs(self) -> dict:
-        return {"train_size": self.train_size, "eval_size": self.eval_size}
-
-    def data(self, mnist: MNIST) -> MNIST:
-        """The splits this set trains on: ``mnist``, or it with the validation images added to training."""
-        return with_validation_in_training(mnist) if self.all_training_images else mnist
-
-    def __len__(self) -> int:
-        return len(self.configs) * len(self.seeds)
-
-
-def _set(name, configs, seeds, train_size=0, eval_size=0, cut_at=0, all_training_images=False) -> RunSet:
-    return RunSet(name, tuple(configs), tuple(check_seeds(list(seeds))), train_size or 0, eval_size or 0, cut_at,
-                  all_training_images)
-
-
-# id of the training images -> (those images, the splits built from them): holding the images keeps
-# their id from being reused by another array while the entry lives.
-_with_validation: dict[int, tuple[np.ndarray, MNIST]] = {}
-
-
-def with_validation_in_training(mnist: MNIST) -> MNIST:
-    """Liu & Fu's Table 2 data: all 60,000 training images train (the 55,000, then the 5,000
-    validation ones). The validation split is still evaluated, but it is now part of training,
-    so nothing may be chosen on it; the test split is unchanged. The run's key changes with the
-    data (``n_train`` and the data fingerprint), not with the training code. Built once per
-    ``mnist``, so that the store's fingerprint memo sees the same arrays."""
-    memo = id(mnist.train.images)
-    if memo not in _with_validation:
-        train = Split(np.concatenate([mnist.train.images, mnist.validation.images]),
-                      np.concatenate([mnist.train.labels, mnist.validation.labels]))
-        _with_validation[memo] = (mnist.train.images, MNIST(train=train, validation=mnist.validation, test=mnist.test))
-    return _with_validation[memo][1]
 
 
 def _n_train(train_size: int) -> int:
@@ -143,7 +69,7 @@ def softmax_baseline(*, seeds, learning_rate, batch_size, steps, eval_every, tra
     """Chapter 2: softmax regression by gradient descent, one run per seed (Liu & Fu: five)."""
     config = TrainConfig("softmax", optimizer="sgd", learning_rate=learning_rate, batch_size=batch_size,
                          steps=steps, eval_every=eval_every, label="softmax")
-    return [_set("02_softmax_baseline", [config], seeds, train_size, eval_size)]
+    return [declare("02_softmax_baseline", [config], seeds, train_size, eval_size)]
 
 
 def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size, max_epochs,
@@ -162,28 +88,28 @@ def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size
         return lenet5_config(activation, rate, label, optimizer=optimizer, batch_size=batch_size, epochs=max_epochs,
                              evals_per_epoch=evals_per_epoch, patience_epochs=patience_epochs, train_size=train_size)
 
-    sets = [_set("03_activation_study", [config(a, learning_rate, a) for a in activations], seeds, train_size, eval_size)]
+    sets = [declare("03_activation_study", [config(a, learning_rate, a) for a in activations], seeds, train_size, eval_size)]
     extra = [a for a in extra_activations if a not in activations]
     if extra:
-        sets.append(_set("03_activation_study_extra", [config(a, learning_rate, a) for a in extra], seeds,
+        sets.append(declare("03_activation_study_extra", [config(a, learning_rate, a) for a in extra], seeds,
                          train_size, eval_size))
     if fully_connected_activations:
         dense = [replace(config(a, learning_rate, f"fully connected, {a}"), model=fully_connected.NAME,
                          model_kwargs=fully_connected.model_kwargs(a)).validate() for a in fully_connected_activations]
-        sets.append(_set("03_activation_study_fully_connected", dense, seeds, train_size, eval_size))
+        sets.append(declare("03_activation_study_fully_connected", dense, seeds, train_size, eval_size))
     if second_learning_rates:
         if second_optimizer not in OPTIMIZERS or second_optimizer == optimizer:
             raise TrainConfigError(f"second_optimizer={second_optimizer!r}: must be one of {', '.join(OPTIMIZERS)} "
                                    f"other than optimizer={optimizer!r}")
         grid = [config(a, rate, second_label(a, second_optimizer, rate), second_optimizer)
                 for a in activations for rate in second_learning_rates]
-        sets.append(_set("03_activation_study_optimizer_grid", grid, second_grid_seeds, train_size, eval_size))
+        sets.append(declare("03_activation_study_optimizer_grid", grid, second_grid_seeds, train_size, eval_size))
     if second_rates:
         unknown = sorted(set(second_rates) - set(activations))
         if unknown or not isinstance(second_rates, dict):
             raise TrainConfigError(f"second_rates={second_rates!r}: must map activations among {activations} to rates")
         chosen = [config(a, rate, f"{a} ({second_optimizer})", second_optimizer) for a, rate in second_rates.items()]
-        sets.append(_set("03_activation_study_optimizer", chosen, second_seeds, train_size, eval_size))
+        sets.append(declare("03_activation_study_optimizer", chosen, second_seeds, train_size, eval_size))
     return sets
 
 
@@ -211,7 +137,7 @@ def learning_rate_study(*, activations, learning_rates, seeds, optimizer, batch_
     configs = [lenet5_config(a, rate, f"{a} lr={rate:g}", optimizer=optimizer, batch_size=batch_size, epochs=epochs,
                              evals_per_epoch=evals_per_epoch, train_size=train_size)
                for a in activations for rate in learning_rates]
-    return [_set("04_learning_rate_study", configs, seeds, train_size, eval_size)]
+    return [declare("04_learning_rate_study", configs, seeds, train_size, eval_size)]
 
 
 def dropout_choice(activation_final: pd.DataFrame, rate_final: pd.DataFrame) -> tuple[str, float]:
@@ -248,13 +174,13 @@ def dropout(*, chosen_activation, chosen_learning_rate, keep_prob, seeds, max_ep
         lenet5_config(chosen_activation, chosen_learning_rate, f"{chosen_activation} + dropout (improved)",
                       dropout_rate=models.dropout_rate_from_keep_prob(keep_prob), **common),
     ]
-    sets = [_set("05_dropout", configs, seeds, train_size, eval_size)]
+    sets = [declare("05_dropout", configs, seeds, train_size, eval_size)]
     if init_seeds:
         data_seed = check_seeds(seeds)[0]
         # init_seed equal to the data seed is the run above: left at None, it is that stored run.
         varied = [replace(c, label=initialisation_label(c.label, s), init_seed=None if s == data_seed else s)
                   for c in (configs[0], configs[2]) for s in check_seeds(init_seeds)]
-        sets.append(_set("05_dropout_initialisation", varied, [data_seed], train_size, eval_size))
+        sets.append(declare("05_dropout_initialisation", varied, [data_seed], train_size, eval_size))
     return sets
 
 
@@ -316,9 +242,9 @@ def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, 
     full = cnn("improved CNN", steps, test_every)
     # In the order a time-boxed machine should train them: the grid and the final five decide the
     # headline verdict, the ablations test the smaller claims.
-    sets = [_set("06_improved_cnn", [full], seeds, train_size, eval_size)]
+    sets = [declare("06_improved_cnn", [full], seeds, train_size, eval_size)]
     if sensitivity:
-        sets.append(_set("06_improved_cnn_sensitivity", [sensitivity_config(full, p) for p in sensitivity],
+        sets.append(declare("06_improved_cnn_sensitivity", [sensitivity_config(full, p) for p in sensitivity],
                          sensitivity_seeds, train_size, eval_size))
     if final_configuration:
         points = {p["name"]: p for p in sensitivity}   # each checked by sensitivity_config above
@@ -326,7 +252,7 @@ def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, 
             raise TrainConfigError(f"final_configuration={final_configuration!r}: not a sensitivity point "
                                    f"(declared: {', '.join(map(str, points)) or 'none'})")
         final = sensitivity_config(full, points[final_configuration])
-        sets.append(_set("06_improved_cnn_final_five", [replace(final, label=f"{final.label}, all training images")],
+        sets.append(declare("06_improved_cnn_final_five", [replace(final, label=f"{final.label}, all training images")],
                          final_seeds, train_size, eval_size, all_training_images=True))
     if ablations:
         # Adam at a constant rate makes a shorter run the prefix of a longer one with the same seed,
@@ -336,7 +262,7 @@ def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, 
                   and bool(test_every) and ablation_steps % test_every == 0)
         reference = full if prefix else cnn("improved CNN", ablation_steps)
         configs = [reference] + [cnn(a, ablation_steps, **CNN_ABLATIONS[a]) for a in ablations]
-        sets.append(_set("06_improved_cnn_ablation", configs, ablation_seeds, train_size, eval_size,
+        sets.append(declare("06_improved_cnn_ablation", configs, ablation_seeds, train_size, eval_size,
                          cut_at=ablation_steps if prefix else 0))
     return sets
 
@@ -390,10 +316,10 @@ def beyond_the_papers(*, seeds, ingredient_seeds, ingredients, widths, keep_prob
     for name in ingredients:
         recipe = _with_ingredient(recipe, name, **values)
     cut_at = steps if prefix else 0
-    sets = [_set("09_beyond_the_papers_ingredients", [baseline, *alone], ingredient_seeds, train_size, eval_size, cut_at),
-            _set("09_beyond_the_papers_recipe", [baseline, recipe], seeds, train_size, eval_size, cut_at)]
+    sets = [declare("09_beyond_the_papers_ingredients", [baseline, *alone], ingredient_seeds, train_size, eval_size, cut_at),
+            declare("09_beyond_the_papers_recipe", [baseline, recipe], seeds, train_size, eval_size, cut_at)]
     if chapter6 is not None:
-        sets.append(_set("09_beyond_the_papers_chapter6", [chapter6], seeds, train_size, eval_size))
+        sets.append(declare("09_beyond_the_papers_chapter6", [chapter6], seeds, train_size, eval_size))
     return sets
 
 
@@ -405,27 +331,6 @@ TRAINING_CHAPTERS = {
     "06_improved_cnn": improved_cnn,
     "09_beyond_the_papers": beyond_the_papers,
 }
-
-
-# -------------------------------------------------------------- command line
-def chapter_parameters(name: str, profile: str, overrides: dict | None = None) -> dict:
-    """A chapter's parameters as the runner passes them: the notebook's defaults, then the
-    profile's values, then ``overrides``."""
-    defaults = profiles.notebook_parameters(paths.NOTEBOOKS / f"{name}.ipynb")
-    return {**defaults, **profiles.chapter_parameters(name, profile, profiles.load_profile(profile), overrides or {})}
-
-
-def _resolve(selection: list[str] | None) -> list[str]:
-    if not selection:
-        return list(TRAINING_CHAPTERS)
-    chosen = []
-    for item in selection:
-        found = [n for n in TRAINING_CHAPTERS if n == item or n.split("_", 1)[0] == item.zfill(2)]
-        if not found:
-            raise TrainConfigError(f"--chapters {item}: not a training chapter "
-                                   f"(known: {', '.join(TRAINING_CHAPTERS)}, or their numbers)")
-        chosen += [n for n in found if n not in chosen]
-    return chosen
 
 
 def run_sets(name: str, params: dict, trained: dict) -> list[RunSet]:
@@ -459,21 +364,8 @@ def all_run_sets(profile: str) -> list[RunSet]:
     return sets
 
 
-def run_time_estimate(config: TrainConfig, mnist, train_size: int = 0, **_) -> float:
-    """Seconds one run of ``config`` should take here: its images over a short throughput
-    probe of the same model (cached per model), plus a third for evaluations."""
-    from . import train
 
-    probe = TrainConfig(config.model, config.model_kwargs, config.optimizer, config.learning_rate,
-                        config.batch_size, steps=1)
-    # One probe per model, width and batch size: ablations and learning rates barely change the speed.
-    key = (probe.model, json.dumps(probe.model_kwargs.get("widths")), probe.batch_size)
-    if key not in _throughputs:
-        _throughputs[key] = train.throughput(probe, mnist, steps=50, warmup=10)
-    return 1.33 * _images(config, train_size) / _throughputs[key]
-
-
-def _images(config: TrainConfig, train_size: int = 0) -> int:
+def images_per_run(config: TrainConfig, train_size: int = 0) -> int:
     """Training images of one run of ``config`` at its full budget (early stopping may end it sooner)."""
     steps = config.steps or config.epochs * (_n_train(train_size) // config.batch_size)
     return steps * config.batch_size
@@ -486,166 +378,6 @@ def training_images(run_sets) -> int:
 
     runs = {(json.dumps(config_columns(c), sort_keys=True, default=str), seed, run_set.train_size): c
             for run_set in run_sets for c in run_set.configs for seed in run_set.seeds}
-    return sum(_images(c, train_size) for (_, _, train_size), c in runs.items())
+    return sum(images_per_run(c, train_size) for (_, _, train_size), c in runs.items())
 
 
-_throughputs: dict[tuple, float] = {}
-
-
-class Shards:
-    """Disjoint shares of a profile's missing runs (``--shard K/N``): a run missing from the
-    store when the command starts belongs to shard ``i % N + 1``, ``i`` counting distinct missing
-    runs in the order the chapters declare them. Every shard starts from the same store (a
-    checkout of the repository), so every shard counts alike: the N shards partition the missing
-    runs, none twice, none left out (a run two run sets share is counted once)."""
-
-    def __init__(self, k: int, n: int, present: set[str]):
-        if not (isinstance(k, int) and isinstance(n, int) and 1 <= k <= n):
-            raise TrainConfigError(f"--shard {k}/{n}: must be K/N with 1 <= K <= N")
-        self.k, self.n, self.present, self.owner = k, n, present, {}
-
-    @classmethod
-    def parse(cls, text: str, store) -> "Shards":
-        try:
-            k, n = (int(part) for part in text.split("/"))
-        except ValueError:
-            raise TrainConfigError(f"--shard {text}: must be K/N, e.g. 1/4") from None
-        return cls(k, n, {path.stem for path in store.entries()})
-
-    def shard_of(self, key: str) -> int | None:
-        """The shard (1..N) that trains ``key``; None when it was stored before the command."""
-        if key[:16] in self.present:
-            return None
-        if key not in self.owner:
-            self.owner[key] = len(self.owner) % self.n + 1
-        return self.owner[key]
-
-
-def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | None = None,
-               deadline: float | None = None, list_only: bool = False, shards: Shards | None = None) -> bool:
-    """Train (or, with ``list_only``, list) the missing runs of chapters ``names`` of
-    ``profile`` into ``store``, one run at a time, in the given order. With ``deadline``
-    (a ``time.monotonic()`` value) no run starts that would end after it, so every run
-    started is finished and stored. With ``shards`` only this shard's missing runs are trained
-    (chapter 5, chosen from chapters 3 and 4, waits until their shards are merged). Returns True
-    when every run was reached."""
-    from .runs import train_many
-    from .store import data_fingerprint, run_key
-    from .train import run_spec
-
-    overrides = overrides or {}
-    trained: dict[str, pd.DataFrame] = {}
-    # Chapter 5 chooses its setting from chapters 3 and 4: those come just before it.
-    needed = [n for name in names for n in
-              (["03_activation_study", "04_learning_rate_study"] if name == "05_dropout" else []) + [name]]
-    for name in dict.fromkeys(needed):
-        params = chapter_parameters(name, profile)
-        params.update({k: v for k, v in overrides.items() if k in params})
-        if name == "05_dropout" and not {"03_activation_study", "04_learning_rate_study"} <= set(trained):
-            print(f"== {name}: chosen from the runs of chapters 3 and 4, which are not all stored yet", flush=True)
-            if shards is None:
-                return False
-            continue   # the other chapters' shares are still this shard's to train
-        frames, complete = [], True
-        for run_set in run_sets(name, params, trained):
-            print(f"== {name}: {run_set.name}, {len(run_set)} runs", flush=True)
-            set_data = run_set.data(mnist)
-            fingerprint = data_fingerprint(set_data, **run_set.train_kwargs)
-            for config in run_set.configs:
-                for seed in run_set.seeds:
-                    key = run_key(run_spec(config, seed, set_data, **run_set.train_kwargs), fingerprint)
-                    stored = key in store   # train_many reads it back below
-                    if list_only:
-                        print(f"  {config.name}/seed{seed}: {'stored' if stored else 'missing'} ({key[:12]})", flush=True)
-                    owner = shards.shard_of(key) if shards is not None else None
-                    if not stored and owner is not None and owner != shards.k:
-                        print(f"  {config.name}/seed{seed}: shard {owner}/{shards.n} trains it", flush=True)
-                        complete = False
-                        continue
-                    late = (not stored and deadline is not None
-                            and (time.monotonic() > deadline or run_time_estimate(config, set_data, **run_set.train_kwargs)
-                                 + time.monotonic() > deadline))
-                    if late:
-                        print(f"  {config.name}/seed{seed}: not started, it would end after the deadline", flush=True)
-                    if not stored and (list_only or late):
-                        complete = False
-                        continue
-                    # A stored run is read back (chapter 5 chooses from chapters 3 and 4's main tables).
-                    table = train_many([config], [seed], set_data, store=store, **run_set.train_kwargs).table
-                    if run_set.name == name:
-                        frames.append(table)
-        if complete and frames:
-            trained[name] = pd.concat(frames, ignore_index=True)
-        elif not complete and deadline is not None:
-            return False
-    return all(n in trained for n in dict.fromkeys(needed))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Train the runs of chosen chapters of a profile into the run store, without Jupyter."""
-    import argparse
-
-    from . import data
-    from . import store as run_store
-
-    parser = argparse.ArgumentParser(prog="python -m mnist_utils.chapters", description=main.__doc__)
-    parser.add_argument("--profile", default="cpu", help="params/<profile>.yaml (default: cpu)")
-    parser.add_argument("--chapters", nargs="*", help="chapter names or numbers, in the order to train them "
-                                                      "(default: all training chapters)")
-    parser.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a parameter of every chosen chapter that declares it (an experiment)")
-    parser.add_argument("--store", help="run-store folder to write (default: data/runs for a record profile "
-                                        "without overrides, data/scratch/runs otherwise)")
-    parser.add_argument("--minutes", type=float, help="start no run that would end after this many minutes")
-    parser.add_argument("--list", action="store_true", help="print the runs and whether they are stored; train nothing")
-    parser.add_argument("--shard", metavar="K/N", help="train only the K-th of N disjoint shares of the missing runs "
-                                                      "(merge the stores with python -m mnist_utils.store --merge)")
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    # Every argument is checked before anything loads Keras and TensorFlow (fill_store does; see
-    # mnist_utils/__init__.py): an error is then answered at once, as one line on stderr.
-    try:
-        names = _resolve(args.chapters)
-        overrides = dict(profiles.parse_override(o) for o in args.overrides)
-        for name in names:
-            chapter_parameters(name, args.profile)
-        store = default_store(args.profile, overrides, args.store, check_committed=not args.list)
-        shards = Shards.parse(args.shard, store) if args.shard else None
-    except (TrainConfigError, profiles.RunError, run_store.StoreError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        mnist = data.load()
-        deadline = started + 60 * args.minutes if args.minutes else None
-        complete = fill_store(names, args.profile, store, mnist, overrides, deadline, args.list, shards)
-        if shards is not None:
-            mine = [key for key, owner in shards.owner.items() if owner == shards.k]
-            complete = all(key in store for key in mine)
-            print(f"shard {shards.k}/{shards.n}: {len(mine)} of {len(shards.owner)} missing runs were this shard's",
-                  flush=True)
-        print(f"{'all runs stored' if complete else 'runs missing'} after "
-              f"{time.monotonic() - started:.0f} s; store: {paths.shown(store.write_dir)}", flush=True)
-    except (TrainConfigError, profiles.RunError, models.ModelConfigError, run_store.StoreError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def default_store(profile: str, overrides: dict, folder: str | None = None, check_committed: bool = True):
-    """Where trained runs go: ``folder`` when given; the record's ``data/runs`` for a record
-    profile without overrides (from committed training code only); scratch otherwise."""
-    from .store import RunStore
-
-    if folder:
-        return RunStore(folder, [folder, paths.RUNS])
-    if profiles.load_profile(profile).get("record") and not overrides:
-        dirty = profiles.uncommitted(["mnist_utils"]) if check_committed else []
-        if dirty:
-            raise profiles.RunError(f"--profile {profile}: the record's run store takes runs of committed "
-                                    f"training code only; uncommitted: {', '.join(dirty)}")
-        return RunStore(paths.RUNS)
-    return RunStore(paths.scratch() / "runs", [paths.scratch() / "runs", paths.RUNS])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

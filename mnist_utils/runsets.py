@@ -1,9 +1,10 @@
-"""The runs a chapter asks for: taken from the run store when stored, trained when not.
+"""Run sets and the runs they stand for: taken from the run store when stored, trained when not.
 
-``train_many`` is the one call chapters make: every configuration with every seed,
-each run looked up in the store (``store``) by its key and trained (``train.train``)
-only when missing, then stored at once. It prints per run whether it was reused or
-trained, so a reader of a chapter sees what its execution cost.
+A ``RunSet`` is every configuration of a list with every seed of another, on chosen data
+subsets; ``experiments`` declares each chapter's. ``train_many`` is the one call chapters
+make: every run looked up in the store by its key and trained (``train.train``) only when
+missing, then stored at once. It prints per run whether it was reused or trained, so a reader
+of a chapter sees what its execution cost.
 """
 from __future__ import annotations
 
@@ -18,7 +19,57 @@ from . import paths
 from . import results as results_io
 from . import store as run_store
 from . import train as training
-from .data import MNIST
+from .data import MNIST, Split
+
+
+@dataclass(frozen=True)
+class RunSet:
+    """Every configuration of ``configs`` with every seed of ``seeds``, on data subsets
+    ``train_size``/``eval_size`` (0 = all): one ``train_many`` call."""
+
+    name: str                       # the results file it is written to (paths.results_file)
+    configs: tuple[training.TrainConfig, ...]
+    seeds: tuple[int, ...]
+    train_size: int = 0
+    eval_size: int = 0
+    cut_at: int = 0                 # longer runs are read as if stopped here (results.cut); 0: as run
+    all_training_images: bool = False   # train on all 60,000 (``with_validation_in_training``)
+
+    @property
+    def train_kwargs(self) -> dict:
+        return {"train_size": self.train_size, "eval_size": self.eval_size}
+
+    def data(self, mnist: MNIST) -> MNIST:
+        """The splits this set trains on: ``mnist``, or it with the validation images added to training."""
+        return with_validation_in_training(mnist) if self.all_training_images else mnist
+
+    def __len__(self) -> int:
+        return len(self.configs) * len(self.seeds)
+
+
+def declare(name, configs, seeds, train_size=0, eval_size=0, cut_at=0, all_training_images=False) -> RunSet:
+    """A ``RunSet``, its seeds checked."""
+    return RunSet(name, tuple(configs), tuple(training.check_seeds(list(seeds))), train_size or 0, eval_size or 0, cut_at,
+                  all_training_images)
+
+
+# id of the training images -> (those images, the splits built from them): holding the images keeps
+# their id from being reused by another array while the entry lives.
+_with_validation: dict[int, tuple[np.ndarray, MNIST]] = {}
+
+
+def with_validation_in_training(mnist: MNIST) -> MNIST:
+    """Liu & Fu's Table 2 data: all 60,000 training images train (the 55,000, then the 5,000
+    validation ones). The validation split is still evaluated, but it is now part of training,
+    so nothing may be chosen on it; the test split is unchanged. The run's key changes with the
+    data (``n_train`` and the data fingerprint), not with the training code. Built once per
+    ``mnist``, so that the store's fingerprint memo sees the same arrays."""
+    memo = id(mnist.train.images)
+    if memo not in _with_validation:
+        train = Split(np.concatenate([mnist.train.images, mnist.validation.images]),
+                      np.concatenate([mnist.train.labels, mnist.validation.labels]))
+        _with_validation[memo] = (mnist.train.images, MNIST(train=train, validation=mnist.validation, test=mnist.test))
+    return _with_validation[memo][1]
 
 
 @dataclass
@@ -99,7 +150,7 @@ def train_many(configs: list[training.TrainConfig], seeds, mnist: MNIST, results
 
 
 def train_set(run_set, mnist: MNIST, profile: str) -> Trained:
-    """The runs of one ``chapters.RunSet``, their table written to its results file; runs
+    """The runs of one ``RunSet``, their table written to its results file; runs
     longer than the set's ``cut_at`` are read as if stopped there (``results.cut``; what is
     kept of their models is the whole run's)."""
     trained = train_many(list(run_set.configs), list(run_set.seeds), run_set.data(mnist), **run_set.train_kwargs)

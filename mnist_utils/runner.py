@@ -1,10 +1,10 @@
 """The papermill runner: execute the chapters of one profile, skipping those that are current.
 
-    python -m mnist_utils.run --profile cpu                 # the book of record
-    python -m mnist_utils.run --profile smoke               # nbval baselines, seconds each
-    python -m mnist_utils.run --profile cpu --only 03_activation_study -p seeds=[0,1]
-    python -m mnist_utils.run --profile cpu --check         # list stale notebooks, run nothing
-    python -m mnist_utils.run --profile cpu --experiment    # from uncommitted code, into data/scratch
+    python -m mnist_utils.runner --profile cpu                 # the book of record
+    python -m mnist_utils.runner --profile smoke               # nbval baselines, seconds each
+    python -m mnist_utils.runner --profile cpu --only 03_activation_study -p seeds=[0,1]
+    python -m mnist_utils.runner --profile cpu --check         # list stale notebooks, run nothing
+    python -m mnist_utils.runner --profile cpu --experiment    # from uncommitted code, into data/scratch
 
 A profile marked ``record: true`` (cpu, paper) writes the book of record: executed
 notebooks in its ``output`` folder, runs in ``data/runs``, results, verdicts and the
@@ -33,10 +33,8 @@ import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,14 +42,14 @@ from pathlib import Path
 
 import nbformat
 
-from . import data, paths, store
-from .profiles import RunError, chapter_parameters, load_profile, notebook_parameters, parse_override, uncommitted
+from . import data, paths, provenance
+from .profiles import RunError, load_profile, notebook_parameters, parse_override, profile_values
 from .files import write_atomically
 
 # Silence TensorFlow's C++ logging in the kernels papermill starts: under
 # papermill those lines reach the notebook's stderr, under pytest (nbval) they
 # do not, so left alone they would make the two executions differ.
-KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+KERNEL_ENV = {paths.TF_LOG_LEVEL_ENV: "3", paths.PYTHON_WARNINGS_ENV: "ignore::DeprecationWarning"}
 # Lines that still slip through (absl/C++ log format, oneDNN banner, cuda probes).
 TF_LOG_LINE = re.compile(
     r"^(?:[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\]|WARNING: All log messages before absl|"
@@ -61,10 +59,9 @@ TF_LOG_LINE = re.compile(
 )
 # What a book-of-record execution must find committed: what the content hash covers.
 SOURCES = ("notebooks", "mnist_utils", "params", "data/paper_claims.yaml", "data/results/benchmark")
-EXPERIMENT_ENV = "MNIST_BOOK_EXPERIMENT"
 # Modules whose code cannot change a chapter's results; excluded from the hash so
 # that improving the runner does not invalidate hours of executed notebooks.
-NOT_HASHED = {"run.py", "__main__.py"}
+NOT_HASHED = {"runner.py", "__main__.py"}
 META_KEY = "mnist_book"
 PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "pandas", "scipy", "matplotlib",
             "seaborn", "opencv-python-headless", "papermill", "jupyter-book", "myst-nb", "nbval")
@@ -217,41 +214,9 @@ def show_executed_parameters(nb: nbformat.NotebookNode, params: dict, profile: s
 
 
 # ------------------------------------------------------------------- manifest
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def environment(dirty: bool | None = None) -> dict:
-    """Hardware and software the run happened on, for the manifest and the ledger
-    (``dirty``: whether ``SOURCES`` have uncommitted changes, when the caller knows)."""
-    versions = store.package_versions(PACKAGES)
-    cpu = store.cpu_name()
-    gpu = "none"
-    if shutil.which("nvidia-smi"):
-        gpu = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True).stdout.strip() or "none"
-    return {
-        "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(uncommitted_sources()) if dirty is None else dirty,
-        "python": platform.python_version(),
-        "packages": versions,
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "gpu": gpu,
-    }
-
-
 def uncommitted_sources() -> list[str]:
     """The files among ``SOURCES`` with uncommitted changes (untracked ones included)."""
-    return uncommitted(SOURCES)
-
-
-def short_commit(dirty: bool) -> str:
-    sha = _git("rev-parse", "--short", "HEAD")
-    return sha + ("+dirty" if dirty else "")
+    return provenance.uncommitted(SOURCES)
 
 
 def update_manifest(profile: str, name: str, entry: dict, env: dict, path: Path | None = None) -> None:
@@ -332,7 +297,7 @@ def plan(profile: str, only: list[str] | None, overrides: dict) -> tuple[dict, l
     out_dir = paths.ROOT / spec["output"]
     jobs = []
     for name in names:
-        params = chapter_parameters(name, profile, spec, overrides)
+        params = profile_values(name, profile, spec, overrides)
         digest = content_hash(paths.NOTEBOOKS / f"{name}.ipynb", params, spec.get("hash_inputs", True))
         jobs.append((name, params, out_dir / f"{name}.ipynb", digest))
     return spec, jobs
@@ -345,7 +310,7 @@ def stale(profile: str, only: list[str] | None = None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mnist_utils.run", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m mnist_utils.runner", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="cpu", help="params/<profile>.yaml (smoke, cpu, paper)")
     parser.add_argument("--only", action="append", metavar="NOTEBOOK", help="run just this chapter (repeatable)")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
@@ -372,16 +337,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # What the kernels (and this process, for the manifest) write to: see mnist_utils.paths.
     os.environ.pop(paths.RECORD_ENV, None)
-    os.environ.pop(EXPERIMENT_ENV, None)
+    os.environ.pop(paths.EXPERIMENT_ENV, None)
     if record:
         os.environ[paths.RECORD_ENV] = "1"
     elif spec.get("record"):  # an experiment: scratch outputs, pages marked as such
-        os.environ[EXPERIMENT_ENV] = "1"
+        os.environ[paths.EXPERIMENT_ENV] = "1"
         out_dir = paths.experiment_output(args.profile)
         print(f"experiment ({'-p overrides' if overrides else '--experiment'}): the book of record stays as it is; "
               f"outputs go to {paths.shown(out_dir)}", flush=True)
         jobs = [(name, params, out_dir / output.name, digest) for name, params, output, digest in jobs]
-    os.environ[store.COMMIT_ENV] = short_commit(bool(dirty))
+    os.environ[paths.COMMIT_ENV] = provenance.short_commit(bool(dirty))
 
     todo = [job for job in jobs if args.force or stored_hash(job[2]) != job[3]]
     if args.check:
@@ -389,8 +354,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stale: {name}")
         return 1 if todo else 0
 
-    env = environment(bool(dirty))
-    env["commit"] = os.environ[store.COMMIT_ENV]
+    env = provenance.environment(PACKAGES, bool(dirty))
+    env["commit"] = os.environ[paths.COMMIT_ENV]
     manifest = paths.manifest_file(args.profile)
     failures, total = [], time.perf_counter()
     print(f"profile {args.profile}: {len(todo)} of {len(jobs)} chapter(s) out of date now "
