@@ -129,7 +129,7 @@ def rerun_env(tmp_path_factory):
         # A reader's environment: no runner settings (the TF log level included).
         for key in runner.KERNEL_ENV:
             mp.delenv(key, raising=False)
-        for key in (paths.RECORD_ENV, runner.EXPERIMENT_ENV, "MNIST_BOOK_COMMIT"):
+        for key in (paths.RECORD_ENV, paths.EXPERIMENT_ENV, paths.COMMIT_ENV):
             mp.delenv(key, raising=False)
         before = tracked_state()
         yield scratch

@@ -51,7 +51,7 @@ def patch_paths(mp: pytest.MonkeyPatch, root: Path) -> None:
     mp.setattr(paths, "RUNS", root / "data" / "runs")
     mp.setattr(paths, "SCRATCH", root / "data" / "scratch")
     mp.delenv(paths.SCRATCH_ENV, raising=False)
-    for key in (paths.RECORD_ENV, runner.EXPERIMENT_ENV, "MNIST_BOOK_COMMIT"):  # main() sets them
+    for key in (paths.RECORD_ENV, paths.EXPERIMENT_ENV, paths.COMMIT_ENV):  # main() sets them
         mp.setenv(key, "")
         mp.delenv(key)
     mp.setattr(runner, "package_digests", lambda code=None: dict(FROZEN_CODE))
