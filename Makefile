@@ -48,8 +48,15 @@ data: $(VENV)/.installed
 notebooks: $(VENV)/.installed data
 	$(PY) -m mnist_utils.run --profile $(PROFILE)
 
+# The whole-book PDF beside the HTML, _build/html/book.pdf, where the book's links point
+# (book/_ext/whole_book_pdf.py): after `make pdf` when the HTML exists, after `make html` when
+# a PDF was built, so `make html pdf` and `make pdf html` both give the published layout.
+SHIP_PDF := if [ -f _build/latex/book.pdf ] && [ -d _build/html ]; then \
+	cp _build/latex/book.pdf _build/html/book.pdf && echo "pdf: copied to _build/html/book.pdf"; fi
+
 html: $(VENV)/.installed mathjax
 	$(JB)
+	@$(SHIP_PDF)
 
 # The book as one PDF, _build/latex/book.pdf: Jupyter Book's LaTeX builder and Debian's TeX Live,
 # offline (apt-get install $(TEX_PACKAGES)).
@@ -64,6 +71,7 @@ pdf: $(VENV)/.installed
 		|| { tail -40 _build/pdf.log; echo "make pdf failed: see _build/pdf.log" >&2; exit 1; }
 	@grep -h "^Output written on" _build/latex/book.log
 	@echo "pdf: _build/latex/book.pdf (log: _build/pdf.log)"
+	@$(SHIP_PDF)
 
 book: notebooks html
 	@echo "book: open _build/html/index.html"
