@@ -14,16 +14,24 @@ NBVAL   := MNIST_BOOK_SCRATCH=$$(mktemp -d) $(PY) -m pytest --nbval-lax --nbval-
 .PHONY: print-tex-packages book notebooks data html pdf test unit unit-jax runs gpu-bundle nbval browser pdf-check baselines check mathjax benchmark store clean
 .DEFAULT_GOAL := book
 
-# The virtual environment, rebuilt when pyproject.toml changes.
+# The virtual environment, rebuilt when pyproject.toml changes. EXTRAS: dev (tests), jax (the
+# second backend) and one TensorFlow: cpu (tensorflow-cpu), or on a GPU machine gpu
+# (tensorflow[and-cuda]): `make book PROFILE=paper EXTRAS=dev,gpu` on a fresh clone. The two
+# write the same `tensorflow` package, so the recipe refuses a venv that holds both.
+EXTRAS  ?= dev,jax,cpu
 $(VENV)/.installed: pyproject.toml
 ifdef UV
 	uv venv --allow-existing -q -p python3.11 $(VENV)
-	uv pip install -q -p $(PY) -e ".[dev,jax]"
+	uv pip install -q -p $(PY) -e ".[$(EXTRAS)]"
 else
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev,jax]"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 endif
+	@$(PY) -c 'import sys, importlib.metadata as m; \
+		tf = sorted({(d.metadata["Name"] or "").lower().replace("_", "-") for d in m.distributions()} \
+		            & {"tensorflow", "tensorflow-cpu", "tf-nightly"}); \
+		sys.exit(f"$(VENV) holds two TensorFlow distributions {tf}: rm -rf $(VENV) and make again" if len(tf) > 1 else 0)'
 	touch $@
 
 # MathJax for offline math rendering (git-ignored, fetched from the npm registry).
@@ -40,8 +48,15 @@ data: $(VENV)/.installed
 notebooks: $(VENV)/.installed data
 	$(PY) -m mnist_utils.runner --profile $(PROFILE)
 
+# The whole-book PDF beside the HTML, _build/html/book.pdf, where the book's links point
+# (book/_ext/whole_book_pdf.py): after `make pdf` when the HTML exists, after `make html` when
+# a PDF was built, so `make html pdf` and `make pdf html` both give the published layout.
+SHIP_PDF := if [ -f _build/latex/book.pdf ] && [ -d _build/html ]; then \
+	cp _build/latex/book.pdf _build/html/book.pdf && echo "pdf: copied to _build/html/book.pdf"; fi
+
 html: $(VENV)/.installed mathjax
 	$(JB)
+	@$(SHIP_PDF)
 
 # The book as one PDF, _build/latex/book.pdf: Jupyter Book's LaTeX builder and Debian's TeX Live,
 # offline (apt-get install $(TEX_PACKAGES)).
@@ -56,6 +71,7 @@ pdf: $(VENV)/.installed
 		|| { tail -40 _build/pdf.log; echo "make pdf failed: see _build/pdf.log" >&2; exit 1; }
 	@grep -h "^Output written on" _build/latex/book.log
 	@echo "pdf: _build/latex/book.pdf (log: _build/pdf.log)"
+	@$(SHIP_PDF)
 
 book: notebooks html
 	@echo "book: open _build/html/index.html"

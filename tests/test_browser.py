@@ -24,6 +24,10 @@ import pytest
 from mnist_utils import paths
 
 HTML = paths.ROOT / "_build" / "html"
+# The whole book as one PDF: make pdf builds it (TeX Live) and puts it beside the HTML, where
+# the introduction and every page's download menu link it.
+BUILT_PDF = paths.ROOT / "_build" / "latex" / "book.pdf"
+SHIPPED_PDF = HTML / "book.pdf"
 SCREENSHOTS = paths.ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -183,18 +187,44 @@ def test_page_renders_offline(page, browser, server):
             wide = browser.execute_script(OVERFLOWING)
         assert not wide, f"{page}: wider than the page at {width} px: {wide[:5]}"
 
+    assert not browser.execute_script("return document.querySelectorAll('.btn-download-pdf-button').length"), \
+        f"{page}: the download menu prints the page instead of linking the whole-book PDF"
+
     for href in browser.execute_script("return [...document.querySelectorAll('a[href]')].map(a => a.href)"):
         url, fragment = urldefrag(href)
         parsed = urlparse(url)
         if not url.startswith(server) or parsed.path.startswith("/_"):
             continue  # external links (repository, Binder, DOIs) and sources are not ours to check
         target = HTML / unquote(parsed.path).lstrip("/")
+        if target == SHIPPED_PDF and not BUILT_PDF.exists():
+            # No TeX Live here, so no PDF to ship (test_pdf.py says so and skips); where a PDF
+            # was built, make html/pdf copy it beside the HTML and the link must resolve.
+            continue
         if target.is_dir():
             target = target / "index.html"
         assert target.exists(), f"{page}: internal link to missing {parsed.path}"
         if fragment and target.suffix == ".html":
             html = target.read_text(errors="replace")
             assert f'id="{fragment}"' in html, f"{page}: link to missing anchor {parsed.path}#{fragment}"
+
+
+INTRO = "book/intro.html"
+WHOLE_BOOK_PDF_LINKS = """
+    const toPdf = a => new URL(a.href).pathname === '/book.pdf';
+    const article = document.querySelector('article') || document.body;
+    return {prose: [...article.querySelectorAll('a[href]')].filter(a => toPdf(a) && a.offsetParent !== null)
+                       .map(a => a.innerText.trim()),
+            menu: [...document.querySelectorAll('.dropdown-download-buttons a[href]')].filter(toPdf).length};"""
+
+
+@pytest.mark.skipif(INTRO not in PAGES, reason="the introduction was not built")
+def test_the_introduction_and_the_download_menu_link_the_whole_book_pdf(browser, server):
+    """Whether book.pdf itself is there is the link check's business (test_page_renders_offline)."""
+    browser.get(f"{server}/{INTRO}")
+    links = browser.execute_script(WHOLE_BOOK_PDF_LINKS)
+    assert any("whole book" in text for text in links["prose"]), \
+        f"{INTRO}: no visible link to the whole-book PDF in the text: {links}"
+    assert links["menu"] == 1, f"{INTRO}: the download menu has {links['menu']} links to book.pdf"
 
 
 REPORT = "book/07_reproduction_report.html"

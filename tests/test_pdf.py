@@ -1,7 +1,8 @@
 """The book as a PDF (``make pdf``: Jupyter Book's LaTeX builder, Debian's TeX Live): every
 chapter, the report's headline table with each main claim and its measured value, and every
-figure the executed chapters show. Poppler's pdftotext and pdfimages read it. Without a built
-PDF the checks skip with their reason; CI sets REQUIRE_PDF=1, so there a missing PDF fails.
+figure the executed chapters show; shipped beside the HTML as book.pdf, which the book links.
+Poppler's pdftotext and pdfimages read it. Without a built PDF the checks skip with their
+reason; CI sets REQUIRE_PDF=1, so there a missing PDF fails.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import yaml
 from mnist_utils import claims, paths, report, verdicts
 
 PDF = paths.ROOT / "_build" / "latex" / "book.pdf"
+HTML = paths.ROOT / "_build" / "html"
 SKIP_REASON = ("no PDF built (make pdf)" if not PDF.exists() else
                "poppler-utils not installed (apt-get install poppler-utils)"
                if not (shutil.which("pdftotext") and shutil.which("pdfimages")) else "")
@@ -85,3 +87,22 @@ def test_the_pdf_has_every_figure():
     images = sum(1 for line in listing.splitlines()[2:] if line.split()[2:3] == ["image"])
     assert shown_figures() > 0
     assert images >= shown_figures(), f"{PDF.name}: {images} images for {shown_figures()} figures in the chapters"
+
+
+@pytest.mark.skipif(not HTML.exists(), reason="no built book (make html)")
+def test_the_pdf_is_shipped_beside_the_html_and_linked_from_every_page():
+    """make pdf (and make html, whichever runs second) copies the PDF to _build/html/book.pdf, as
+    the pages workflow publishes it; the introduction links it, and so does the download menu of
+    every page with one (book/_ext/whole_book_pdf.py), in place of the print-this-page button."""
+    shipped = HTML / "book.pdf"
+    assert shipped.exists() and shipped.read_bytes() == PDF.read_bytes(), \
+        f"{shipped.relative_to(paths.ROOT)} is missing or differs from {PDF.relative_to(paths.ROOT)}"
+    intro = (HTML / "book" / "intro.html").read_text()
+    assert re.search(r'<a href="\.\./book\.pdf">[^<]*whole book', intro), "the introduction does not link book.pdf"
+    pages = sorted(HTML.glob("book/*.html"))
+    assert pages
+    menu = re.compile(r'<a href="\.\./book\.pdf"[^>]*class="[^"]*btn-download-book-pdf-button')
+    unlinked = [p.name for p in pages if not menu.search(p.read_text())]
+    assert not unlinked, f"pages whose download menu does not link book.pdf: {unlinked}"
+    printing = [p.name for p in pages if "btn-download-pdf-button" in p.read_text()]
+    assert not printing, f"pages that still offer to print themselves as the .pdf: {printing}"

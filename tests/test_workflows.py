@@ -63,6 +63,47 @@ def test_pages_builds_without_training_and_deploys():
     assert any(step.get("uses", "").startswith("actions/deploy-pages") for step in wf["jobs"]["deploy"]["steps"])
 
 
+def test_pages_ships_the_whole_book_pdf_inside_the_html():
+    """The book links book.pdf (its introduction, every page's download menu): the pages
+    workflow installs TeX Live, builds the PDF after the HTML (make pdf copies it beside the
+    HTML) and fails when the published folder has none."""
+    steps = load("pages.yml")["jobs"]["build"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    tex = next(i for i, run in enumerate(runs) if "apt-get install" in run)
+    assert "$(make -s print-tex-packages)" in runs[tex]
+    build = next(i for i, run in enumerate(runs) if "make html pdf" in run)
+    assert tex < build, "TeX Live must be installed before make pdf"
+    assert "test -s _build/html/book.pdf" in runs[build]
+    upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-pages-artifact"))
+    assert upload["with"]["path"] == "_build/html"
+
+
+def test_make_html_and_make_pdf_put_the_pdf_beside_the_html(tmp_path):
+    """Both recipes end with SHIP_PDF, which copies _build/latex/book.pdf to _build/html/book.pdf
+    when both exist and does nothing otherwise (run here on a fake _build, no TeX needed)."""
+    makefile = str(paths.ROOT / "Makefile")
+    recipes = subprocess.run(["make", "-s", "-n", "-p", "-f", makefile, "--eval", "dummy:", "dummy"],
+                             cwd=tmp_path, capture_output=True, text=True).stdout
+    for target in ("html", "pdf"):
+        recipe = recipes.split(f"\n{target}: ", 1)[1].split("\n\n", 1)[0]
+        assert recipe.rstrip().endswith("@$(SHIP_PDF)"), f"make {target} does not end with $(SHIP_PDF):\n{recipe}"
+
+    def ship():
+        result = subprocess.run(["make", "-s", "-f", makefile, "--eval", "ship: ; @$(SHIP_PDF)", "ship"],
+                                cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return tmp_path / "_build" / "html" / "book.pdf"
+
+    (tmp_path / "_build" / "latex").mkdir(parents=True)
+    assert not ship().exists() and not (tmp_path / "_build" / "html").exists(), "no HTML: nothing to ship to"
+    (tmp_path / "_build" / "latex" / "book.pdf").write_bytes(b"%PDF-1.5 book")
+    (tmp_path / "_build" / "html").mkdir()
+    assert ship().read_bytes() == b"%PDF-1.5 book"
+    (tmp_path / "_build" / "latex" / "book.pdf").unlink()
+    (tmp_path / "_build" / "html" / "book.pdf").unlink()
+    assert not ship().exists(), "no PDF built: nothing shipped"
+
+
 def test_config_has_launch_buttons_and_repository():
     config = yaml.safe_load((paths.ROOT / "_config.yml").read_text())
     assert config["launch_buttons"]["binderhub_url"] and config["launch_buttons"]["colab_url"]
