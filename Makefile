@@ -81,6 +81,7 @@ baselines: $(VENV)/.installed data
 	$(PY) -m mnist_utils.runner --profile smoke
 
 unit: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest tests --ignore=tests/baselines --ignore=tests/test_browser.py --ignore=tests/test_pdf.py -q
 
 # The training tests again on the second Keras backend (the book of record stays TensorFlow).
