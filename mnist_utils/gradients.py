@@ -54,11 +54,11 @@ def _kernel_rms_per_step(config: training.TrainConfig, seed: int, mnist: MNIST, 
     train_split = mnist.train.head(train_size)
     total = config.steps if config.steps is not None else config.epochs * (len(train_split) // config.batch_size)
     steps = min(steps, total)
-    model = training._compiled_model(config, seed, 1, total)   # the schedule spans the run's own budget
+    model = training.compiled_model(config, seed, 1, total)   # the schedule spans the run's own budget
     order = backend.shuffled_order(len(train_split), total * config.batch_size, seed)[:steps * config.batch_size]
     kernels = [i for i, v in enumerate(model.trainable_variables) if v.path.endswith("kernel")]
     names = [model.trainable_variables[i].path.split("/")[0] for i in kernels]
-    loss_of = training._loss(config.label_smoothing)
+    loss_of = training.loss_function(config.label_smoothing)
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
 
@@ -78,7 +78,7 @@ def _kernel_rms_per_step(config: training.TrainConfig, seed: int, mnist: MNIST, 
         rows.append({"step": i + 1, "loss": float(loss), **{n: float(r) for n, r in zip(names, rms)},
                      "images_per_second": config.batch_size / max(now - last, 1e-9)})
         last = now
-    return pd.DataFrame(rows), time.perf_counter() - started, names
+    return pd.DataFrame(rows), time.perf_counter() - started
 
 
 def probe(config: training.TrainConfig, seed: int, mnist: MNIST, *, steps: int, train_size: int = 0,
@@ -93,7 +93,7 @@ def probe(config: training.TrainConfig, seed: int, mnist: MNIST, *, steps: int, 
     stored = store.get(key)
     if stored is None:
         print(f"gradient probe {config.name}/seed{seed}: {steps} steps", flush=True)
-        rows, seconds, _ = _kernel_rms_per_step(config, seed, mnist, steps, train_size)
+        rows, seconds = _kernel_rms_per_step(config, seed, mnist, steps, train_size)
         stored = store.put(key, spec, training.Run(rows, {}, seconds))
         print(f"gradient probe {config.name}/seed{seed}: stored as {store.describe(key)} ({seconds:.0f} s)", flush=True)
     layers = [c for c in stored.rows.columns if c not in ("step", "loss", "images_per_second")]

@@ -60,7 +60,7 @@ def _train_keeping_checkpoints(config, mnist: MNIST, seed: int, checkpoints: int
     train_split = mnist.train.head(train_size)
     total = config.steps if config.steps is not None else config.epochs * (len(train_split) // config.batch_size)
     every = min(config.eval_every or len(train_split) // config.batch_size, total)
-    model = training._compiled_model(config, seed, training.execution_size(every, steps_per_execution), total)
+    model = training.compiled_model(config, seed, training.execution_size(every, steps_per_execution), total)
     order = backend.shuffled_order(len(train_split), total * config.batch_size, seed)
     kept: list[tuple[int, list[np.ndarray]]] = []
     started = time.perf_counter()

@@ -232,11 +232,13 @@ def _without_added_defaults(fields: dict) -> dict:
 
 
 def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | None = None,
-          eval_size: int | None = None, steps_per_execution: int = 32) -> Run:
+          eval_size: int | None = None, steps_per_execution: int = 32, on_trained=None) -> Run:
     """Train one model with one seed; returns its tidy rows (test accuracy in the last row)
     and the arrays chapters draw from the trained model.
 
     ``train_size``/``eval_size`` cut the splits to their first examples (smoke profile).
+    ``on_trained`` (optional) is called with the trained model, holding the weights it is tested
+    with, before its arrays are taken (``weights`` keeps all of them); it changes no number.
     """
     config.validate()
     seed = check_seeds([seed])[0]
@@ -254,7 +256,7 @@ def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | Non
         raise TrainConfigError(f"test_every={config.test_every}: must be a multiple of the evaluation interval ({every} steps)")
 
     started = time.perf_counter()
-    model = _compiled_model(config, seed, execution_size(every, steps_per_execution), total)
+    model = compiled_model(config, seed, execution_size(every, steps_per_execution), total)
     splits = {"validation": val_split, "test": test_split,
               "train_eval": train_split.head(len(val_split))}
     recorder = _Recorder(config, f"{config.name}/seed{seed}", total, every, len(train_split), splits)
@@ -268,6 +270,8 @@ def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | Non
     rows = pd.DataFrame(recorder.rows)
     rows["final"] = rows.index == final   # the row of the weights tested last (best, when stopped early)
     rows.loc[final, ["test_loss", "test_accuracy"]] = [test_loss, test_accuracy]
+    if on_trained is not None:
+        on_trained(model)
     return Run(rows, _artifacts(model, config, test_split), time.perf_counter() - started)
 
 
@@ -310,7 +314,7 @@ def _learning_rate(config: TrainConfig, total_steps: int):
         warmup_target=config.learning_rate if warmup else None, warmup_steps=warmup)
 
 
-def _loss(label_smoothing: float):
+def loss_function(label_smoothing: float):
     """Cross-entropy on logits and integer labels, towards (1 - eps) one-hot + eps uniform."""
     import keras
 
@@ -325,14 +329,14 @@ def _loss(label_smoothing: float):
     return smoothed_cross_entropy
 
 
-def _compiled_model(config: TrainConfig, seed: int, steps_per_execution: int, total_steps: int):
+def compiled_model(config: TrainConfig, seed: int, steps_per_execution: int, total_steps: int):
     """A freshly seeded, compiled model: the same recipe for training and for timing."""
     backend.seed_everything(seed if config.init_seed is None else config.init_seed)
     model = models.build(config.model, **config.model_kwargs)
     if config.augment:
         model = models.with_augmentation(model, seed=seed, **config.augment)
     model.compile(optimizer=make_optimizer(config.optimizer, _learning_rate(config, total_steps)),
-                  loss=_loss(config.label_smoothing), metrics=["accuracy"],
+                  loss=loss_function(config.label_smoothing), metrics=["accuracy"],
                   steps_per_execution=steps_per_execution)
     return model
 
@@ -342,7 +346,7 @@ def throughput(config: TrainConfig, mnist: MNIST, steps: int = 100, warmup: int 
     """Training images per second of ``config`` on this machine, after ``warmup`` steps
     (tracing and memory allocation are not part of the steady state)."""
     config.validate()
-    model = _compiled_model(config, seed, execution_size(math.gcd(warmup, steps), steps_per_execution), warmup + steps)
+    model = compiled_model(config, seed, execution_size(math.gcd(warmup, steps), steps_per_execution), warmup + steps)
     order = backend.shuffled_order(len(mnist.train), (warmup + steps) * config.batch_size, seed)
     batches = backend.training_batches(mnist.train.images, mnist.train.labels, order, config.batch_size)
     model.fit(batches, epochs=1, steps_per_epoch=warmup, shuffle=False, verbose=0)

@@ -45,17 +45,11 @@ def _train_capturing_weights(config, mnist: MNIST, seed: int, **train_kwargs):
     """``train.train`` as it is, with the final model's weights captured on the way out (they
     are the weights ``train`` tests and describes, after early stopping restored the best)."""
     captured = {}
-    describe = training._artifacts
 
-    def capture(model, config, test_split):
+    def capture(model):
         captured["weights"] = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
-        return describe(model, config, test_split)
 
-    training._artifacts = capture
-    try:
-        run = training.train(config, mnist, seed, **train_kwargs)
-    finally:
-        training._artifacts = describe
+    run = training.train(config, mnist, seed, on_trained=capture, **train_kwargs)
     return run, captured["weights"]
 
 
