@@ -62,7 +62,7 @@ def ingredient_effects(final: pd.DataFrame, ingredients, baseline: str) -> pd.Da
     validation split (what a choice may look at) and on the test set (reported only)."""
     from .results import ablation_effects
 
-    words = dict(name="configuration", versus="baseline", reference=baseline)
+    words = {"name": "configuration", "versus": "baseline", "reference": baseline}
     validation = ablation_effects(final, ingredients, metric="val_accuracy", **words)
     test = ablation_effects(final, ingredients, metric="test_accuracy", **words)
     return validation.merge(test.drop(columns="n"), on="configuration", suffixes=(" (validation)", " (test)"))
@@ -144,3 +144,145 @@ def training_cost(trained, exclude=()) -> dict:
                                            batch=("batch_size", "first"))
     return {"runs": len(per_run), "minutes": per_run["seconds"].sum() / 60,
             "images": int((per_run["steps"] * per_run["batch"]).sum())}
+
+
+# ----------------------------------------------------------------- the page (chapter 9)
+CHAPTER = "09_beyond_the_papers"
+
+
+def parameters(namespace: dict) -> dict:
+    """The chapter's parameters as its ``parameters`` cell (and the runner) set them in ``namespace``."""
+    from . import paths, profiles
+
+    return {name: namespace[name] for name in profiles.notebook_parameters(paths.NOTEBOOKS / f"{CHAPTER}.ipynb")}
+
+
+def target() -> float:
+    """The rule's target: Liu & Fu's best training (``liu_fu.cnn.best_accuracy``), as a fraction."""
+    from . import claims
+
+    return claims.values("liu_fu.cnn.best_accuracy")[0] / 100
+
+
+def budget_numbers(params: dict) -> dict:
+    """The rule and the budget of this page's models, as the prose cites them."""
+    images = params["steps"] * params["batch_size"]
+    return {"target": f"{target():.2%}", "image_budget": f"{params['image_budget']:,}",
+            "images_per_model": f"{images:,}", "budget_share": f"{images / params['image_budget']:.1%}",
+            "steps": f"{params['steps']:,}", "batch_size": f"{params['batch_size']}"}
+
+
+def effects_table(effects: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """``ingredient_effects`` as the page shows it: numbers rounded to ``digits``, n an integer."""
+    return effects.round(digits).assign(n=effects["n"].map(lambda n: f"{int(n)}"))
+
+
+def effects_numbers(effects: pd.DataFrame, ingredient_seeds) -> dict:
+    """The seeds and each ingredient's validation difference, as the prose cites them."""
+    return {"ingredient_seeds": ", ".join(map(str, ingredient_seeds)),
+            "effects_validation": "; ".join(f"{row['configuration']} {row['Δ vs baseline (pp) (validation)']:+.2f} pp"
+                                            for _, row in effects.iterrows())}
+
+
+def _accuracies(final: pd.DataFrame, name: str, metric: str = "test_accuracy") -> pd.Series:
+    return final.loc[final["config"] == name, metric]
+
+
+def recipe_numbers(final: pd.DataFrame, baseline: str, recipe: str, params: dict) -> dict:
+    """The recipe against the baseline after this page's budget: each mean test accuracy, their
+    difference paired by seed (same data order, same initial weights), the validation split's
+    choice between them, the rule's answer, and the summary the introduction pastes."""
+    from . import measures, report
+
+    images = params["steps"] * params["batch_size"]
+    chosen = stats.summarize(final, "config", "val_accuracy").set_index("config")["mean"].idxmax()
+    ours, theirs = (stats.fmt_ci(stats.mean_ci(_accuracies(final, name))) for name in (recipe, baseline))
+    d = stats.difference(*measures.paired(measures.per_seed(final, recipe, "test_accuracy"),
+                                          measures.per_seed(final, baseline, "test_accuracy")), paired=True)
+    reply = answer(_accuracies(final, recipe), images, target(), params["image_budget"])
+    summary = (f"With {images:,} training images per model, the {recipe.replace(':', ' (', 1)}) takes the CNN of "
+               f"chapter 6 from {theirs} to {ours} test accuracy. Is the mean above the best training of Liu & Fu "
+               f"({target():.2%}) within {params['image_budget']:,} images? **{reply}**.")
+    return {"recipe_measured": ours, "baseline_measured": theirs,
+            "recipe_gain": stats.fmt_difference(d, scale=100, unit=" pp"),
+            "validation_choice": "the recipe" if chosen == recipe else "the baseline", "answer_recipe": reply,
+            "beyond_summary": report.prose(summary)}   # pasted into the introduction
+
+
+def per_seed_table(final: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """Validation and test accuracy of every seed (rows) and configuration (columns)."""
+    table = final.pivot(index="seed", columns="config", values=["val_accuracy", "test_accuracy"])
+    table.columns = [f"{config}: {'validation' if metric == 'val_accuracy' else 'test'}"
+                     for metric, config in table.columns]
+    return table.reset_index().round(digits)
+
+
+def stored_probabilities(trained, name: str) -> list[np.ndarray]:
+    """The stored test-set probabilities of every run of configuration ``name``."""
+    ids = trained.table.loc[trained.table["config"] == name, "run_id"].unique()
+    return [trained.arrays[run_id]["test_probabilities"] for run_id in ids]
+
+
+def ensemble_numbers(trained, recipe, labels: np.ndarray) -> dict:
+    """The parameters of one model and of the ensemble of the recipe's models, and its accuracy."""
+    from . import models
+
+    n_models = trained.table.loc[trained.table["config"] == recipe.name, "run_id"].nunique()
+    n_parameters = models.build("liu_fu_cnn", **recipe.model_kwargs).count_params()
+    return {"model_parameters": f"{n_parameters:,}", "ensemble_parameters": f"{n_models * n_parameters:,}",
+            "recipe_ensemble": f"{ensemble_accuracy(stored_probabilities(trained, recipe.name), labels):.4f}"}
+
+
+def papers_table(trained_recipe, full, baseline: str, recipe: str, labels: np.ndarray, params: dict) -> pd.DataFrame:
+    """``against_papers`` for this page: the recipe and the baseline after this page's budget, and
+    chapter 6's own trainings of the whole budget (``full``; None where they were not declared)."""
+    images, final = params["steps"] * params["batch_size"], results_final(trained_recipe)
+    ours = {f"recipe, {images:,} images": (_accuracies(final, recipe), ensemble_accuracy(
+                stored_probabilities(trained_recipe, recipe), labels), images),
+            f"chapter 6 set-up, {images:,} images": (_accuracies(final, baseline), None, images)}
+    if full is not None:
+        reference = params["reference_steps"] * params["batch_size"]
+        ours[f"chapter 6 set-up, {reference:,} images (chapter 6's trainings)"] = (
+            results_final(full)["test_accuracy"], ensemble_accuracy(stored_probabilities(full, baseline), labels),
+            reference)
+    return against_papers(ours, target(), params["image_budget"])
+
+
+def results_final(trained) -> pd.DataFrame:
+    """The last row of every run of a ``runsets.Trained`` (``results.final_rows``)."""
+    from .results import final_rows
+
+    return final_rows(trained.table)
+
+
+def reference_numbers(full) -> dict:
+    """The time one training of the whole budget takes (chapter 6's, median, evaluations
+    included) and when chapter 6's trainings first reached each target of the race."""
+    if full is None:
+        return {"full_budget_minutes": "(not measured: reference_steps = 0)",
+                "chapter6_reached": "not run (reference_steps = 0)"}
+    from . import benchmark_rows
+
+    minutes = full.table.groupby("run_id")["wall_seconds"].max().median() / 60
+    reached = {t: first_reached(full.table, t) for t in benchmark_rows.race_targets()}
+    return {"full_budget_minutes": f"about {minutes:.0f} minutes", "chapter6_reached": "; ".join(
+        f"{t:.2%} by {r['steps'].notna().sum()} of {len(r)} (first at iteration {r['steps'].min():,.0f}, "
+        f"{r['wall_seconds'].min() / 60:.0f} min)" if r["steps"].notna().any() else f"{t:.2%} by none of {len(r)}"
+        for t, r in reached.items())}
+
+
+def cost_numbers(trained: list, baseline: str, reused: bool) -> dict:
+    """What this page's own runs cost (the baseline is free where it reuses chapter 6's
+    trainings, cut where they were tested), and the training images of the ``paper`` profile."""
+    from . import experiments, profiles
+
+    cost = training_cost(trained, exclude=[baseline] if reused else [])
+    paper_sets = experiments.beyond_the_papers(**profiles.chapter_parameters(CHAPTER, "paper"))
+    # No apostrophes in glued text: the web page shows typographic ones.
+    return {"baseline_cost": "The baseline reuses the trainings of chapter 6 (cut where they were tested), so it "
+                             "costs nothing here." if reused else "The baseline was trained here too: the trainings "
+                             "of chapter 6 were not tested at this budget.",
+            "cost_machines": ", ".join(sorted({m for t in trained for m in t.machines.values()})),
+            "cost_minutes": f"{cost['minutes']:.0f}", "cost_runs": f"{cost['runs']}",
+            "cost_images": f"{cost['images'] / 1e6:.2f} million",
+            "paper_images": f"{experiments.training_images(paper_sets[:2]) / 1e6:.1f} million"}

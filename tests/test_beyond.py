@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -180,3 +181,94 @@ def test_the_configurations_table_shows_a_cut_training_as_it_was_read():
     assert baseline["iterations"] == "2,500 (of a 20,000-iteration training)" and baseline["images per model"] == "125,000"
     assert (table["iterations"].iloc[1:] == "2,500").all()
     assert table.iloc[-1]["schedule"] == "cosine, 125 warm-up steps" and table.iloc[2]["augmentation"] == "rotate 10°, shift 0.1"
+
+
+# ----------------------------------------------------------------- the page's functions
+PAGE = {**PARAMS, "image_budget": 1_000_000}
+RECIPE = "recipe: schedule + augmentation"
+
+
+def recipe_final(gain: float = 0.02) -> pd.DataFrame:
+    """Five seeds of a baseline and a recipe whose test accuracy is ``gain`` higher on average."""
+    base = np.array([0.960, 0.965, 0.970, 0.962, 0.968])
+    noise = np.array([0.0, 0.001, -0.001, 0.002, -0.002])   # the paired differences spread, their mean is ``gain``
+    return pd.DataFrame({"config": ["baseline"] * 5 + [RECIPE] * 5, "seed": [*range(5), *range(5)],
+                         "val_accuracy": [*base, *(base + gain + 0.001)], "test_accuracy": [*base, *(base + gain + noise)]})
+
+
+def test_the_budget_numbers_state_the_rule_and_this_pages_share_of_it():
+    assert beyond.budget_numbers(PAGE) == {"target": "99.38%", "image_budget": "1,000,000", "images_per_model": "125,000",
+                                           "budget_share": "12.5%", "steps": "2,500", "batch_size": "50"}
+
+
+def test_the_parameters_are_read_from_the_namespace_by_the_notebooks_names():
+    namespace = {**PAGE, "profile": "cpu", "table_digits": 4, "train_size": 0, "eval_size": 0, "unrelated": 1}
+    params = beyond.parameters(namespace)
+    assert "unrelated" not in params and params["steps"] == 2500 and params["profile"] == "cpu"
+    with pytest.raises(KeyError):
+        beyond.parameters({"profile": "cpu"})
+
+
+def test_the_recipe_numbers_pair_by_seed_and_answer_the_rule():
+    values = beyond.recipe_numbers(recipe_final(), "baseline", RECIPE, PAGE)
+    assert values["recipe_gain"] == "+2.00 pp (paired 95% CI +1.80 to +2.20)"
+    assert values["validation_choice"] == "the recipe"
+    assert values["answer_recipe"] == "not answered at this budget (125,000 of the 1,000,000 images per model)"
+    assert values["recipe_measured"].startswith("0.9850 ± ") and values["baseline_measured"].startswith("0.9650 ± ")
+    assert "**not answered at this budget" in values["beyond_summary"].markdown_text
+    assert "recipe ( schedule + augmentation)" in values["beyond_summary"].markdown_text
+    worse = beyond.recipe_numbers(recipe_final(gain=-0.01), "baseline", RECIPE, PAGE)
+    assert worse["validation_choice"] == "the baseline" and worse["recipe_gain"].startswith("-1.00 pp")
+
+
+def test_the_per_seed_table_has_a_row_per_seed_and_a_column_per_configuration_and_split():
+    table = beyond.per_seed_table(recipe_final(), digits=2)
+    assert list(table.columns) == ["seed", "baseline: validation", f"{RECIPE}: validation", "baseline: test",
+                                   f"{RECIPE}: test"]
+    assert table["seed"].tolist() == [0, 1, 2, 3, 4] and table.loc[1, "baseline: test"] == 0.96   # 0.965 at 2 digits
+
+
+def test_the_effects_numbers_cite_the_validation_differences():
+    effects = pd.DataFrame({"configuration": ["+ schedule", "+ augmentation"], "n": [2.0, 2.0],
+                            "Δ vs baseline (pp) (validation)": [1.974, -1.306]})
+    assert beyond.effects_numbers(effects, [0, 1]) == {
+        "ingredient_seeds": "0, 1", "effects_validation": "+ schedule +1.97 pp; + augmentation -1.31 pp"}
+    assert beyond.effects_table(effects)["n"].tolist() == ["2", "2"]
+
+
+class FakeTrained:
+    def __init__(self, table, arrays=None, machines=None):
+        self.table, self.arrays, self.machines = table, arrays or {}, machines or {}
+
+
+def test_the_ensemble_and_the_papers_table_read_the_stored_probabilities():
+    labels = np.array([0, 1, 2])
+    probs = {"r0": np.eye(10)[[0, 1, 3]], "r1": np.eye(10)[[0, 1, 2]] * 2, "b0": np.eye(10)[[5, 5, 5]]}
+    table = pd.DataFrame({"config": [RECIPE, RECIPE, "baseline"], "run_id": ["r0", "r1", "b0"], "seed": [0, 1, 0],
+                          "step": [10, 10, 10], "test_accuracy": [2 / 3, 1.0, 0.0], "val_accuracy": [0.5, 0.6, 0.1]})
+    trained = FakeTrained(table, {k: {"test_probabilities": v} for k, v in probs.items()})
+    assert [p.tolist() for p in beyond.stored_probabilities(trained, RECIPE)] == [probs["r0"].tolist(),
+                                                                                  probs["r1"].tolist()]
+    rows = beyond.papers_table(trained, None, "baseline", RECIPE, labels, PAGE)
+    ours = rows[rows["source"] == "this book"].set_index("what")
+    assert ours.loc["recipe, 125,000 images", "ensemble of the models"] == "1.0000"   # the doubled model wins the vote
+    assert ours.loc["chapter 6 set-up, 125,000 images", "ensemble of the models"] == ""
+    assert len(ours) == 2   # no reference row without chapter 6's trainings
+
+
+def test_without_chapter_6s_trainings_the_reference_numbers_say_so():
+    assert beyond.reference_numbers(None) == {"full_budget_minutes": "(not measured: reference_steps = 0)",
+                                              "chapter6_reached": "not run (reference_steps = 0)"}
+
+
+def test_the_cost_numbers_leave_out_a_reused_baseline():
+    rows = lambda config, key, seconds: pd.DataFrame({"config": config, "run_key": key, "step": [100],
+                                                      "wall_seconds": [seconds], "batch_size": [50]})
+    trained = [FakeTrained(pd.concat([rows("baseline", "k0", 600), rows("x", "k1", 120)]), machines={"a": "CPU B"}),
+               FakeTrained(rows("y", "k2", 60), machines={"b": "CPU A"})]
+    reused = beyond.cost_numbers(trained, "baseline", reused=True)
+    assert (reused["cost_runs"], reused["cost_minutes"], reused["cost_images"]) == ("2", "3", "0.01 million")
+    assert reused["cost_machines"] == "CPU A, CPU B" and reused["baseline_cost"].startswith("The baseline reuses")
+    trained_here = beyond.cost_numbers(trained, "baseline", reused=False)
+    assert (trained_here["cost_runs"], trained_here["cost_minutes"]) == ("3", "13")
+    assert re.fullmatch(r"\d+\.\d million", trained_here["paper_images"])

@@ -1,0 +1,181 @@
+"""The reproduction report (chapter 7) as readers see it: its tables with reader column names,
+its tally and verdict chart, and the numbers its prose cites.
+
+Nothing here judges a claim: the verdicts come from the chapters' verdict files
+(``verdicts.claim_ledger``); this module only counts, names and formats them.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+
+from . import claims, paths, report, stats
+
+VERDICT_ORDER = ["reproduced", "partially reproduced", "not reproduced", "inconclusive", "not testable", "not tested"]
+GROUPS = {"result": "results", "data": "data facts"}   # facts about the data are tallied apart from the results
+MARGIN_CLAIMS = {"softmax": "liu_fu.softmax.accuracy", "lenet": "wang2020.lenet5.baseline_accuracy",
+                 "cnn": "liu_fu.cnn.accuracy"}
+
+
+def shorten(text, n: int = 90) -> str:
+    """``text`` on one line, cut to ``n`` characters with an ellipsis."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def runs(n) -> str:
+    """A run count as a table shows it: an integer, or nothing where no count applies."""
+    return "" if n is None or pd.isna(n) else f"{int(n):,}"
+
+
+def claim_names(ids) -> list[str]:
+    """The claims file's short statement of each claim id (the id itself where it has none)."""
+    words = {c["id"]: c.get("claim") or c["id"] for c in claims.load()["claims"]}
+    return [words.get(i, i) for i in ids]
+
+
+def claims_table(tested: pd.DataFrame) -> pd.DataFrame:
+    """Every result claim with its verdict first (visible however narrow the page), the paper,
+    where it says it, what it claims, its words as printed, the measured value, n, the margin and
+    the budget it was judged at."""
+    results = tested[tested["role"] == "result"]
+    return pd.DataFrame({
+        "verdict": results["verdict"], "paper": results["paper"].map(report.PAPER_NAMES), "where": results["where"],
+        "claim": results["claim"], "as printed": results["as_printed"].map(shorten), "measured": results["measured"],
+        "n": results["n"].map(runs), "margin": results["margin"], "budget": results["ran"]}).reset_index(drop=True)
+
+
+def facts_table(tested: pd.DataFrame) -> pd.DataFrame:
+    """The facts about the data files, checked rather than replicated."""
+    facts = tested[tested["role"] == "data"]
+    return pd.DataFrame({"verdict": facts["verdict"], "paper": facts["paper"].map(report.PAPER_NAMES),
+                         "where": facts["where"], "claim": facts["claim"], "as printed": facts["as_printed"].map(shorten),
+                         "measured": facts["measured"]}).reset_index(drop=True)
+
+
+def setup_table(all_claims: list[dict]) -> pd.DataFrame:
+    """The setup values the book uses as the papers state them."""
+    setup = [c for c in all_claims if c["role"] == "setup"]
+    return pd.DataFrame({"paper": [report.PAPER_NAMES.get(c["paper"], c["paper"]) for c in setup],
+                         "where": [c["where"] for c in setup], "setting": [c["claim"] for c in setup],
+                         "as printed": [shorten(c["as_printed"]) for c in setup]})
+
+
+def second_looks_table(second_looks: pd.DataFrame) -> pd.DataFrame:
+    """Verdicts given on runs outside the book of record: verdict, claim, measured, n, budget."""
+    return pd.DataFrame({"verdict": second_looks["verdict"], "claim": claim_names(second_looks["claim_id"]),
+                         "measured": second_looks["measured"], "n": second_looks["n"].map(runs),
+                         "runs judged": second_looks["budget"]}).reset_index(drop=True)
+
+
+def second_look_changes(changes: pd.DataFrame) -> pd.DataFrame:
+    """``verdicts.second_look_changes`` with the claims named in words."""
+    return changes.assign(claim=claim_names(changes["claim"])).rename(columns={"on": "runs judged"})
+
+
+def tally(tested: pd.DataFrame) -> pd.DataFrame:
+    """Claims per verdict, results and data facts apart, every verdict of ``VERDICT_ORDER`` a row."""
+    counts = (tested.assign(group=tested["role"].map(GROUPS)).dropna(subset=["group"])
+              .pivot_table(index="verdict", columns="group", values="id", aggfunc="count", fill_value=0)
+              .reindex(index=VERDICT_ORDER, columns=list(GROUPS.values()), fill_value=0).astype(int))
+    return counts.rename_axis(None, axis=1).rename_axis("verdict").reset_index()
+
+
+def verdict_chart(counts: pd.DataFrame):
+    """Bars of result claims per verdict, each in its badge colour (``report.VERDICT_COLOURS``)."""
+    import matplotlib.pyplot as plt
+
+    counts = counts.iloc[::-1]   # the first verdict on top
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.barh(counts["verdict"], counts["results"], color=[report.VERDICT_COLOURS[v] for v in counts["verdict"]])
+    for y, n in enumerate(counts["results"]):
+        ax.annotate(f"{n}", (n, y), xytext=(3, 0), textcoords="offset points", va="center")
+    ax.set_xlabel("claims")
+    ax.set_title("verdicts over the result claims of both papers")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    return fig
+
+
+def chapter_title(chapter: str) -> str:
+    """"03_activation_study" as the book names it: its number and the notebook's first heading."""
+    source = paths.NOTEBOOKS / f"{chapter}.ipynb"
+    number = int(chapter.split("_")[0]) if chapter[:2].isdigit() else None
+    heading = ""
+    if source.exists():
+        first = "".join(json.loads(source.read_text())["cells"][0]["source"])
+        heading = next((line.lstrip("# ").strip() for line in first.splitlines() if line.startswith("# ")), "")
+    heading = heading or chapter.split("_", 1)[-1].replace("_", " ")
+    return f"{number}. {heading}" if number is not None else heading
+
+
+def ledger_table(ledger: pd.DataFrame) -> pd.DataFrame:
+    """``costs.ledger``'s rows as readers see them: chapter titles, counts as integers, minutes,
+    millions and images/s to one decimal, the time a chapter finished in UTC."""
+    one = lambda v: "" if pd.isna(v) else f"{v:,.1f}"
+    when = lambda t: re.sub(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d).*$", r"\1 \2 UTC", str(t))
+    return ledger.assign(**{
+        "chapter": ledger["chapter"].map(chapter_title), "runs": ledger["runs"].map(runs),
+        **{c: ledger[c].map(one) for c in ("training (min)", "training images (M)", "execution (min)", "median images/s")},
+        "finished": ledger["finished"].map(when)}).rename(columns={"gpu": "GPU"})
+
+
+def _counted(verdicts: pd.Series) -> str:
+    """"7 are reproduced, 4 inconclusive and 1 not testable", in ``VERDICT_ORDER``."""
+    counts = verdicts.value_counts()
+    parts = [f"{counts[v]} {v}" for v in VERDICT_ORDER if counts.get(v, 0)]
+    if not parts:
+        return "none is judged yet"
+    first = next(v for v in VERDICT_ORDER if counts.get(v, 0))
+    parts[0] = f"{counts[first]} {'is' if counts[first] == 1 else 'are'} {first}"
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def bottom_lines(tested: pd.DataFrame) -> dict[str, str]:
+    """One paragraph per paper (``bottom_line_<paper>``): how its result claims fared, and the
+    verdict of each of its main claims, all from the recorded verdicts."""
+    lines = {}
+    for paper, claims_of in tested[tested["role"] == "result"].groupby("paper", sort=False):
+        main = claims_of[claims_of["headline"].notna()] if "headline" in claims_of else claims_of.iloc[:0]
+        text = f"Of its {len(claims_of)} claims about results, {_counted(claims_of['verdict'])}."
+        if len(main):
+            text += " Its main claims: " + "; ".join(f"“{h}” is {v}" for h, v in zip(main["headline"], main["verdict"])) + "."
+        lines[f"bottom_line_{paper}"] = text
+    return lines
+
+
+def ablation_sentence(results: pd.DataFrame) -> str:
+    """What the budget of chapter 6's ablations means for the claims that need them."""
+    budget = results.set_index("id")["ran"].get("liu_fu.cnn.bn_converges_fast")
+    if isinstance(budget, str) and budget:
+        return (f"The ablations of chapter 6 ran {budget}: a negative verdict there is inconclusive where "
+                "the claim needs the full budget of the paper.")
+    return "The ablations of chapter 6 have not run in this profile yet, so the claims that need them are not tested."
+
+
+def numbers(tested: pd.DataFrame, second_looks: pd.DataFrame, totals: dict, profile: str) -> dict:
+    """Every value the report's prose and the introduction cite, by glue key."""
+    from IPython.display import Markdown
+
+    counts = tally(tested).set_index("verdict")
+    results = tested[tested["role"] == "result"]
+    values = {"headline_verdicts": report.headline(tested),   # pasted at the top and into the introduction
+              "second_looks_note": Markdown(
+                  f"{len(second_looks)} verdicts were also given on runs outside the book of record; see "
+                  "[second looks](#second-looks)." if len(second_looks) else "")}
+    values |= {f"margin_{name}": f"{stats.accuracy_margin(claims.paper_accuracies(claim_id)) * 100:.2f}"
+               for name, claim_id in MARGIN_CLAIMS.items()}
+    values |= bottom_lines(tested)
+    values |= {f"count_{verdict.replace(' ', '_')}": int(n) for verdict, n in counts["results"].items()}
+    values |= {"count_total": int(counts["results"].sum()), "data_total": int(counts["data facts"].sum()),
+               "data_reproduced": int(counts.loc["reproduced", "data facts"])}
+    for _, row in results.iterrows():
+        values[f"verdict_{row['id']}"] = row["verdict"]
+        values[f"budget_{row['id']}"] = row["ran"] if isinstance(row["ran"], str) and row["ran"] else "not run"
+    values["ablation_sentence"] = ablation_sentence(results)
+    values |= {"total_minutes": f"{totals['minutes']:.0f}", "total_images": f"{totals['images_millions']:.1f}",
+               "ledger_profile": profile, "ledger_runs": f"{totals['runs']:,}",
+               "ledger_shared_runs": f"{totals['shared_uses']:,}", "ledger_hardware": totals["hardware"]}
+    return values
