@@ -121,6 +121,8 @@ def words(text) -> str:
         return text
     text = _CLAIM_IDS.sub(lambda m: claim_label(m.group(0)), text)
     text = _SNAKE.sub(lambda m: NAMES.get(m.group(0)) or humanise(m.group(0)), text)
+    text = re.sub(r"(?<=\w)=(True|False)\b", lambda m: " on" if m.group(1) == "True" else " off", text)
+    text = re.sub(r"(?<=[A-Za-z])=(?=[\w.])", " = ", text)          # "steps per execution = 8"
     return _WHOLE_WORDS.sub(lambda m: NAMES[m.group(0)], text)
 
 
@@ -366,7 +368,7 @@ def reader_frame(frame: pd.DataFrame, kinds: dict | None = None, names: dict | N
     """``frame`` as readers see it: every cell a formatted string (or missing), by the kind its
     column declares in ``kinds`` or ``COLUMN_KINDS``, else infers (``kind_of``); columns renamed
     by ``names``, then ``NAMES``, else humanised."""
-    frame = frame.reset_index() if index else frame
+    frame = (frame.reset_index() if index else frame).reset_index(drop=True)
     kinds, names = dict(kinds or {}), dict(names or {})
     shown = {}
     for column in frame.columns:

@@ -14,12 +14,13 @@ from mnist_utils.report import VERDICT_COLOURS
 sns.set_theme(context="notebook", style="whitegrid")
 
 # Every figure fits the page: at the book's resolution (the inline backend's 100 dpi) a figure
-# of MAX_WIDTH_IN inches is narrower than the text column of a 1,400 px wide page (about 836 px),
-# so the browser never shrinks it, nor its lettering. ``_subplots`` caps every figure's width,
-# and long category labels are wrapped (``_wrap_labels``) so that the figure's tight bounding
-# box does not grow past it either.
+# of MAX_WIDTH_IN inches is narrower than the text column of a 1,400 px wide page (COLUMN_PX),
+# so the browser never shrinks it, nor its lettering (tests/test_browser.py checks the built
+# pages). ``_subplots`` caps every figure's width, and long category labels are wrapped
+# (``_wrap_labels``) so that the figure's tight bounding box does not grow past it either.
 DPI = 100
-MAX_WIDTH_IN = 8.0
+MAX_WIDTH_IN = 7.5
+COLUMN_PX = 772
 plt.rcParams["figure.dpi"] = DPI
 
 
@@ -53,7 +54,8 @@ def axis_label(column: str) -> str:
 def _title(ax, title: str, errorbars: str) -> None:
     """A figure's title with, below it in smaller type, what its error bars or bands show."""
     ax.set_title(f"{title}\n", loc="center")
-    ax.text(0.5, 1.01, errorbars, transform=ax.transAxes, ha="center", va="bottom", fontsize="small", color="0.3")
+    ax.text(0.5, 1.01, errorbars, transform=ax.transAxes, ha="center", va="bottom", fontsize="small", color="0.3",
+            wrap=True)   # within the figure, however far the axes sit from its centre
 
 
 # Every interval drawn here is the one the tables print: the Student-t interval of the mean over
@@ -435,6 +437,7 @@ def errors_by_predicted_digit(pileup, title: str | None = None):
                 linewidths=0.5, linecolor="0.9", xticklabels=list(range(10)),
                 yticklabels=[f"{r.removeprefix('improved CNN, ')} ({a:.4f})"
                              for r, a in zip(pileup["run_id"], pileup["test_accuracy"])])
+    _wrap_labels(ax, "y")
     ax.set_xlabel("digit predicted by a wrong answer")
     ax.set_ylabel("")
     ax.set_title(title or "test errors by the digit they predicted")
@@ -475,9 +478,9 @@ def error_pileup_by_setup(pileup, title: str | None = None):
                   alpha=0.8, orient="h", ax=ax)
     ax.axvline(0.3, color="0.6", linestyle=":", linewidth=1)
     ax.set_xlim(0, max(0.65, float(pileup["share"].max()) + 0.05) if len(pileup) else 1)
-    ax.set_xlabel("share of a run's test errors in its most-predicted wrong digit")
+    ax.set_xlabel("share of a run's test errors in its top wrong digit")
     ax.set_ylabel("")
-    ax.legend(title="learning rate", fontsize="small", loc="lower right")   # the dots sit left of 0.65
+    ax.legend(title="learning rate", fontsize="small", loc="best")
     _wrap_labels(ax, "y", 40)
     _title(ax, title or "where the errors go, every stored run", "dots: runs; dotted: 30%")
     fig.tight_layout()

@@ -63,7 +63,10 @@ def test_ids_inside_text_are_replaced_by_their_names():
     assert display.words("relu − sigmoid") == "ReLU − Sigmoid"
     assert display.words("see wang2020.lr.table2") == "see Results for the four learning rates"
     assert display.words("train-images-idx3-ubyte.gz, 9,912,422 bytes") == "train-images-idx3-ubyte.gz, 9,912,422 bytes"
-    assert not SNAKE.search(display.words("steps_per_execution=8, jit_compile=True"))
+    assert display.words("steps_per_execution=8, jit_compile=True (spe=32)") == \
+        "steps per execution = 8, XLA compilation on (spe = 32)"
+    assert display.words("numpy_input=False") == "NumPy input off"
+    assert display.words("0.9 ≥ x, a=b") == "0.9 ≥ x, a = b"
 
 
 def test_every_column_the_chapters_show_has_a_name_in_words():
@@ -194,6 +197,11 @@ def test_the_reader_frame_renames_every_column_and_formats_every_cell():
                                       "0.9136", "−1.00", "< 0.001", "no", "1,234", "not reproduced"]
 
 
+def test_rows_of_a_filtered_frame_keep_their_values():
+    shown = display.reader_frame(FRAME[FRAME["verdict"] == "not reproduced"])
+    assert shown["configuration"].tolist() == ["LeNet-5"] and shown["iterations"].tolist() == ["20,000"]
+
+
 def test_kinds_and_names_declared_by_the_caller_win():
     frame = pd.DataFrame({"diff": [0.0123], "ci_low": [0.001], "mean": [6.04]})
     shown = display.reader_frame(frame, kinds={"ci_low": "difference", "mean": "ratio"}, names={"mean": "mean ratio"})
@@ -202,7 +210,7 @@ def test_kinds_and_names_declared_by_the_caller_win():
 
 def test_table_html_pads_its_cells_and_keeps_verdict_and_paper_columns_on_one_line():
     html = display.table(FRAME.assign(paper=["Wang et al. (2020)", "Liu & Fu"]))._repr_html_()
-    css = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    css = re.search(r"<style>(.*?)</style>", html, re.DOTALL).group(1)
     padding = re.search(r"table\.book-table th, table\.book-table td \{[^}]*padding: ([\d.]+)em ([\d.]+)em", css)
     assert padding and float(padding.group(2)) >= 0.5, "horizontal padding in every cell"
     assert "overflow-wrap: anywhere" not in css, "words break only between words"
@@ -261,7 +269,7 @@ def _width_px(fig) -> int:
     return Image.open(buffer).size[0]
 
 
-MAX_PX = plots.MAX_WIDTH_IN * plots.DPI + 20
+MAX_PX = plots.COLUMN_PX   # the text column of a 1,400 px page: wider figures are shrunk, lettering and all
 
 
 def test_the_verdict_chart_uses_the_badges_colours():
@@ -311,8 +319,8 @@ def test_learning_curves_zoom_onto_late_training_and_keep_accuracy_within_0_and_
 
 def test_no_figure_is_wider_than_the_page():
     rng = np.random.default_rng(0)
-    long_names = ["chapter 9 recipe: schedule + augmentation + label smoothing: peak 0.001, widths 16/32/32, "
-                  "batch 50, 2,500 iterations", "liu_fu_cnn 16/32/32 b50: mnist_utils.train"]
+    long_names = [("chapter 9 recipe: schedule + augmentation + label smoothing: peak 0.001, widths 16/32/32, "
+                   "batch 50, 2,500 iterations"), "liu_fu_cnn 16/32/32 b50: mnist_utils.train"]
     bench = pd.DataFrame({"measurement": long_names, "median": [200.0, 180.0], "min": [190.0, 170.0], "max": [210.0, 185.0]})
     assert _width_px(plots.benchmark_bars(bench, "seconds to 99%", unit="seconds")) <= MAX_PX
     gradients = pd.DataFrame([{"config": c, "layer": layer, "seed": s, "step": step, "rms": 0.01 + 0.001 * s}
@@ -326,5 +334,12 @@ def test_no_figure_is_wider_than_the_page():
     pileup = pd.DataFrame({"set-up": long_names * 2, "schedule": ["constant", "cosine"] * 2, "widths": 1, "steps": 1,
                            "share": [0.2, 0.3, 0.4, 0.5]})
     assert _width_px(plots.error_pileup_by_setup(pileup)) <= MAX_PX
+    counts = pd.DataFrame([{"digit": d, "split": s, "count": 5000} for d in range(10) for s in ("train", "test")])
+    assert _width_px(plots.label_counts(counts)) <= MAX_PX
+    labels = rng.integers(0, 10, 2000)
+    assert _width_px(plots.confusion(labels, np.where(rng.random(2000) < 0.5, labels, 3))) <= MAX_PX
+    pileup = pd.DataFrame([{"run_id": f"improved CNN, widths 32/64/64, seed {s}, a longer description", "test_accuracy": 0.99,
+                            **{f"predicted {d}": int(rng.integers(0, 40)) for d in range(10)}} for s in range(3)])
+    assert _width_px(plots.errors_by_predicted_digit(pileup)) <= MAX_PX
     fig, _ = plots._subplots(figsize=(14, 3))
     assert fig.get_figwidth() == plots.MAX_WIDTH_IN
