@@ -1,14 +1,44 @@
 """The seaborn/matplotlib figures the chapters share."""
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from mnist_utils import stats
+from mnist_utils import display, stats
+from mnist_utils.report import VERDICT_COLOURS
 
 sns.set_theme(context="notebook", style="whitegrid")
+
+# Every figure fits the page: at the book's resolution (the inline backend's 100 dpi) a figure
+# of MAX_WIDTH_IN inches is narrower than the text column of a 1,400 px wide page (COLUMN_PX),
+# so the browser never shrinks it, nor its lettering (tests/test_browser.py checks the built
+# pages). ``_subplots`` caps every figure's width, and long category labels are wrapped
+# (``_wrap_labels``) so that the figure's tight bounding box does not grow past it either.
+DPI = 100
+MAX_WIDTH_IN = 7.5
+COLUMN_PX = 772
+plt.rcParams["figure.dpi"] = DPI
+
+
+def _subplots(nrows: int = 1, ncols: int = 1, *, figsize, **kwargs):
+    """``plt.subplots`` with the figure's width capped at ``MAX_WIDTH_IN``."""
+    width, height = figsize
+    return plt.subplots(nrows, ncols, figsize=(min(width, MAX_WIDTH_IN), height), **kwargs)
+
+
+def _wrap(label, width: int = 32) -> str:
+    return "\n".join(textwrap.wrap(str(label), width)) or str(label)
+
+
+def _wrap_labels(ax, axis: str = "y", width: int = 32) -> None:
+    """Wrap the category labels of ``axis`` at ``width`` characters."""
+    ticks = ax.get_yticks() if axis == "y" else ax.get_xticks()
+    labels = [_wrap(t.get_text(), width) for t in (ax.get_yticklabels() if axis == "y" else ax.get_xticklabels())]
+    (ax.set_yticks if axis == "y" else ax.set_xticks)(ticks, labels)
 
 # What a results column is called on an axis.
 AXIS_LABELS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss", "train_loss": "training loss",
@@ -17,13 +47,15 @@ AXIS_LABELS = {"val_accuracy": "validation accuracy", "val_loss": "validation lo
 
 
 def axis_label(column: str) -> str:
-    return AXIS_LABELS.get(column, column.replace("_", " "))
+    """What a column is called on an axis: ``AXIS_LABELS``, else its display name (``display.name``)."""
+    return AXIS_LABELS.get(column) or display.name(column)
 
 
 def _title(ax, title: str, errorbars: str) -> None:
     """A figure's title with, below it in smaller type, what its error bars or bands show."""
     ax.set_title(f"{title}\n", loc="center")
-    ax.text(0.5, 1.01, errorbars, transform=ax.transAxes, ha="center", va="bottom", fontsize="small", color="0.3")
+    ax.text(0.5, 1.01, errorbars, transform=ax.transAxes, ha="center", va="bottom", fontsize="small", color="0.3",
+            wrap=True)   # within the figure, however far the axes sit from its centre
 
 
 # Every interval drawn here is the one the tables print: the Student-t interval of the mean over
@@ -70,7 +102,8 @@ def digit_grid(images: np.ndarray, labels: np.ndarray, rows: int = 10, cols: int
                title: str | None = None, captions: list[str] | None = None):
     """A rows x cols grid of digits, each captioned with its label (or ``captions``)."""
     n = min(rows * cols, len(images))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 1.0 + 0.4), squeeze=False)
+    cell = min(0.9, MAX_WIDTH_IN / cols)
+    fig, axes = _subplots(rows, cols, figsize=(cols * cell, rows * cell * 1.1 + 0.4), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
@@ -84,7 +117,7 @@ def digit_grid(images: np.ndarray, labels: np.ndarray, rows: int = 10, cols: int
 
 def single_digit(image: np.ndarray, title: str):
     """One image at pixel resolution with a colour bar of its raw values."""
-    fig, ax = plt.subplots(figsize=(3.6, 3.2))
+    fig, ax = _subplots(figsize=(3.6, 3.2))
     shown = ax.imshow(image, cmap="gray", interpolation="nearest")
     fig.colorbar(shown, ax=ax, fraction=0.046)
     ax.set_title(title)
@@ -96,23 +129,33 @@ def single_digit(image: np.ndarray, title: str):
 
 def label_counts(counts):
     """Bar chart of images per digit, one colour per split (from ``data.label_counts``)."""
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = _subplots(figsize=(8, 3.5))
     sns.barplot(data=counts, x="digit", y="count", hue="split", ax=ax)
     ax.set_ylabel("images")
+    # Above the bars, in one row: inside the axes it covered the bars of the last digits.
+    sns.move_legend(ax, "lower center", bbox_to_anchor=(0.5, 1.0), ncol=counts["split"].nunique(),
+                    title=None, frameon=False)
     fig.tight_layout()
     return fig
 
 
 def learning_curves(results, y: str = "val_accuracy", x: str = "epoch", hue: str | None = "config",
-                    ylim=None, title: str | None = None, ax=None, paper: float | None = None):
+                    ylim=None, title: str | None = None, ax=None, paper: float | None = None,
+                    zoom_from: float | None = None):
     """Mean over seeds (line) with the 95% Student-t interval of that mean (band) at each ``x``,
-    one line per ``hue``; the paper's value as a dashed horizontal line when given.
+    one line per ``hue`` (named by ``display.name``); the paper's value as a dashed horizontal
+    line when given.
+
+    ``zoom_from``: the value axis spans only what is drawn from this ``x`` on (means, bands and
+    the paper's value), so that differences of a point or two late in training are visible;
+    earlier points run off the axis. An accuracy axis never runs past 0 or 1 (a band of three
+    seeds can). ``ylim`` overrides both.
 
     The band comes from ``stats.mean_ci`` per (hue, x), the interval the tables print; where fewer
     than two runs reached an ``x`` there is no interval and no band. ``drawn_intervals`` on the
     figure holds [hue, x, mean, ci_low, ci_high] (the actual column names)."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, ax = _subplots(figsize=(7, 4))
     groups = [x] if hue is None else [hue, x]
     # Missing values are rows that did not record this metric (seaborn dropped them too).
     summary = stats.summarize(results.dropna(subset=[y]), groups, y)
@@ -130,7 +173,7 @@ def learning_curves(results, y: str = "val_accuracy", x: str = "epoch", hue: str
         if curve.empty:
             continue
         xs = curve[x].to_numpy(float)
-        ax.plot(xs, curve["mean"], color=colour, label=None if hue is None else str(level))
+        ax.plot(xs, curve["mean"], color=colour, label=None if hue is None else display.name(str(level)))
         ax.fill_between(xs, curve["ci_low"], curve["ci_high"], where=_has_interval(curve),
                         color=colour, alpha=0.2, linewidth=0)
         drawn.append(curve)
@@ -138,6 +181,8 @@ def learning_curves(results, y: str = "val_accuracy", x: str = "epoch", hue: str
     reference = _paper_reference(ax, paper, "horizontal")
     if ylim:
         ax.set_ylim(*ylim)
+    else:
+        _zoom(ax, pd.concat(drawn) if drawn else summary, x, zoom_from, paper, bounded="accuracy" in y)
     ax.set_xlabel(axis_label(x))
     ax.set_ylabel(axis_label(y))
     if hue is not None or reference is not None:
@@ -149,6 +194,45 @@ def learning_curves(results, y: str = "val_accuracy", x: str = "epoch", hue: str
     return ax.figure
 
 
+def _zoom(ax, drawn: pd.DataFrame, x: str, zoom_from, paper, bounded: bool) -> None:
+    """The value axis around what is drawn from ``zoom_from`` on (everything when None), with a
+    margin of 8%; within [0, 1] when ``bounded``."""
+    low, high = ax.get_ylim()
+    if zoom_from is not None:
+        late = drawn[drawn[x] >= zoom_from]
+        values = late[["mean", "ci_low", "ci_high"]].to_numpy(float).ravel()
+        values = np.concatenate([values, np.ravel(paper) if paper is not None else []])
+        values = values[np.isfinite(values)]
+        if bounded:
+            values = np.clip(values, 0.0, 1.0)
+        if len(values):
+            margin = 0.08 * (values.max() - values.min()) or 0.005
+            low, high = values.min() - margin, values.max() + margin
+    if bounded:
+        low, high = max(low, 0.0), min(high, 1.005)
+    if (low, high) != tuple(ax.get_ylim()):   # else the axis keeps scaling to what a caller adds
+        ax.set_ylim(low, high)
+
+
+def verdict_counts(counts, title: str = "verdicts over the result claims of both papers", noun: str = "claims"):
+    """Horizontal bars of how many claims got each verdict (``counts``: a Series indexed by
+    verdict), in the badges' order and colours (``report.VERDICT_COLOURS``), each bar labelled
+    with its count."""
+    counts = pd.Series(counts)
+    order = [v for v in VERDICT_COLOURS if v in counts.index] + [v for v in counts.index if v not in VERDICT_COLOURS]
+    counts = counts.reindex(order)
+    fig, ax = _subplots(figsize=(7, 0.45 * len(counts) + 1.2))
+    bars = ax.barh(list(counts.index), counts.to_numpy(), color=[VERDICT_COLOURS.get(v, "#57606a") for v in counts.index])
+    ax.bar_label(bars, labels=[f"{int(n):,}" for n in counts], padding=3)
+    ax.invert_yaxis()
+    ax.margins(x=0.08)   # room for the count at the end of the longest bar
+    ax.set_xlabel(noun)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def measured_vs_paper(measured, paper, ylabel: str = "test accuracy", title: str | None = None):
     """Per-run values of this replication beside the paper's (dots), each source with its mean and
     the 95% Student-t interval of that mean from ``stats.mean_ci`` (black)."""
@@ -157,7 +241,7 @@ def measured_vs_paper(measured, paper, ylabel: str = "test accuracy", title: str
         pd.DataFrame({"source": sources[0], "value": list(measured)}),
         pd.DataFrame({"source": sources[1], "value": list(np.atleast_1d(paper))}),
     ])
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = _subplots(figsize=(6, 3.6))
     sns.stripplot(data=frame, x="source", y="value", hue="source", order=sources, hue_order=sources,
                   size=8, jitter=0.08, ax=ax, legend=False)
     summary = stats.summarize(frame.dropna(subset=["value"]), "source", "value")
@@ -181,8 +265,8 @@ def weight_images(kernel: np.ndarray, title: str = "learned weights per class"):
     """The 784 x 10 weights of a linear classifier as ten 28x28 images (red +, blue -)."""
     weights = kernel.reshape(28, 28, 10)
     limit = np.abs(weights).max()
-    fig, axes = plt.subplots(1, 10, figsize=(12, 1.8))
-    for digit, ax in enumerate(axes):
+    fig, axes = _subplots(2, 5, figsize=(6.5, 3.2))
+    for digit, ax in enumerate(axes.flat):
         ax.imshow(weights[:, :, digit], cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(str(digit))
         ax.axis("off")
@@ -202,7 +286,7 @@ def final_accuracy(final, value: str = "test_accuracy", by: str = "config", titl
     final = final.dropna(subset=[value])
     levels = list(pd.unique(final[by]))
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 0.5 * len(levels) + 1.6))
+        fig, ax = _subplots(figsize=(7, 0.5 * len(levels) + 1.6))
     sns.stripplot(data=final, x=value, y=by, hue=by, order=levels, hue_order=levels, size=6, jitter=0.1,
                   alpha=0.7, orient="h", ax=ax, legend=False)
     summary = stats.summarize(final, by, value)
@@ -219,9 +303,13 @@ def final_accuracy(final, value: str = "test_accuracy", by: str = "config", titl
         ax.legend(handles=[reference], loc="best", fontsize="small")
     ax.set_xlabel(axis_label(value))
     ax.set_ylabel("")
+    _wrap_labels(ax, "y")
     _title(ax, title or f"final {axis_label(value)} per seed", f"dots: seeds; black: mean and its {CI}")
     ax.figure.tight_layout()
     return ax.figure
+
+
+CONFUSION_FONT_PT = 12
 
 
 def confusion(labels: np.ndarray, predicted: np.ndarray, title: str = "confusion matrix (test set)"):
@@ -229,9 +317,11 @@ def confusion(labels: np.ndarray, predicted: np.ndarray, title: str = "confusion
     matrix = np.zeros((10, 10), dtype=int)
     np.add.at(matrix, (labels, predicted), 1)
     off_diagonal = np.where(np.eye(10, dtype=bool), np.nan, matrix)
-    fig, ax = plt.subplots(figsize=(6.4, 5.4))
+    # Cells of 0.6 in (60 px) hold a four-digit count in 12-point type (about 17 px on the page).
+    fig, ax = _subplots(figsize=(7, 6.2))
     sns.heatmap(off_diagonal, annot=matrix, fmt="d", cmap="Reds", cbar=False, ax=ax,
-                annot_kws={"fontsize": 8}, linewidths=0.5, linecolor="0.9")
+                annot_kws={"fontsize": CONFUSION_FONT_PT}, linewidths=0.5, linecolor="0.9")
+    ax.grid(False)   # the style's grid would cross the blank diagonal
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
@@ -242,9 +332,9 @@ def confusion(labels: np.ndarray, predicted: np.ndarray, title: str = "confusion
 def benchmark_bars(summary, title: str, unit: str = "images/s"):
     """Horizontal bars of benchmark medians with min–max whiskers."""
     frame = summary.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(frame) + 1.2))
+    fig, ax = _subplots(figsize=(8, 0.65 * len(frame) + 1.2))
     colours = sns.color_palette("deep", len(frame))
-    ax.barh(frame["measurement"], frame["median"], color=colours,
+    ax.barh([_wrap(display.words(m), 36) for m in frame["measurement"]], frame["median"], color=colours,
             xerr=[frame["median"] - frame["min"], frame["max"] - frame["median"]], capsize=3)
     ax.invert_yaxis()
     ax.set_xlabel(unit)
@@ -257,7 +347,7 @@ def accuracy_against_budget(curve, paper_values=None, title: str | None = None):
     """Mean test accuracy (error bars: its 95% Student-t interval over seeds) against training
     iterations, from a ``stats.summarize(..., "step", ...)`` table; the paper's values as a band
     from their lowest to their highest when given (a single value: a dashed line)."""
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = _subplots(figsize=(7, 3.6))
     curve = curve.sort_values("step")
     colour = sns.color_palette()[0]
     ax.plot(curve["step"], curve["mean"], marker="o", color=colour, label="this book (mean, 95% CI)")
@@ -285,7 +375,7 @@ def ratio_curve(curve, declared: float, claimed: float, band=None, title: str | 
     ``measures.ratio_curve``): the mean ratio with its 95% interval per threshold, the declared
     threshold marked, and the claimed ratio with its "about" band. Thresholds where some slow
     runs never arrived (censored: the ratio is a lower bound) are drawn as open markers."""
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = _subplots(figsize=(7, 3.6))
     curve = curve.dropna(subset=["mean"]).reset_index(drop=True)
     bar = _has_interval(curve)
     censored = curve["censored"].to_numpy() > 0
@@ -314,7 +404,7 @@ def paired_differences(table, unit_scale: float = 100.0, unit: str = "pp", title
     ``comparison``, ``diff``, ``ci_low``, ``ci_high`` from ``stats.difference(..., paired=True)``):
     each difference with its paired 95% interval, zero marked, and the claim's margin shaded."""
     frame = table.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(7, 0.55 * len(frame) + 1.6))
+    fig, ax = _subplots(figsize=(7, 0.55 * len(frame) + 1.6))
     rows = np.arange(len(frame))
     bar = _has_interval(frame)
     scaled = lambda column: frame[column].to_numpy(float) * unit_scale
@@ -327,7 +417,7 @@ def paired_differences(table, unit_scale: float = 100.0, unit: str = "pp", title
         ax.axvspan(-margin * unit_scale, margin * unit_scale, color="0.85", zorder=0,
                    label=f"±{margin * unit_scale:g} {unit}: no difference worth a claim")
         ax.legend(loc="best", fontsize="small")
-    ax.set_yticks(rows, frame["comparison"])
+    ax.set_yticks(rows, [_wrap(c) for c in frame["comparison"]])
     ax.invert_yaxis()
     ax.set_xlabel(f"difference ({unit})")
     drawn = frame[["comparison"]].assign(mean=frame["diff"], ci_low=frame["ci_low"], ci_high=frame["ci_high"])
@@ -342,11 +432,12 @@ def errors_by_predicted_digit(pileup, title: str | None = None):
     A run whose errors pile into one digit shows one dark cell (from ``measures.error_pileup``)."""
     columns = [f"predicted {d}" for d in range(10)]
     counts = pileup[columns].to_numpy()
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(pileup) + 1.6))
+    fig, ax = _subplots(figsize=(7.5, 0.45 * len(pileup) + 1.6))
     sns.heatmap(counts, annot=True, fmt="d", cmap="Reds", cbar=False, ax=ax, annot_kws={"fontsize": 10},
                 linewidths=0.5, linecolor="0.9", xticklabels=list(range(10)),
                 yticklabels=[f"{r.removeprefix('improved CNN, ')} ({a:.4f})"
                              for r, a in zip(pileup["run_id"], pileup["test_accuracy"])])
+    _wrap_labels(ax, "y")
     ax.set_xlabel("digit predicted by a wrong answer")
     ax.set_ylabel("")
     ax.set_title(title or "test errors by the digit they predicted")
@@ -364,7 +455,7 @@ def probe_effects(probed, title: str | None = None):
     as_trained = frame["variant"] == VARIANTS[0]
     frame["model"] = np.where(as_trained, frame["step"].map(lambda s: f"step {int(s):,}"), frame["variant"])
     order = list(dict.fromkeys([*frame.loc[as_trained].sort_values("step")["model"], *VARIANTS[1:]]))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 0.4 * len(order) + 2), sharey=True)
+    fig, axes = _subplots(1, 2, figsize=(10, 0.4 * len(order) + 2), sharey=True)
     for ax, value, label in ((axes[0], "test_accuracy", "test accuracy"),
                              (axes[1], "share", "share of errors in the top wrong digit")):
         sns.pointplot(data=frame, x=value, y="model", hue="run_id", order=order, ax=ax, markers="o",
@@ -382,14 +473,15 @@ def error_pileup_by_setup(pileup, title: str | None = None):
     errors that went to the one wrong digit it answered most often. Dots near 0.1 spread their
     errors over the digits; dots far right pile them into one."""
     levels = list(pileup.sort_values(["schedule", "widths", "steps"])["set-up"].unique())
-    fig, ax = plt.subplots(figsize=(11, 0.42 * len(levels) + 1.8))
+    fig, ax = _subplots(figsize=(11, 0.42 * len(levels) + 1.8))
     sns.stripplot(data=pileup, x="share", y="set-up", hue="schedule", order=levels, size=7, jitter=0.12,
                   alpha=0.8, orient="h", ax=ax)
     ax.axvline(0.3, color="0.6", linestyle=":", linewidth=1)
     ax.set_xlim(0, max(0.65, float(pileup["share"].max()) + 0.05) if len(pileup) else 1)
-    ax.set_xlabel("share of a run's test errors in its most-predicted wrong digit")
+    ax.set_xlabel("share of a run's test errors in its top wrong digit")
     ax.set_ylabel("")
-    ax.legend(title="learning rate", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.legend(title="learning rate", fontsize="small", loc="best")
+    _wrap_labels(ax, "y", 40)
     _title(ax, title or "where the errors go, every stored run", "dots: runs; dotted: 30%")
     fig.tight_layout()
     return fig
@@ -400,7 +492,7 @@ def gradient_sizes(table, title: str | None = None):
     one panel per configuration, one line per layer: the median over seeds, and the band
     from the smallest to the largest seed (a band of three or so seeds, not an interval)."""
     configs = list(dict.fromkeys(table["config"]))
-    fig, axes = plt.subplots(1, len(configs), figsize=(4.2 * len(configs), 3.6), sharey=True, squeeze=False)
+    fig, axes = _subplots(1, len(configs), figsize=(3.2 * len(configs), 3.6), sharey=True, squeeze=False)
     for ax, config in zip(axes[0], configs):
         runs = table[table["config"] == config]
         for layer in dict.fromkeys(runs["layer"]):
@@ -411,10 +503,12 @@ def gradient_sizes(table, title: str | None = None):
                             color=line.get_color(), alpha=0.15, lw=0)
         ax.set_yscale("log")
         ax.set_xlabel(axis_label("step"))
-        ax.set_title(config)
+        ax.set_title(display.name(config))
     axes[0][0].set_ylabel("RMS gradient of the layer's kernel")
-    axes[0][-1].legend(title="layer", fontsize="small")
+    # Below the panels, in one row: inside a panel it covered that panel's lines.
+    handles, labels = axes[0][0].get_legend_handles_labels()
     fig.suptitle(f"{title or 'gradient size per layer'}\nline: median over seeds; band: smallest to largest seed",
                  fontsize="medium")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, labels, title=None, fontsize="small", loc="lower center", ncol=len(labels), frameon=False)
     return fig

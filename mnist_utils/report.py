@@ -26,17 +26,32 @@ def produced_by(chapter: str, profile: str) -> str:
     return line
 
 
-# Tables wrap their cells to the page's width; below 640 px each row becomes a block of
-# labelled values, so no table needs horizontal scrolling on a phone.
+# Tables wrap their cells to the page's width, between words only (breaking anywhere let a narrow
+# column split "reproduced" into "repr/oduc/ed"); cells are padded, so that two numbers side by
+# side never read as one; numbers line up on the right; verdict and paper columns do not wrap.
+# Below 640 px each row becomes a block of labelled values, so no table needs horizontal
+# scrolling on a phone. A long table is collapsed under a one-line summary (``COLLAPSE_ABOVE``).
 _TABLE_CSS = """<style>
-table.book-table th, table.book-table td { overflow-wrap: anywhere; vertical-align: top; }
+table.book-table { border-collapse: collapse; margin: 0.4em 0 1em; font-size: 0.9em; line-height: 1.35; }
+table.book-table th, table.book-table td { overflow-wrap: break-word; vertical-align: top; padding: 0.3em 0.65em; text-align: left; }
+table.book-table thead th { border-bottom: 1px solid #8c959f; }
+table.book-table tbody tr { border-top: 1px solid #d0d7de; }
+table.book-table td.num { font-variant-numeric: tabular-nums; }
+table.book-table td.nowrap, table.book-table th.nowrap { white-space: nowrap; }
+details.book-table > summary { cursor: pointer; font-weight: 600; margin: 0.4em 0; }
+@media (min-width: 641px) { table.book-table td.num, table.book-table th.num { text-align: right; } }
 @media (max-width: 640px) {
   table.book-table, table.book-table tbody, table.book-table tr, table.book-table td { display: block; width: 100%; }
   table.book-table thead { display: none; }
   table.book-table tr { margin-bottom: 0.6em; border-bottom: 1px solid #d0d7de; }
+  table.book-table td { padding: 0.1em 0.2em; }
   table.book-table td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
 }
 </style>"""
+# Tables longer than this many rows are collapsed under a one-line summary (the PDF has them in full).
+COLLAPSE_ABOVE = 12
+# Columns whose cells never wrap: a verdict or a paper's name split over two lines reads as two.
+NOWRAP_COLUMNS = ("verdict", "paper")
 
 
 def _shown_frame(frame, index: bool):
@@ -53,17 +68,37 @@ def _is_missing(value) -> bool:
     return value is None or (not isinstance(value, str) and pd.isna(value))
 
 
-def table_html(frame, index: bool = False) -> str:
+def table_html(frame, index: bool = False, *, numeric=(), nowrap=NOWRAP_COLUMNS, badges: bool = True,
+               summary: str | None = None, collapse_above: int | None = COLLAPSE_ABOVE) -> str:
     """A table as plain HTML: deterministic (no random Styler ids), so nbval can compare it; a
     missing value reads as a dash, never as NaN or None; every cell carries its column's name
-    for the narrow layout."""
+    for the narrow layout. Cells of the ``numeric`` columns are right-aligned, those of the
+    ``nowrap`` columns never wrap, and a "verdict" column shows each known verdict as its badge
+    (``badges``). Longer than ``collapse_above`` rows (None: never), the table is collapsed in a
+    ``<details>`` under ``summary`` (by default "N rows")."""
     frame = _shown_frame(frame, index)
     columns = [str(c) for c in frame.columns]
-    head = "".join(f"<th>{_escape(c)}</th>" for c in columns)
-    cell = lambda v: "—" if _is_missing(v) else _escape(v)
-    body = "".join("<tr>" + "".join(f'<td data-label="{_escape(c)}">{cell(v)}</td>' for c, v in zip(columns, row))
-                   + "</tr>" for row in frame.itertuples(index=False))
-    return f'{_TABLE_CSS}<table class="book-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    classes = [" ".join(k for k, names in (("num", numeric), ("nowrap", nowrap)) if c in map(str, names))
+               for c in columns]
+    attribute = lambda k: f' class="{k}"' if k else ""
+    head = "".join(f"<th{attribute(k)}>{_escape(c)}</th>" for c, k in zip(columns, classes))
+
+    def cell(column, value):
+        if _is_missing(value):
+            return "—"
+        if badges and column == "verdict" and value in VERDICT_COLOURS:
+            return verdict_badge(value)
+        return _escape(value)
+    body = "".join("<tr>" + "".join(f'<td{attribute(k)} data-label="{_escape(c)}">{cell(c, v)}</td>'
+                                    for c, k, v in zip(columns, classes, row)) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    table = f'<table class="book-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    if collapse_above is not None and len(frame) > collapse_above:
+        line = summary or f"{len(frame)} rows"
+        table = f'<details class="book-table"><summary>{_escape(line)}</summary>{table}</details>'
+    elif summary:
+        table = f'<p class="table-summary">{_escape(summary)}</p>{table}'
+    return _TABLE_CSS + table
 
 
 def table_markdown(frame, index: bool = False) -> str:
@@ -98,9 +133,10 @@ def prose(markdown_text: str) -> Shown:
     return Shown(MarkdownIt().render(markdown_text), markdown_text)
 
 
-def show(frame, index: bool = False) -> None:
-    """Display ``frame`` as ``table_html`` (and ``table_markdown`` for the PDF)."""
-    display(Shown(table_html(frame, index), table_markdown(frame, index)))
+def show(frame, index: bool = False, **options) -> None:
+    """Display ``frame`` as ``table_html`` (with its ``options``) and ``table_markdown`` for the
+    PDF. For readers' names and number formats, ``display.show``."""
+    display(Shown(table_html(frame, index, **options), table_markdown(frame, index)))
 
 
 # ----------------------------------------------------------------- verdicts at a glance

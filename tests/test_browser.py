@@ -2,9 +2,20 @@
 
 Opens every page of ``_build/html`` (served on localhost) and asserts: no console
 errors, every image loaded, the glued numbers present, every internal link
-resolves, math rendered. Screenshots go to ``_build/screenshots/``. Run after
-``make html``; CI installs Debian's chromium and chromium-driver (``.ci/run``)
-and sets REQUIRE_BROWSER=1 so a missing browser fails instead of skipping.
+resolves, math rendered. Then what a reader must not meet (issue 25), one test per
+kind and page, each failure naming the page and the offending text or element:
+object reprs in the output (``<IPython.core.display.Markdown object>``,
+``<Figure size ...>``), table cells whose texts run together, words broken mid-word
+in tables, internal identifiers in the reader's text (snake_case, claim ids),
+figures wider than the page, figures without a numbered caption or with a hash
+for alt text; and the report must fit a phone in under 10,000 px. The checks
+themselves are tested on two hand-made pages, one with every defect and one
+without (the good one drawn by ``display.table``).
+
+Screenshots go to ``_build/screenshots/``: each page's first screen at 1,400 and
+420 px, and the whole intro and report at both widths under ``full/``. Run after
+``make html``; CI installs Debian's chromium and chromium-driver (``.ci/run``) and
+sets REQUIRE_BROWSER=1 so a missing browser fails instead of skipping.
 """
 from __future__ import annotations
 
@@ -34,14 +45,18 @@ CHROMEDRIVER = shutil.which("chromedriver")
 PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.glob("**/*.html")
                if not any(part.startswith(("_", ".")) for part in p.relative_to(HTML).parts)) if HTML.exists() else []
 
-SKIP_REASON = ("no built book (make html)" if not PAGES else
-               "Debian chromium/chromium-driver not installed (apt-get install chromium chromium-driver)"
-               if not (CHROMIUM and CHROMEDRIVER) else "")
+NO_BROWSER = ("" if CHROMIUM and CHROMEDRIVER else
+              "Debian chromium/chromium-driver not installed (apt-get install chromium chromium-driver)")
+SKIP_REASON = NO_BROWSER or ("no built book (make html)" if not PAGES else "")
 if SKIP_REASON and os.environ.get("REQUIRE_BROWSER") == "1":
     raise RuntimeError(f"browser check required but impossible: {SKIP_REASON}")
 # Skip each test rather than the module: a module-level skip collects no test, and pytest
-# then exits 5, which fails `make test` on a machine without Chromium.
-pytestmark = pytest.mark.skipif(bool(SKIP_REASON), reason=f"browser check skipped: {SKIP_REASON}")
+# then exits 5, which fails `make test` on a machine without Chromium. Without a built book
+# the page tests have no pages (pytest skips an empty parameter set); the checks' own tests,
+# on hand-made pages, still run.
+pytestmark = pytest.mark.skipif(bool(NO_BROWSER), reason=f"browser check skipped: {NO_BROWSER}")
+# The chapters and reference pages (not the search page, the index or its redirect).
+BOOK_PAGES = [p for p in PAGES if p.startswith("book/")]
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +265,325 @@ def test_the_report_shows_every_headline_verdict_with_its_numbers_on_the_first_s
     assert extent["badges"] == headlines, f"{REPORT}: {extent['badges']} verdicts for {headlines} headline claims"
     assert extent["table_bottom"] <= FIRST_SCREEN_HEIGHT, \
         f"{REPORT}: at {width} px the headline table ends {extent['table_bottom']:.0f} px down, below the first screen"
+
+
+# ----------------------------------------------------------------------------- what readers must not meet
+# Issue 25: each kind of defect a reader met, one test per kind and page. ``page_facts`` loads a
+# page once and measures everything (``PAGE_FACTS``); the ``*_problems`` functions turn the
+# measurements into one short line per offence. ``test_the_checks_*`` run the same functions on
+# two hand-made pages, so a check that can never fail (or always fails) is caught without a book.
+
+# The repr of a Python object where its value should be: printed by a cell, or glued as text/plain.
+OBJECT_REPR = re.compile(r"<(?:[\w.]+ )*[\w.]+ object(?: at 0x[0-9a-fA-F]+)?>|<Figure size [^>]*>|<matplotlib\.[^>]*>"
+                         r"|<Axes[:>][^>]*>?|\bdtype: \w+|<IPython\.[^>]*>|<pandas\.[^>]*>")
+# Identifiers of the code in the reader's text: snake_case names and claim ids (wang2020.lr.values).
+IDENTIFIER = re.compile(r"\b(?:wang2020|liu_fu|lecun_page)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+# Where an identifier is the right word, with the reason.
+ALLOWED_IDENTIFIERS = {"x86_64": "the processor architecture's own name (uname -m), in the hardware line"}
+# Two table cells side by side whose texts are closer than this read as one ("0.9136 0.9136").
+MIN_CELL_GAP_PX = 6
+# The report, at a phone's width with its long tables collapsed.
+MAX_REPORT_HEIGHT_PX = 10_000
+FIGURE_NUMBER = re.compile(r"^(?:Fig\.|Figure)\s*\d+(?:\.\d+)*")
+HASHED_ALT = re.compile(r"(?:^|/)_images/|[0-9a-f]{16,}|\.(?:png|jpe?g|svg|gif)$", re.IGNORECASE)
+
+# Measured in the page as laid out at the current viewport: texts (with the elements a reader
+# does not read as prose hidden for the moment), table cells, words in tables, images.
+PAGE_FACTS = """
+const minGap = arguments[0];
+const article = document.querySelector('article') || document.body;
+const visibleText = (selector) => {
+    const hidden = [...article.querySelectorAll(selector)];
+    const saved = hidden.map(e => e.getAttribute('style'));
+    hidden.forEach(e => e.style.setProperty('display', 'none', 'important'));
+    const text = article.innerText;
+    hidden.forEach((e, i) => saved[i] === null ? e.removeAttribute('style') : e.setAttribute('style', saved[i]));
+    return text;
+};
+const short = (text) => text.replace(/\\s+/g, ' ').trim().slice(0, 40);
+const textBox = (cell) => {
+    if (!cell.innerText.trim()) return null;
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const rects = [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0);
+    if (!rects.length) return null;
+    return {left: Math.min(...rects.map(r => r.left)), right: Math.max(...rects.map(r => r.right)),
+            top: Math.min(...rects.map(r => r.top)), bottom: Math.max(...rects.map(r => r.bottom))};
+};
+const cramped = [];
+for (const table of article.querySelectorAll('table')) {
+    for (const row of table.rows) {
+        const cells = [...row.cells];
+        for (let i = 0; i + 1 < cells.length; i++) {
+            const a = textBox(cells[i]), b = textBox(cells[i + 1]);
+            if (!a || !b || a.bottom <= b.top || b.bottom <= a.top) continue;   // not side by side
+            const gap = b.left - a.right;
+            if (gap < minGap) cramped.push({left: short(cells[i].innerText), right: short(cells[i + 1].innerText),
+                                            gap: Math.round(gap * 10) / 10});
+        }
+    }
+}
+const broken = [];
+for (const cell of article.querySelectorAll('td, th')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node; (node = walker.nextNode());) {
+        for (const m of node.data.matchAll(/[^\\s\\-\\u2013\\u2014\\/]+/g)) {
+            if (m[0].length < 2 || m[0].length > 24) continue;   // longer: a hash or a path, free to wrap
+            const range = document.createRange();
+            range.setStart(node, m.index);
+            range.setEnd(node, m.index + m[0].length);
+            const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+            if (lines.size > 1) broken.push(m[0]);
+        }
+    }
+}
+const style = getComputedStyle(article);
+const column = article.getBoundingClientRect();
+const content = {left: column.left + parseFloat(style.paddingLeft), right: column.right - parseFloat(style.paddingRight)};
+const images = [...article.querySelectorAll('img')].map(i => {
+    const figure = i.closest('figure');
+    const caption = figure && figure.querySelector('figcaption');
+    const box = i.getBoundingClientRect();
+    return {src: (i.getAttribute('src') || '').split('/').pop().slice(0, 16), alt: i.getAttribute('alt') || '',
+            natural: i.naturalWidth, width: Math.round(box.width), overflow: Math.round(box.right - content.right),
+            column: Math.round(content.right - content.left), caption: caption ? short(caption.innerText) : null};
+});
+return {output_text: visibleText('.cell_input, script, style'),
+        reader_text: visibleText('.cell_input, pre, code, div.highlight, mjx-container, .math, script, style'),
+        cramped: cramped, broken: broken, images: images,
+        height: document.documentElement.scrollHeight};"""
+
+
+def excerpt(text: str, match: re.Match, around: int = 30) -> str:
+    return " ".join(text[max(0, match.start() - around):match.end() + around].split())
+
+
+def object_repr_problems(facts: dict) -> list[str]:
+    """Reprs of Python objects anywhere a reader looks, printed output included."""
+    text = facts[1400]["output_text"]
+    return [f"{m.group(0)!r} in “…{excerpt(text, m)}…”" for m in OBJECT_REPR.finditer(text)]
+
+
+def identifier_problems(facts: dict) -> list[str]:
+    """snake_case names and claim ids in prose, tables and output that is not code."""
+    text = facts[1400]["reader_text"]
+    found = {}
+    for m in IDENTIFIER.finditer(text):
+        if m.group(0) not in ALLOWED_IDENTIFIERS:
+            found.setdefault(m.group(0), excerpt(text, m, 25))
+    return [f"{name!r} in “…{context}…”" for name, context in found.items()]
+
+
+def cramped_cell_problems(facts: dict) -> list[str]:
+    """Table cells side by side whose texts are closer than MIN_CELL_GAP_PX, at 1,400 px."""
+    return [f"“{c['left']}” | “{c['right']}”: {c['gap']} px apart" for c in facts[1400]["cramped"]]
+
+
+def broken_word_problems(facts: dict) -> list[str]:
+    """Words in tables that a narrow column split over two lines, at 1,400 px."""
+    return [f"“{word}” broken over lines" for word in dict.fromkeys(facts[1400]["broken"])]
+
+
+def wide_figure_problems(facts: dict) -> list[str]:
+    """Images wider than the text column of a 1,400 px page (shrunk to fit, their lettering
+    with them), or sticking out of the column at 1,400 or 420 px."""
+    problems = []
+    for i in facts[1400]["images"]:
+        if i["natural"] > i["column"] + 1:
+            problems.append(f"image {i['src']}… is {i['natural']} px wide in a {i['column']} px column at 1400 px")
+    for width in (1400, 420):
+        problems += [f"image {i['src']}… sticks out of the column by {i['overflow']} px at {width} px"
+                     for i in facts[width]["images"] if i["overflow"] > 1]
+    return problems
+
+
+def caption_problems(facts: dict) -> list[str]:
+    """Images without a numbered caption ("Fig. N" in a figure's figcaption) or with a file
+    name or hash for alt text."""
+    problems = []
+    for i in facts[1400]["images"]:
+        if i["caption"] is None:
+            problems.append(f"image {i['src']}… has no caption (not in a <figure> with a <figcaption>)")
+        elif not FIGURE_NUMBER.match(i["caption"]):
+            problems.append(f"image {i['src']}…: caption “{i['caption']}” has no figure number")
+        if not i["alt"].strip() or HASHED_ALT.search(i["alt"]) or not re.search(r"[A-Za-z]{3}", i["alt"]):
+            problems.append(f"image {i['src']}…: alt text {i['alt'][:40]!r} is not a description")
+    return problems
+
+
+def measure(browser, url: str, screenshots: str | None = None) -> dict:
+    """Load ``url`` and measure it: at 420 px as a reader first sees it (long tables collapsed:
+    the height), then with every collapsed part opened, at 420 and 1,400 px. ``screenshots``:
+    save the whole page at both widths under that name in ``SCREENSHOTS / "full"``."""
+    import base64
+
+    browser.get(url)
+    browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const ready = () => (window.MathJax && MathJax.startup && MathJax.startup.promise)
+            ? MathJax.startup.promise.then(() => done()) : done();
+        if (document.readyState === 'complete') ready(); else window.addEventListener('load', ready);
+    """)
+    facts = {}
+    for width in FIRST_SCREENS:
+        with first_screen(browser, width):
+            facts[f"closed_{width}"] = {"height": browser.execute_script("return document.documentElement.scrollHeight")}
+            if screenshots:
+                (SCREENSHOTS / "full").mkdir(parents=True, exist_ok=True)
+                height = min(facts[f"closed_{width}"]["height"], 16_000)   # Chromium's largest capture
+                shot = browser.execute_cdp_cmd("Page.captureScreenshot", {
+                    "format": "png", "captureBeyondViewport": True,
+                    "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
+                (SCREENSHOTS / "full" / f"{screenshots}_{width}px.png").write_bytes(base64.b64decode(shot["data"]))
+    browser.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+    for width in FIRST_SCREENS:
+        with first_screen(browser, width):
+            facts[width] = browser.execute_script(PAGE_FACTS, MIN_CELL_GAP_PX)
+    return facts
+
+
+FULL_SCREENSHOTS = {"book/intro.html": "intro", "book/07_reproduction_report.html": "report"}
+
+
+@pytest.fixture(scope="module")
+def page_facts(browser, server):
+    cache = {}
+
+    def facts(page: str) -> dict:
+        if page not in cache:
+            cache[page] = measure(browser, f"{server}/{page}", FULL_SCREENSHOTS.get(page))
+        return cache[page]
+    return facts
+
+
+def _report(page: str, what: str, problems: list[str], shown: int = 8) -> str:
+    more = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
+    return f"{page}: {len(problems)} {what}{more}:\n  " + "\n  ".join(problems[:shown])
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES)
+def test_no_object_repr_on_the_page(page, page_facts):
+    problems = object_repr_problems(page_facts(page))
+    assert not problems, _report(page, "object reprs where a value should be", problems)
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES)
+def test_no_internal_identifier_in_the_readers_text(page, page_facts):
+    problems = identifier_problems(page_facts(page))
+    assert not problems, _report(page, "internal identifiers in reader text", problems)
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES)
+def test_table_cells_are_padded_apart(page, page_facts):
+    problems = cramped_cell_problems(page_facts(page))
+    assert not problems, _report(page, f"adjacent table cells closer than {MIN_CELL_GAP_PX} px", problems)
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES)
+def test_no_word_in_a_table_is_broken(page, page_facts):
+    problems = broken_word_problems(page_facts(page))
+    assert not problems, _report(page, "words broken mid-word in tables", problems)
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES)
+def test_no_figure_is_wider_than_the_page(page, page_facts):
+    problems = wide_figure_problems(page_facts(page))
+    assert not problems, _report(page, "figures wider than the page", problems)
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES)
+def test_every_figure_has_a_numbered_caption_and_alt_text(page, page_facts):
+    problems = caption_problems(page_facts(page))
+    assert not problems, _report(page, "figure caption or alt-text problems", problems)
+
+
+@pytest.mark.skipif(REPORT not in PAGES, reason="the report page was not built")
+def test_the_report_fits_a_phone(page_facts):
+    height = page_facts(REPORT)["closed_420"]["height"]
+    assert height < MAX_REPORT_HEIGHT_PX, \
+        f"{REPORT}: {height:,} px tall at 420 px (long tables collapsed), over {MAX_REPORT_HEIGHT_PX:,}"
+
+
+@pytest.mark.skipif(not set(FULL_SCREENSHOTS) <= set(PAGES), reason="the intro or the report was not built")
+def test_screenshots_of_the_intro_and_the_report_at_both_widths(page_facts):
+    for page, name in FULL_SCREENSHOTS.items():
+        page_facts(page)
+        first = page.replace("/", "_").removesuffix(".html")
+        for width in FIRST_SCREENS:
+            for path in (SCREENSHOTS / "full" / f"{name}_{width}px.png", SCREENSHOTS / f"{first}_{width}px.png"):
+                assert path.exists() and path.stat().st_size > 1000, f"no screenshot {path.relative_to(paths.ROOT)}"
+
+
+# ----------------------------------------------------------------------------- the checks, checked
+def _hand_made_pages(folder: Path) -> tuple[Path, Path]:
+    """Two pages in the book's layout (an article of the book's 836 px): ``bad.html`` with one of
+    every defect, ``good.html`` with the same content done right, its tables by ``display.table``."""
+    import pandas as pd
+    from PIL import Image
+
+    from mnist_utils import display
+
+    Image.new("RGB", (1570, 360), "white").save(folder / "wide.png")
+    Image.new("RGB", (680, 380), "white").save(folder / "narrow.png")
+    page = """<!doctype html><html><head><meta charset="utf-8"><style>
+        body {{ margin: 0; font: 16px sans-serif; }} article {{ max-width: 772px; padding: 0 32px; margin: 0 auto; }}
+        img {{ max-width: 100%; }} {css}</style></head><body><article>{body}</article></body></html>"""
+    frame = pd.DataFrame({"claim_id": ["wang2020.activation.relu_converges_6x_faster", "liu_fu.cnn.accuracy"] * 10,
+                          "config": ["no_batch_norm", "lenet5"] * 10, "test_accuracy": [0.9136, 0.9136] * 10,
+                          "p_value": [0.0001, 0.2] * 10, "steps": [2500.0, 2.0] * 10,
+                          "verdict": ["partially reproduced", "not reproduced"] * 10})
+    bad = page.format(css="td { padding: 0; } table { width: 12em; } td { overflow-wrap: anywhere; }", body="""
+        <p>The claim wang2020.activation.relu_converges_6x_faster and the column idx_bytes.</p>
+        <div class="cell_output"><pre>&lt;IPython.core.display.Markdown object&gt;</pre>
+        <pre>&lt;Figure size 700x400 with 1 Axes&gt;</pre><pre>Name: seed, dtype: float64</pre></div>
+        <table><tr><td>0.9136</td><td>0.9136</td><td>reproduced</td></tr>
+               <tr><td>0.0001</td><td>2</td><td>no_batch_norm</td></tr></table>
+        <img src="wide.png" alt="../_images/26bda6de38c0ab46ccb5d88026ca07b12b3de3.png">
+        <figure><img src="narrow.png" alt="accuracy against iterations"><figcaption>accuracy</figcaption></figure>
+        <div style="height: 12000px"></div>""")
+    good = page.format(css="", body=f"""
+        <p>ReLU converges about six times faster than Sigmoid; <code>idx_bytes</code> is code.</p>
+        <div class="cell_input"><pre>glue("x", Markdown("a_b"))</pre></div>
+        {display.table(frame, summary=display.verdict_summary(frame["verdict"]))._repr_html_()}
+        {display.table(frame.head(3))._repr_html_()}
+        <figure><img src="narrow.png" alt="Test accuracy against training iterations">
+        <figcaption><span class="caption-number">Fig. 2.1 </span><span>Test accuracy.</span></figcaption></figure>""")
+    (folder / "bad.html").write_text(bad)
+    (folder / "good.html").write_text(good)
+    return folder / "good.html", folder / "bad.html"
+
+
+CHECKS = {"object reprs": object_repr_problems, "identifiers": identifier_problems,
+          "cramped cells": cramped_cell_problems, "broken words": broken_word_problems,
+          "wide figures": wide_figure_problems, "captions": caption_problems}
+
+
+@pytest.fixture(scope="module")
+def hand_made(browser, tmp_path_factory):
+    good, bad = _hand_made_pages(tmp_path_factory.mktemp("pages"))
+    return {"good": measure(browser, good.as_uri()), "bad": measure(browser, bad.as_uri())}
+
+
+def test_the_checks_pass_a_page_without_defects(hand_made):
+    for what, check in CHECKS.items():
+        assert check(hand_made["good"]) == [], what
+    assert hand_made["good"]["closed_420"]["height"] < MAX_REPORT_HEIGHT_PX
+
+
+def test_the_checks_catch_every_defect_of_issue_25(hand_made):
+    bad = hand_made["bad"]
+    reprs = " ".join(object_repr_problems(bad))
+    assert "<IPython.core.display.Markdown object>" in reprs and "<Figure size 700x400 with 1 Axes>" in reprs
+    assert "dtype: float64" in reprs
+    names = " ".join(identifier_problems(bad))
+    assert "'wang2020.activation.relu_converges_6x_faster'" in names and "'idx_bytes'" in names
+    assert "'no_batch_norm'" in names, "in table cells too"
+    cramped = cramped_cell_problems(bad)
+    assert any(p.startswith("“0.9136” | “0.9136”") for p in cramped) and any(p.startswith("“0.0001” | “2”") for p in cramped)
+    assert "“0.9136” broken over lines" in broken_word_problems(bad), "a 12 em table that may break anywhere"
+    wide = wide_figure_problems(bad)
+    assert len(wide) == 1 and "1570 px wide in a 772 px column" in wide[0]
+    captions = caption_problems(bad)
+    assert any("has no caption" in p for p in captions) and any("has no figure number" in p for p in captions)
+    assert any("is not a description" in p for p in captions)
+    assert bad["closed_420"]["height"] > MAX_REPORT_HEIGHT_PX
