@@ -199,9 +199,8 @@ def activation_evidence(results: pd.DataFrame, final: pd.DataFrame, threshold: f
                         claimed_ratio: float) -> dict[str, tuple[str, dict]]:
     """Chapter 3's four activation claims, from runs whose ``config`` is the activation (see
     ``by_activation``): {claim id: (what was measured, the evidence its rule takes)}, for each
-    claim whose arms are present. Chapter 3's optimizer arm judges its second looks this way;
-    its verdicts of record still compute the same evidence in their own cells (to move onto
-    this function: issue 25)."""
+    claim whose arms are present. Chapter 3 judges both its verdicts of record and its optimizer
+    arm's second looks on this evidence (``activation_page``)."""
     accuracy = {a: per_seed(final, a, "test_accuracy") for a in dict.fromkeys(final["config"])}
     gaps = final.assign(gap=overfitting_gap(final))
     diff = lambda a, b: stats.difference(*paired(accuracy[a], accuracy[b]), paired=True)["diff"] * 100
