@@ -1,0 +1,184 @@
+"""Chapter 1 (reading MNIST): the tables, numbers and data-claim verdicts of the page.
+
+Every function returns what a reader sees: frames with reader column names, strings, or a dict
+of the numbers the prose cites. The verdicts come from ``verdicts.Verdicts`` (the rules of the
+claims file); this module only gathers what each claim is judged on.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import claims, paths
+from .verdicts import Verdicts
+
+CHAPTER = "01_reading_mnist"
+SPLITS = ("train", "validation", "test")
+SPLIT_NAMES = {"train": "training", "validation": "validation", "test": "test"}
+
+
+def fit_page(fig, width: float = 8.0):
+    """``fig`` scaled, aspect kept, to at most ``width`` inches: no figure wider than the page."""
+    w, h = fig.get_size_inches()
+    if w > width:
+        fig.set_size_inches(width, h * width / w)
+        fig.tight_layout()
+    return fig
+
+
+def file_table(files: pd.DataFrame) -> pd.DataFrame:
+    """``data.file_table()`` as readers see it: the IDX header of each file and its digest check."""
+    return pd.DataFrame({
+        "file": files["file"],
+        "decompressed bytes": files["idx_bytes"].map("{:,}".format),
+        "magic number": files["magic"],
+        "dimensions": files["dims"].str.replace(" x ", " × "),
+        "SHA-256 of the content": files["sha256_ok"].map({True: "matches", False: "differs"}),
+    })
+
+
+def size_table(file_sizes: pd.DataFrame) -> pd.DataFrame:
+    """``distribution.gz_sizes()`` beside the sizes printed in Liu & Fu's Table 1."""
+    return pd.DataFrame({
+        "file": file_sizes["file"],
+        "Liu & Fu Table 1 (paper)": [claims.claim(f"liu_fu.data.file_size.{k}")["as_printed"]
+                                     for k in file_sizes["key"]],
+        "original .gz (bytes)": file_sizes["original_bytes"].map("{:,}".format),
+        "original .gz (KiB, rounded up)": file_sizes["original_kib"].map("{:,}".format),
+        "this cache (KiB, rounded up)": file_sizes["cache_kib"].map("{:,}".format),
+        "this cache holds": file_sizes["cache_copy"],
+    })
+
+
+def cache_copy_sentence(file_sizes: pd.DataFrame) -> str:
+    """Whether the sizes above were measured on the original files or are the distribution's."""
+    if (file_sizes["cache_bytes"] == file_sizes["original_bytes"]).all():
+        return "This cache holds the original files: the sizes above were measured here."
+    return ("This cache holds recompressed copies (the same content by SHA-256, other gzip settings), so their "
+            "sizes differ; the claims are compared with the sizes the original distribution lists.")
+
+
+def pixel_text(images: np.ndarray, labels: np.ndarray, index: int) -> str:
+    """One training image as its label, shape and range, then its pixel matrix row by row."""
+    if not 0 <= index < len(images):
+        raise ValueError(f"sample_index={index}: must be in 0..{len(images) - 1}")
+    image = images[index]
+    with np.printoptions(linewidth=200):
+        matrix = str(image)
+    return (f"label {int(labels[index])}, shape {image.shape}, dtype {image.dtype}, "
+            f"min {image.min()}, max {image.max()}\n{matrix}")
+
+
+def png_round_trip(image: np.ndarray) -> np.ndarray:
+    """``image`` written as PNG by ``cv2.imwrite`` and read back by ``cv2.imread`` (grayscale)."""
+    import cv2
+
+    with tempfile.TemporaryDirectory() as tmp:
+        png = Path(tmp) / "image.png"
+        if not cv2.imwrite(str(png), image):
+            raise OSError(f"{png}: cv2.imwrite failed")
+        back = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
+    if back is None:
+        raise OSError(f"{png}: cv2.imread read nothing")
+    return back
+
+
+def identical(image: np.ndarray, back: np.ndarray) -> bool:
+    """The same pixels, the same shape and 8-bit unsigned: a lossless round trip."""
+    return back.dtype == np.uint8 and back.shape == image.shape and np.array_equal(back, image)
+
+
+def round_trip_line(image: np.ndarray, back: np.ndarray) -> str:
+    """What the round trip gave back; raises when it changed the pixels."""
+    if not identical(image, back):
+        raise AssertionError("PNG round trip changed the pixels")
+    return f"PNG read back: shape {back.shape}, dtype {back.dtype}, identical to the IDX pixels: yes"
+
+
+def label_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """``data.label_counts`` as one row per split and one column per digit, counts with commas."""
+    wide = counts.pivot(index="split", columns="digit", values="count").loc[list(SPLITS)]
+    wide.columns = [str(d) for d in wide.columns]
+    wide = wide.apply(lambda col: col.map("{:,}".format))
+    return wide.rename(index=SPLIT_NAMES).rename_axis("split").reset_index()
+
+
+def numbers(images: np.ndarray, labels: np.ndarray, mnist, sample_index: int, back: np.ndarray,
+            file_sizes: pd.DataFrame, n_grid: int) -> dict:
+    """The numbers and phrases the prose cites."""
+    return {
+        "cache_copy_sentence": cache_copy_sentence(file_sizes),
+        "n_grid": n_grid,
+        "sample_index": sample_index,
+        "sample_label": int(labels[sample_index]),
+        "round_trip": "identical" if identical(images[sample_index], back) else "different",
+        "value_range": f"{back.min()}–{back.max()}",
+        **{f"n_{split}": f"{len(getattr(mnist, split)):,}" for split in SPLITS},
+    }
+
+
+def judge(profile: str, raw: dict, mnist, files: pd.DataFrame, file_sizes: pd.DataFrame) -> pd.DataFrame:
+    """Every data claim of chapter 1 judged by its declared rule on what was read; saved for the
+    report and returned (one row per claim: ``claim_id``, ``measured``, ``verdict``, ``how``)."""
+    checks = Verdicts(profile, CHAPTER)
+
+    def exact(claim_id, measured):
+        checks.judge(claim_id, ", ".join(f"{v:,}" for v in measured), value=list(measured),
+                     expected=list(claims.values(claim_id)))
+
+    x, y = raw["x_train"], raw["y_train"]
+    n_train_file, n_test_file = len(y), len(raw["y_test"])
+    for claim_id in ("liu_fu.data.train_test_split", "wang2020.data.train_test_split"):
+        exact(claim_id, (n_train_file, n_test_file))
+    exact("wang2020.data.total_images", (n_train_file + n_test_file,))
+    exact("liu_fu.data.train_validation_split", (len(mnist.train), len(mnist.validation)))
+    exact("liu_fu.data.test_file_count", (n_test_file,))
+    for claim_id in ("liu_fu.data.file_count", "wang2020.data.file_count"):
+        exact(claim_id, (len(files),))
+    for claim_id in ("liu_fu.data.image_shape", "wang2020.data.image_shape"):
+        exact(claim_id, x.shape[1:])
+    exact("wang2020.data.digit_classes", (int(y.min()), int(y.max())))
+    exact("wang2020.data.first_image_label", (int(y[0]),))
+    exact("wang2020.data.pixel_range", (int(x.min()), int(x.max())))
+    for _, row in file_sizes.iterrows():
+        claim_id = f"liu_fu.data.file_size.{row['key']}"
+        source = ("measured: the cache holds the original file" if row["cache_bytes"] == row["original_bytes"] else
+                  f"as the original distribution lists it; the recompressed copy here is {row['cache_kib']:,} KiB")
+        checks.judge(claim_id, f"{row['original_kib']:,} KiB ({row['original_bytes']:,} bytes rounded up, {source})",
+                     value=row["original_kib"], expected=claims.values(claim_id)[0])
+    on_disk = sorted(p.name for p in paths.mnist_cache().glob("*.gz"))
+    checks.judge("liu_fu.data.file_names", ", ".join(on_disk), value=on_disk,
+                 expected=sorted(claims.values("liu_fu.data.file_names")))
+    channels = 1 if x.ndim == 3 else x.shape[-1]   # idx3: n × rows × columns, no channel axis
+    checks.judge("liu_fu.data.grayscale", f"{channels} intensity per pixel ({x.dtype}, idx3 dimensions "
+                 f"{' × '.join(map(str, x.shape))})", value=[channels],
+                 expected=claims.values("liu_fu.data.grayscale"))
+    cut = len(mnist.train)
+    held_out = (len(mnist.validation) > 0 and np.array_equal(mnist.validation.labels, y[cut:])
+                and np.array_equal(mnist.train.labels, y[:cut]))
+    checks.judge("wang2020.data.validation_holdout", f"{len(mnist.validation):,} validation images, indices "
+                 f"{cut:,}–{n_train_file - 1:,} of the training file; training uses indices 0–{cut - 1:,}",
+                 value=[bool(held_out)], expected=claims.values("wang2020.data.validation_holdout"))
+    return checks.save()
+
+
+def claim_words(claim_id: str) -> str:
+    """A claim as the claims file words it, with its paper and section."""
+    entry = claims.claim(claim_id)
+    paper = {"liu_fu": "Liu & Fu", "wang2020": "Wang et al."}.get(entry["paper"], entry["paper"])
+    return f"{entry['claim']} ({paper}, {entry['where']})" if entry.get("where") else f"{entry['claim']} ({paper})"
+
+
+def verdict_table(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim: the claim in words and its verdict."""
+    return pd.DataFrame({"claim": verdicts["claim_id"].map(claim_words), "verdict": verdicts["verdict"]})
+
+
+def evidence_table(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim: the claim in words, what was measured and how the rule compared it."""
+    return pd.DataFrame({"claim": verdicts["claim_id"].map(claim_words), "measured here": verdicts["measured"],
+                         "how it was judged": verdicts["how"].fillna("").str.replace("True", "yes")
+                         .str.replace("False", "no")})
