@@ -22,7 +22,6 @@ REFERENCE = "improved CNN"          # the full model's label among the ablations
 ABLATION_NAMES = {"no_batch_norm": "without batch norm", "unfactorised": "unfactorised 5×5 C1",
                   "no_dropout": "without dropout", "max_final_pool": "max pooling at the end"}
 PAPER_COLUMN = "Liu & Fu Table 2 (paper)"
-PAGE_WIDTH = 8.0                    # inches: no figure wider than the page
 
 
 # ----------------------------------------------------------------- parameters and run sets
@@ -67,14 +66,6 @@ def _with_paper(table: pd.DataFrame, paper) -> pd.DataFrame:
     return table
 
 
-def _fit(fig):
-    """The figure at most the page's width, its height scaled with it."""
-    width, height = fig.get_size_inches()
-    if width > PAGE_WIDTH:
-        fig.set_size_inches(PAGE_WIDTH, height * PAGE_WIDTH / width)
-    return fig
-
-
 # ----------------------------------------------------------------- the tutorial set-up
 def seed_table(final: pd.DataFrame, params: dict, validation: bool = True) -> pd.DataFrame:
     """Per seed: validation accuracy (unless ``validation`` is False), test accuracy, and the
@@ -105,7 +96,7 @@ def setup_numbers(final: pd.DataFrame, params: dict, n_train: int) -> dict:
 
 def accuracy_figure(final: pd.DataFrame, title: str):
     """Test accuracy per training against the paper's five."""
-    return _fit(plots.measured_vs_paper(final["test_accuracy"], _paper(), title=title))
+    return plots.fit_page(plots.measured_vs_paper(final["test_accuracy"], _paper(), title=title))
 
 
 # ----------------------------------------------------------------- the declared grid
@@ -158,7 +149,7 @@ def grid_figure(grid_final: pd.DataFrame | None):
     if grid_final is None:
         return None
     paper = _paper()
-    return _fit(plots.final_accuracy(grid_final, paper=(min(paper), max(paper)),
+    return plots.fit_page(plots.final_accuracy(grid_final, paper=(min(paper), max(paper)),
                                      title="the grid: test accuracy per training (shaded: the paper's five)"))
 
 
@@ -233,13 +224,13 @@ def budget_table(results: pd.DataFrame) -> pd.DataFrame:
 
 def budget_figure(results: pd.DataFrame):
     """Test accuracy against iterations, the paper's five beside it."""
-    return _fit(plots.accuracy_against_budget(budget_curve(results), _paper(),
+    return plots.fit_page(plots.accuracy_against_budget(budget_curve(results), _paper(),
                                               title="improved CNN: test accuracy against iterations"))
 
 
 def learning_curves_figure(results: pd.DataFrame):
     """Validation accuracy against iterations, per training."""
-    return _fit(plots.learning_curves(results, y="val_accuracy", x="step", ylim=(0.95, 1.0),
+    return plots.fit_page(plots.learning_curves(results, y="val_accuracy", x="step", ylim=(0.95, 1.0),
                                       title="improved CNN: validation accuracy"))
 
 
@@ -251,7 +242,7 @@ def confusion_figure(trained, final: pd.DataFrame, test):
     for ax in fig.axes:
         for text in ax.texts:
             text.set_fontsize(11)
-    return _fit(fig)
+    return plots.fit_page(fig)
 
 
 def wrong_digits(trained, final: pd.DataFrame, test) -> np.ndarray:
@@ -263,7 +254,7 @@ def wrong_digits_figure(trained, final: pd.DataFrame, test, shown: int = 40):
     """The first ``shown`` test digits the first training gets wrong, captioned true → predicted."""
     predicted, wrong = trained.predictions(final["run_id"].iloc[0]), wrong_digits(trained, final, test)
     first = wrong[:shown]
-    return _fit(plots.digit_grid(test.images[first], test.labels[first], rows=max(1, int(np.ceil(len(first) / 10))),
+    return plots.fit_page(plots.digit_grid(test.images[first], test.labels[first], rows=max(1, int(np.ceil(len(first) / 10))),
                                  cols=10, captions=[f"{test.labels[i]}→{predicted[i]}" for i in first],
                                  title=f"misclassified test digits (first {len(first)} of {len(wrong)})"))
 
@@ -291,7 +282,7 @@ def pileup_table(table: pd.DataFrame, params: dict) -> pd.DataFrame:
 
 def pileup_figure(table: pd.DataFrame):
     """Each training's test errors by the digit it predicted."""
-    return _fit(plots.errors_by_predicted_digit(table, title="test errors of each training by the digit they predicted"))
+    return plots.fit_page(plots.errors_by_predicted_digit(table, title="test errors of each training by the digit they predicted"))
 
 
 def pileup_numbers(table: pd.DataFrame) -> dict:
@@ -326,7 +317,7 @@ def probe_figure(probed: pd.DataFrame):
     """What re-estimating batch norm and averaging change (None without probes)."""
     if not len(probed):
         return None
-    return _fit(plots.probe_effects(probed, title="probed trainings: what re-estimating batch norm and averaging change"))
+    return plots.fit_page(plots.probe_effects(probed, title="probed trainings: what re-estimating batch norm and averaging change"))
 
 
 def probe_numbers(probed: pd.DataFrame, params: dict) -> dict:
@@ -364,7 +355,7 @@ def setup_table(every_run: pd.DataFrame) -> pd.DataFrame:
 
 def setup_figure(every_run: pd.DataFrame):
     """Each stored training's share of errors in one wrong digit, by set-up (None if none)."""
-    return _fit(plots.error_pileup_by_setup(every_run)) if len(every_run) else None
+    return plots.fit_page(plots.error_pileup_by_setup(every_run)) if len(every_run) else None
 
 
 def stored_numbers(every_run: pd.DataFrame) -> dict:
@@ -514,7 +505,7 @@ def gradient_figure(probed: pd.DataFrame | None, params: dict):
     """Each layer's RMS gradient per step, with and without batch norm (None without probes)."""
     if probed is None:
         return None
-    return _fit(plots.gradient_sizes(probed, title=f"gradient size per layer, first {params['gradient_steps']} steps"))
+    return plots.fit_page(plots.gradient_sizes(probed, title=f"gradient size per layer, first {params['gradient_steps']} steps"))
 
 
 def gradient_numbers(probed: pd.DataFrame | None, params: dict, checks) -> dict:

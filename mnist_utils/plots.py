@@ -24,6 +24,16 @@ COLUMN_PX = 772
 plt.rcParams["figure.dpi"] = DPI
 
 
+def fit_page(fig, width: float = MAX_WIDTH_IN):
+    """``fig`` scaled, aspect kept, to at most ``width`` inches: for a figure drawn elsewhere
+    (seaborn's figure-level functions, a caller's own axes) that ``_subplots`` did not size."""
+    w, h = fig.get_size_inches()
+    if w > width:
+        fig.set_size_inches(width, h * width / w)
+        fig.tight_layout()
+    return fig
+
+
 def _subplots(nrows: int = 1, ncols: int = 1, *, figsize, **kwargs):
     """``plt.subplots`` with the figure's width capped at ``MAX_WIDTH_IN``."""
     width, height = figsize

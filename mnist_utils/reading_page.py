@@ -20,15 +20,6 @@ SPLITS = ("train", "validation", "test")
 SPLIT_NAMES = {"train": "training", "validation": "validation", "test": "test"}
 
 
-def fit_page(fig, width: float = 8.0):
-    """``fig`` scaled, aspect kept, to at most ``width`` inches: no figure wider than the page."""
-    w, h = fig.get_size_inches()
-    if w > width:
-        fig.set_size_inches(width, h * width / w)
-        fig.tight_layout()
-    return fig
-
-
 def file_table(files: pd.DataFrame) -> pd.DataFrame:
     """``data.file_table()`` as readers see it: the IDX header of each file and its digest check."""
     return pd.DataFrame({

@@ -3,7 +3,7 @@ recorded in the chapter's order, on small hand-made frames (no training)."""
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -272,11 +272,3 @@ def test_the_ablation_numbers_without_ablations_say_not_measured(monkeypatch):
     assert numbers["bn_gap"].startswith("not measured") and numbers["bn_generalises_verdict"] == "not tested"
     assert numbers["speed_unfactorised"] == "not measured (the benchmark has no rows for widths 16/32/32)"
     assert [c[0] for c in checks.calls] == ["not_testable"]
-
-
-def test_fit_narrows_a_wide_figure_to_the_page_keeping_its_proportions():
-    wide = plt.figure(figsize=(12, 3))
-    assert tuple(cnn_page._fit(wide).get_size_inches()) == (8, 2)
-    narrow = plt.figure(figsize=(6, 3))
-    assert tuple(cnn_page._fit(narrow).get_size_inches()) == (6, 3)
-    plt.close("all")

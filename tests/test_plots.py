@@ -7,6 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
@@ -186,3 +187,14 @@ def test_accuracy_against_budget_draws_the_summary_tables_interval_and_the_paper
         np.testing.assert_allclose(sorted([y0, y1]), [expected["ci_low"], expected["ci_high"]])
     assert "the paper's 3 trainings (range)" in legend_texts(ax)
     assert "95% confidence interval of the mean (Student t)" in texts(fig)
+
+
+def test_fit_page_scales_a_wide_figure_to_the_page_and_keeps_its_aspect():
+    wide = plt.figure(figsize=(15, 3))
+    narrow = plt.figure(figsize=(6, 3))
+    try:
+        assert tuple(plots.fit_page(wide).get_size_inches()) == pytest.approx((plots.MAX_WIDTH_IN, 1.5))
+        assert tuple(plots.fit_page(narrow).get_size_inches()) == pytest.approx((6, 3))
+    finally:
+        plt.close(wide)
+        plt.close(narrow)

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,17 +23,6 @@ def sizes(cache_bytes=ORIGINAL) -> pd.DataFrame:
     return pd.DataFrame({"file": NAMES, "key": KEYS, "original_bytes": ORIGINAL,
                          "original_kib": [-(-b // 1024) for b in ORIGINAL], "cache_bytes": cache_bytes,
                          "cache_kib": [-(-b // 1024) for b in cache_bytes], "cache_copy": ["the original file"] * 4})
-
-
-def test_fit_page_scales_a_wide_figure_to_the_page_and_keeps_its_aspect():
-    wide = plt.figure(figsize=(12, 1.8))
-    narrow = plt.figure(figsize=(6, 3))
-    try:
-        assert tuple(reading_page.fit_page(wide).get_size_inches()) == pytest.approx((8, 1.2))
-        assert tuple(reading_page.fit_page(narrow).get_size_inches()) == pytest.approx((6, 3))
-    finally:
-        plt.close(wide)
-        plt.close(narrow)
 
 
 def test_file_table_speaks_words():
