@@ -227,3 +227,11 @@ def headline(ledger) -> Shown:
 
 def _escape(text) -> str:
     return html.escape(str(text), quote=False)
+
+
+def glue_all(values: dict) -> None:
+    """Glue every value of ``values`` under its key, not displayed: the numbers the prose cites."""
+    from myst_nb import glue
+
+    for key, value in values.items():
+        glue(key, value, display=False)
