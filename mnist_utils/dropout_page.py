@@ -1,0 +1,240 @@
+"""Chapter 5, Dropout and the improved LeNet-5, as its page shows it: the choice read from
+chapters 3 and 4, the measures of the three models (``measure``), the tables and figures
+readers see, the numbers the prose cites and the verdicts the claims file's rules give.
+
+The three models are ``Study.configs``: the traditional LeNet-5, the chosen activation and rate
+without Dropout, and with it (the improved LeNet-5); every comparison pairs runs of one seed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import claims, experiments, measures, paths, plots, stats
+from .results import convergence_budget, final_rows, stopping, with_model_kwargs
+from .results import read as read_results
+from .verdicts import Verdicts
+
+CHAPTER = "05_dropout"
+OVERFITTING = "wang2020.dropout.reduces_overfitting"
+REDUCTION = "wang2020.improved.error_reduction"
+BETTER = "wang2020.improved.better_than_lenet5"
+INITIALISATION = "wang2020.improved.initialisation_sensitivity"
+TRAINING = "wang2020.improved.training_accuracy"
+
+
+@dataclass
+class Choice:
+    """The activation (chapter 3) and learning rate (chapter 4) chosen on the validation split,
+    with the mean final validation accuracies they were chosen from."""
+
+    activation: str
+    learning_rate: float
+    by_activation: pd.DataFrame
+    by_rate: pd.DataFrame
+
+
+def choose(activation_runs: pd.DataFrame, rate_runs: pd.DataFrame) -> Choice:
+    """``experiments.dropout_choice`` on the final rows of chapters 3 and 4, with the tables it reads."""
+    activation, rate = experiments.dropout_choice(activation_runs, rate_runs)
+    by_activation = (activation_runs.groupby("config")["val_accuracy"].mean().sort_values(ascending=False)
+                     .rename("mean final validation accuracy (chapter 3)").round(4).reset_index()
+                     .rename(columns={"config": "activation"}))
+    by_rate = (rate_runs.groupby(["activation", "learning_rate"])["val_accuracy"].mean().sort_values(ascending=False)
+               .rename("mean final validation accuracy (chapter 4)").round(4).reset_index())
+    by_rate["learning_rate"] = by_rate["learning_rate"].map(lambda r: f"{r:g}")
+    return Choice(activation, rate, by_activation, by_rate.rename(columns={"learning_rate": "learning rate"}))
+
+
+def read_choice(profile: str) -> Choice:
+    """The choice from the results files chapters 3 and 4 wrote for ``profile``."""
+    activation_runs = final_rows(read_results(paths.find_results(profile, "03_activation_study")))
+    rate_runs = with_model_kwargs(final_rows(read_results(paths.find_results(profile, "04_learning_rate_study"))))
+    return choose(activation_runs, rate_runs)
+
+
+@dataclass
+class Study:
+    """The three models' evaluations (``results``), final rows with the overfitting gap
+    (``final``), how each run stopped (``stops``) and the budget that ran (``ran``)."""
+
+    params: dict
+    configs: tuple
+    results: pd.DataFrame
+    final: pd.DataFrame
+    stops: pd.DataFrame
+    ran: str
+
+    def per_seed(self, config, value: str) -> pd.Series:
+        """``value`` of one model's final rows, per seed."""
+        return measures.per_seed(self.final, config.label, value)
+
+    def converged(self, *configs) -> bool:
+        """Whether the patience rule, not the epoch cap, ended every run of ``configs``."""
+        of = self.stops.groupby("config")["converged"].all()
+        return bool(of[[c.label for c in configs]].all())
+
+
+def measure(table: pd.DataFrame, configs, params: dict) -> Study:
+    """The chapter's measures from ``train_set``'s results of the three models (in ``configs`` order)."""
+    final = final_rows(table)
+    final["val_minus_train_loss"] = measures.overfitting_gap(final)   # both in inference mode
+    stops = stopping(table)
+    return Study(params, tuple(configs), table, final, stops,
+                 convergence_budget(stops, params["patience_epochs"], params["max_epochs"]))
+
+
+def _mean_ci(mean: float, half: float, digits: int) -> str:
+    return f"{mean:.{digits}f}" if np.isnan(half) else f"{mean:.{digits}f} ± {half:.{digits}f}"
+
+
+# ------------------------------------------------------------------------ tables and figures
+def stopping_table(study: Study) -> pd.DataFrame:
+    """Per model: runs, how many stopped before the epoch cap, the earliest and latest best epoch."""
+    s = study.stops.groupby("config", sort=False).agg(runs=("seed", "size"), stopped=("converged", "sum"),
+                                                       first=("best_epoch", "min"), last=("best_epoch", "max"))
+    return pd.DataFrame({"model": s.index, "runs": s["runs"].astype(int).to_numpy(),
+                         "stopped before the cap": s["stopped"].astype(int).to_numpy(),
+                         "best epoch, earliest": s["first"].round(2).to_numpy(),
+                         "best epoch, latest": s["last"].round(2).to_numpy()})
+
+
+def overfitting_table(study: Study, digits: int = 4) -> pd.DataFrame:
+    """Per model: validation minus training loss (inference mode), mean ± 95% CI half-width over seeds."""
+    s = stats.summarize(study.final, "config", "val_minus_train_loss")
+    return pd.DataFrame({"model": s["config"], "seeds": s["n"].astype(int),
+                         "validation − training loss": [_mean_ci(m, h, digits) for m, h in zip(s["mean"], s["ci_half"])]})
+
+
+def paper_errors() -> tuple[float, float]:
+    """The paper's test error before and after, in percent."""
+    before, after = claims.values(REDUCTION)
+    return before, after
+
+
+def error_table(study: Study, measured: bool = True) -> pd.DataFrame:
+    """Test error per model (percent, mean and 95% CI) beside the paper's two values;
+    ``measured=False`` leaves out the measured columns (tiny runs whose errors vary)."""
+    before, after = paper_errors()
+    rows = []
+    for config, paper in zip(study.configs, (before, None, after)):
+        s = stats.mean_ci(1 - study.final.loc[study.final["config"] == config.label, "test_accuracy"])
+        rows.append({"model": config.label, "seeds": s["n"], "test error (%)": f"{s['mean'] * 100:.2f}",
+                     "95% CI (%)": "—" if np.isnan(s["ci_half"]) else f"{s['ci_low'] * 100:.2f}–{s['ci_high'] * 100:.2f}",
+                     "Wang et al. (%)": f"{paper:g}" if paper is not None else "—"})
+    table = pd.DataFrame(rows)
+    return table if measured else table.drop(columns=["test error (%)", "95% CI (%)"])
+
+
+def curves_figure(study: Study):
+    """Validation loss (top) and the running training loss, dropout active (bottom), log scale."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
+    plots.learning_curves(study.results, y="val_loss", ax=axes[0], title="validation loss")
+    plots.learning_curves(study.results, y="train_loss", ax=axes[1], title="training loss (interval mean, dropout active)")
+    for ax in axes:
+        ax.set_yscale("log")
+    return fig
+
+
+def error_figure(study: Study):
+    """Test error per model and seed (percent), the paper's two values as red diamonds."""
+    final = study.final.assign(model=study.final["config"], test_error_pct=100 * (1 - study.final["test_accuracy"]))
+    fig = plots.final_accuracy(final, by="model", value="test_error_pct", title="test error per model")
+    ax = fig.axes[0]
+    for row, paper in ((0, paper_errors()[0]), (2, paper_errors()[1])):
+        ax.plot([paper], [row], marker="D", color="tab:red", linestyle="none",
+                label="Wang et al. (paper)" if row == 0 else None)
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+# ------------------------------------------------------------------------------ verdicts
+def judge(study: Study, choice: Choice, profile: str) -> tuple[Verdicts, dict]:
+    """The chapter's verdicts on the three models, each by the rule the claims file declares
+    (not saved), and the numbers the prose cites."""
+    checks, ran = Verdicts(profile, CHAPTER), study.ran
+    traditional, without, dropout = study.configs
+    gap_without, gap_with = measures.paired(study.per_seed(without, "val_minus_train_loss"),
+                                            study.per_seed(dropout, "val_minus_train_loss"))
+    d_gap = stats.difference(gap_with, gap_without, paired=True)
+    d_err = stats.difference(*measures.paired(1 - study.per_seed(dropout, "test_accuracy"),
+                                              1 - study.per_seed(without, "test_accuracy")), paired=True)
+    overfit = checks.judge(
+        OVERFITTING, f"validation − training loss gap {d_gap['diff']:+.4f} with dropout; test error "
+                     f"{d_err['diff'] * 100:+.2f} pp", a=gap_without, b=gap_with,
+        converged=study.converged(without, dropout), ran=ran)
+    errors = error_table(study)
+    before, after = errors["test error (%)"].iloc[0], errors["test error (%)"].iloc[2]
+    final = lambda config: study.final.loc[study.final["config"] == config.label, "test_accuracy"]
+    checks.judge(REDUCTION, f"{before}% → {after}%", before=final(traditional), after=final(dropout),
+                 converged={"before": study.converged(traditional), "after": study.converged(dropout)}, ran=ran)
+    improved, lenet5 = measures.paired(study.per_seed(dropout, "test_accuracy"),
+                                       study.per_seed(traditional, "test_accuracy"))
+    both = study.converged(dropout, traditional)
+    checks.judge(BETTER, f"{stats.difference(improved, lenet5, paired=True)['diff'] * 100:+.2f} pp test accuracy",
+                 a=improved, b=lenet5, converged=both, ran=ran)
+    train_improved, train_lenet5 = measures.paired(study.per_seed(dropout, "train_eval_accuracy"),
+                                                   study.per_seed(traditional, "train_eval_accuracy"))
+    spread = stats.spread_ratio(improved, lenet5)
+    training = f"training accuracy {train_improved.mean():.4f} vs {train_lenet5.mean():.4f}"
+    init = checks.judge(INITIALISATION, f"sd of test accuracy over seeds, improved / traditional: "
+                                        f"{spread['sd_ratio']:.2f}; {training}",
+                        a_spread=improved, b_spread=lenet5, a_accuracy=train_improved, b_accuracy=train_lenet5,
+                        converged=both, ran=ran)
+    trained = checks.judge(TRAINING, training, a=train_improved, b=train_lenet5, converged=both, ran=ran)
+    before_paper, after_paper = paper_errors()
+    return checks, {
+        "gap_diff": stats.fmt_difference(d_gap, digits=4),
+        "err_diff_pp": stats.fmt_difference(d_err, scale=100, unit=" pp"), "dropout_overfit_verdict": overfit,
+        "chosen": f"{choice.activation} at learning rate {choice.learning_rate:g}",
+        "init_spread": f"{spread['sd_ratio']:.2f}", "init_verdict": init,
+        "train_gain": stats.fmt_difference(stats.difference(train_improved, train_lenet5, paired=True), scale=100,
+                                           unit=" pp"),
+        "training_accuracy_verdict": trained, "err_traditional": f"{before}%", "err_improved": f"{after}%",
+        "reduction_verdict": checks.recorded(REDUCTION), "reduction_margin": checks.recorded(REDUCTION, "margin"),
+        "reduction_why": checks.recorded(REDUCTION, "how"), "paper_before": f"{before_paper:g}%",
+        "paper_after": f"{after_paper:g}%",
+        "lecun_lenet5": f"{claims.values('lecun_page.lenet5_error')[0]:g}%",
+        "lecun_boosted": f"{claims.values('lecun_page.boosted_lenet4_error')[0]:g}%"}
+
+
+# ------------------------------------------------------------- the initialisation alone
+def initialisation_final(varied: pd.DataFrame) -> pd.DataFrame:
+    """Final rows of the initialisation-only runs, with their ``init_seed`` and ``model``
+    (labels "<model>, init <seed>": ``experiments.initialisation_label``)."""
+    return final_rows(varied).assign(init_seed=lambda f: f["config"].str.rsplit(" ", n=1).str[-1].astype(int),
+                                     model=lambda f: f["config"].str.rsplit(",", n=1).str[0])
+
+
+def initialisation_table(varied: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """Per model: test accuracy over initialisation seeds, mean, sd and 95% CI."""
+    s = stats.summarize(initialisation_final(varied), "model", "test_accuracy")
+    return pd.DataFrame({"model": s["model"], "seeds": s["n"].astype(int),
+                         "test accuracy (mean)": s["mean"].round(digits), "sd": s["sd"].round(digits),
+                         "95% CI": [f"{lo:.{digits}f}–{hi:.{digits}f}" for lo, hi in zip(s["ci_low"], s["ci_high"])]})
+
+
+def second_look(checks: Verdicts, study: Study, varied: pd.DataFrame | None) -> dict:
+    """The initialisation-sensitivity claim judged again on runs where only the initial weights'
+    seed varies (``varied``; None when no such runs were declared), and the numbers the prose cites."""
+    if varied is None:
+        return {"init_only_spread": "not measured (init_seeds is empty)", "init_only_verdict": "not judged"}
+    traditional, _, dropout = study.configs
+    final = initialisation_final(varied)
+    by_init = lambda config, value: final[final["model"] == config.label].set_index("init_seed")[value]
+    improved, lenet5 = measures.paired(by_init(dropout, "test_accuracy"), by_init(traditional, "test_accuracy"))
+    train_improved, train_lenet5 = measures.paired(by_init(dropout, "train_eval_accuracy"),
+                                                   by_init(traditional, "train_eval_accuracy"))
+    spread, stops, p = stats.spread_ratio(improved, lenet5), stopping(varied), study.params
+    verdict = checks.second_look(
+        INITIALISATION, f"initialisation only: sd of test accuracy, improved / traditional: {spread['sd_ratio']:.2f}; "
+                        f"training accuracy {train_improved.mean():.4f} vs {train_lenet5.mean():.4f}",
+        ran=f"init seeds {', '.join(map(str, p['init_seeds']))}, data order of seed {p['seeds'][0]}, "
+            + convergence_budget(stops, p["patience_epochs"], p["max_epochs"]),
+        a_spread=improved, b_spread=lenet5, a_accuracy=train_improved, b_accuracy=train_lenet5,
+        converged=bool(stops["converged"].all()))
+    return {"init_only_spread": f"{spread['sd_ratio']:.2f}", "init_only_verdict": verdict}
