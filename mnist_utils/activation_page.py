@@ -22,11 +22,6 @@ from .verdicts import Verdicts
 
 CHAPTER = "03_activation_study"
 # The parameters cell's names, in its order (``parameters`` takes them from the notebook).
-PARAMETERS = ("profile", "activations", "seeds", "optimizer", "learning_rate", "batch_size", "max_epochs",
-              "patience_epochs", "evals_per_epoch", "extra_activations", "fully_connected_activations",
-              "second_optimizer", "second_learning_rates", "second_grid_seeds", "second_rates", "second_seeds",
-              "sparsity_seeds", "gradient_steps", "gradient_seeds", "convergence_threshold", "ratio_thresholds",
-              "table_digits", "train_size", "eval_size")
 NAMES = {"sigmoid": "Sigmoid", "relu": "ReLU", "elu": "ELU", "tanh": "Tanh", "adam": "Adam",
          "momentum": "SGD with momentum"}
 PAIRS = [("relu", "sigmoid"), ("elu", "sigmoid"), ("elu", "relu")]   # the ordering claims' comparisons
@@ -49,14 +44,6 @@ def name(label: str) -> str:
     """An activation or optimizer as readers see it ("relu" -> "ReLU"); other labels unchanged."""
     return NAMES.get(label, label)
 
-
-def parameters(namespace: dict) -> dict:
-    """The chapter's parameters (``PARAMETERS``) from ``namespace``: the notebook's globals after
-    its parameters cell, so that the runner's values and ``-p`` overrides are the ones used."""
-    missing = [p for p in PARAMETERS if p not in namespace]
-    if missing:
-        raise KeyError(f"{CHAPTER}: parameters {', '.join(missing)} missing from the parameters cell")
-    return {p: namespace[p] for p in PARAMETERS}
 
 
 @dataclass

@@ -150,12 +150,6 @@ def training_cost(trained, exclude=()) -> dict:
 CHAPTER = "09_beyond_the_papers"
 
 
-def parameters(namespace: dict) -> dict:
-    """The chapter's parameters as its ``parameters`` cell (and the runner) set them in ``namespace``."""
-    from . import paths, profiles
-
-    return {name: namespace[name] for name in profiles.notebook_parameters(paths.NOTEBOOKS / f"{CHAPTER}.ipynb")}
-
 
 def target() -> float:
     """The rule's target: Liu & Fu's best training (``liu_fu.cnn.best_accuracy``), as a fraction."""

@@ -25,11 +25,6 @@ PAPER_COLUMN = "Liu & Fu Table 2 (paper)"
 
 
 # ----------------------------------------------------------------- parameters and run sets
-def parameters(namespace: dict) -> dict:
-    """The chapter's parameters as the notebook holds them (``globals()``): every name its
-    parameters cell declares, with the value papermill injected."""
-    return {name: namespace[name] for name in profiles.notebook_parameters(paths.NOTEBOOKS / f"{CHAPTER}.ipynb")}
-
 
 def run_sets(params: dict) -> dict:
     """The chapter's run sets (``experiments.improved_cnn``) by name."""

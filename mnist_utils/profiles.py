@@ -89,3 +89,13 @@ def chapter_parameters(name: str, profile: str, overrides: dict | None = None) -
     profile's values, then ``overrides``."""
     defaults = notebook_parameters(paths.NOTEBOOKS / f"{name}.ipynb")
     return {**defaults, **profile_values(name, profile, load_profile(profile), overrides or {})}
+
+
+def parameters_in(namespace: dict, chapter: str) -> dict:
+    """The values of ``chapter``'s declared parameters in ``namespace`` (a notebook's globals after
+    its parameters cell, so the runner's values and ``-p`` overrides are the ones used)."""
+    declared = notebook_parameters(paths.NOTEBOOKS / f"{chapter}.ipynb")
+    missing = [name for name in declared if name not in namespace]
+    if missing:
+        raise KeyError(f"{chapter}: parameters {', '.join(missing)} missing from the parameters cell")
+    return {name: namespace[name] for name in declared}

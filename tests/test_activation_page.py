@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import matplotlib
 import numpy as np
 import pandas as pd
-import pytest
 
 matplotlib.use("Agg")
 
@@ -48,14 +47,6 @@ def study(tables=None, **params) -> page.Study:
     tables = {page.CHAPTER: table(PARAMS["activations"], best=3)} if tables is None else tables
     sets = [SimpleNamespace(name=page.CHAPTER, configs=[SimpleNamespace(steps=500)])]
     return page.Study(sets, tables, {**PARAMS, **params})
-
-
-def test_parameters_takes_the_declared_names_and_names_a_missing_one():
-    namespace = {**PARAMS, "unrelated": 1}
-    assert page.parameters(namespace) == PARAMS
-    del namespace["table_digits"]
-    with pytest.raises(KeyError, match="table_digits"):
-        page.parameters(namespace)
 
 
 def test_names_readers_see():

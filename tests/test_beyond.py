@@ -201,14 +201,6 @@ def test_the_budget_numbers_state_the_rule_and_this_pages_share_of_it():
                                            "budget_share": "12.5%", "steps": "2,500", "batch_size": "50"}
 
 
-def test_the_parameters_are_read_from_the_namespace_by_the_notebooks_names():
-    namespace = {**PAGE, "profile": "cpu", "table_digits": 4, "train_size": 0, "eval_size": 0, "unrelated": 1}
-    params = beyond.parameters(namespace)
-    assert "unrelated" not in params and params["steps"] == 2500 and params["profile"] == "cpu"
-    with pytest.raises(KeyError):
-        beyond.parameters({"profile": "cpu"})
-
-
 def test_the_recipe_numbers_pair_by_seed_and_answer_the_rule():
     values = beyond.recipe_numbers(recipe_final(), "baseline", RECIPE, PAGE)
     assert values["recipe_gain"] == "+2.00 pp (paired 95% CI +1.80 to +2.20)"

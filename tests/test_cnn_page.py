@@ -50,18 +50,6 @@ def finals(accuracies, config="improved CNN", val=None):
                          "val_accuracy": val if val is not None else accuracies})
 
 
-def test_parameters_are_the_names_the_parameters_cell_declares():
-    namespace = {name: f"value of {name}" for name in ("profile", "seeds", "steps", "digits", "brief_tables",
-                                                       "sensitivity", "probe_seeds", "gradient_seeds")}
-    namespace |= {"mnist": object(), "np": np}   # not parameters: left out
-    with pytest.raises(KeyError):
-        cnn_page.parameters(namespace)   # the cell declares more than these
-    every = {name: i for i, name in enumerate(
-        cnn_page.profiles.notebook_parameters(cnn_page.paths.NOTEBOOKS / "06_improved_cnn.ipynb"))}
-    got = cnn_page.parameters({**every, "mnist": object()})
-    assert got == every and "mnist" not in got and {"digits", "brief_tables", "seeds", "steps"} <= set(got)
-
-
 def test_seed_table_puts_the_papers_five_beside_ours_and_rounds_to_the_declared_digits():
     final = finals([0.98471, 0.98382, 0.98576], val=[0.98861, 0.98762, 0.98583])
     table = cnn_page.seed_table(final, PARAMS)
