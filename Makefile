@@ -86,7 +86,7 @@ unit: $(VENV)/.installed
 
 # The training tests again on the second Keras backend (the book of record stays TensorFlow).
 unit-jax: $(VENV)/.installed
-	KERAS_BACKEND=jax $(PY) -m pytest tests/test_backends.py tests/test_models_train.py tests/test_store.py tests/test_gpu_script.py -q
+	KERAS_BACKEND=jax $(PY) -m pytest tests/test_backend.py tests/test_train.py tests/test_models.py tests/test_runsets.py tests/test_store.py tests/test_experiments.py tests/test_fill.py tests/test_results.py tests/test_verdicts.py tests/test_gpu_script.py -q
 
 # Fill the run store without Jupyter: make runs CHAPTERS="06 03" (default: every training chapter).
 runs: $(VENV)/.installed data

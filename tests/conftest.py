@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny synthetic MNIST files and an isolated cache/mirror.
+"""Shared fixtures: tiny synthetic MNIST files and an isolated cache/mirror; the training
+configurations and the run store that several test files use.
 
 Nothing here is autouse: the nbval baselines under tests/baselines share this
 conftest and must not see a patched environment.
@@ -110,3 +111,36 @@ def synthetic_digits() -> MNIST:
         return Split(images, labels)
 
     return MNIST(train=make(256), validation=make(64), test=make(64))
+
+
+# ------------------------------------------------- training configurations, run store
+# Built on first use (PEP 562): mnist_utils.train imports Keras, which the nbval baselines
+# sharing this conftest never need.
+def __getattr__(name: str):
+    from mnist_utils.train import TrainConfig
+
+    configs = {
+        "SOFTMAX": TrainConfig("softmax", optimizer="sgd", learning_rate=0.5, batch_size=32, steps=8, eval_every=4,
+                               label="softmax"),
+        "LENET": TrainConfig("lenet5", {"activation": "relu"}, "adam", 0.003, 32, steps=24, eval_every=8, patience=2,
+                             label="relu"),
+    }
+    if name not in configs:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals().update(configs)
+    return configs[name]
+
+
+def _config(**changes):
+    from mnist_utils.train import TrainConfig
+
+    base = dict(model="lenet5", model_kwargs={"activation": "relu", "dropout_rate": 0.5},
+                optimizer="adam", learning_rate=3e-3, batch_size=32, steps=16, eval_every=8, label="relu")
+    return TrainConfig(**{**base, **changes})
+
+
+@pytest.fixture
+def run_store(tmp_path):
+    from mnist_utils import store
+
+    return store.RunStore(tmp_path / "runs")

@@ -5,16 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import measures, probes, runsets, store
+from mnist_utils import measures, probes, runsets
 from mnist_utils.train import TrainConfig, TrainConfigError
 
 CNN = TrainConfig("liu_fu_cnn", {"widths": [4, 8, 8], "dropout_rate": 0.5}, "adam", 0.003, 32, steps=24, eval_every=8,
                   label="tiny CNN")
-
-
-@pytest.fixture
-def run_store(tmp_path):
-    return store.RunStore(tmp_path / "runs")
 
 
 def test_a_probe_repeats_the_stored_run_and_is_stored_once(tiny_mnist, run_store, monkeypatch, capsys):

@@ -1,109 +1,19 @@
-"""The run store: hit and miss, key sensitivity, resume, atomic entries, corrupt entries."""
+"""The run store: what changes a run's key and what never does, atomic and corrupt entries, the
+summary, merging shards, fields and code added later."""
 from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from mnist_utils import runsets, store
+from conftest import LENET, SOFTMAX
+from mnist_utils import gradients, runsets, store
 from mnist_utils import train as training
 from mnist_utils.data import MNIST, Split
-from mnist_utils.train import TrainConfig
-
-
-SOFTMAX = TrainConfig("softmax", optimizer="sgd", learning_rate=0.5, batch_size=32, steps=8, eval_every=4,
-                      label="softmax")
-
-
-@pytest.fixture
-def run_store(tmp_path) -> store.RunStore:
-    return store.RunStore(tmp_path / "runs")
-
-
-def count_training(monkeypatch) -> list:
-    """Record every real training (run id) that train_many starts."""
-    calls = []
-    real = training.train
-
-    def counting(config, mnist, seed, **kwargs):
-        calls.append(f"{config.name}/seed{seed}")
-        return real(config, mnist, seed, **kwargs)
-
-    monkeypatch.setattr(training, "train", counting)
-    return calls
-
-
-# ------------------------------------------------------------------ hit / miss
-def test_second_call_reuses_every_run_and_returns_the_same_table(tiny_mnist, run_store, monkeypatch, capsys):
-    calls = count_training(monkeypatch)
-    first = runsets.train_many([SOFTMAX], [0, 1], tiny_mnist, store=run_store)
-    assert calls == ["softmax/seed0", "softmax/seed1"]
-    second = runsets.train_many([SOFTMAX], [0, 1], tiny_mnist, store=run_store)
-    assert calls == ["softmax/seed0", "softmax/seed1"]  # nothing trained the second time
-    pd.testing.assert_frame_equal(first.table, second.table)
-    out = capsys.readouterr().out
-    assert "2 runs: 0 reused, 2 trained" in out and "2 runs: 2 reused, 0 trained" in out
-    assert out.count(": reused ") == 2
-    # What chapters draw from the model comes back from the store too.
-    np.testing.assert_array_equal(first.predictions("softmax/seed0"), second.predictions("softmax/seed0"))
-    assert second.predictions("softmax/seed0").shape == (64,)
-    assert second.weights("softmax/seed1", "logits")[0].shape == (784, 10)
-    assert len(run_store.entries()) == 2
-
-
-def test_a_stored_run_equals_a_fresh_training(tiny_mnist, run_store):
-    stored = runsets.train_many([SOFTMAX], [3], tiny_mnist, store=run_store).table
-    fresh = training.train(SOFTMAX, tiny_mnist, 3).rows
-    for column in ("val_accuracy", "val_loss", "train_loss", "test_accuracy"):
-        np.testing.assert_array_equal(stored[column].to_numpy(), fresh[column].to_numpy())
-
-
-def test_a_new_label_reuses_the_run_under_its_new_name(tiny_mnist, run_store, monkeypatch):
-    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
-    calls = count_training(monkeypatch)
-    renamed = runsets.train_many([dataclasses.replace(SOFTMAX, label="baseline")], [0], tiny_mnist, store=run_store)
-    assert calls == []
-    assert set(renamed.table["run_id"]) == {"baseline/seed0"}
-
-
-def test_a_new_seed_trains_only_that_seed(tiny_mnist, run_store, monkeypatch):
-    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
-    calls = count_training(monkeypatch)
-    runsets.train_many([SOFTMAX], [0, 5], tiny_mnist, store=run_store)
-    assert calls == ["softmax/seed5"]
-
-
-def test_resume_after_an_interrupted_chapter(tiny_mnist, run_store, monkeypatch):
-    real = training.train
-
-    def dies_on_seed_2(config, mnist, seed, **kwargs):
-        if seed == 2:
-            raise KeyboardInterrupt  # the kernel is killed during the third run
-        return real(config, mnist, seed, **kwargs)
-
-    monkeypatch.setattr(training, "train", dies_on_seed_2)
-    with pytest.raises(KeyboardInterrupt):
-        runsets.train_many([SOFTMAX], [0, 1, 2], tiny_mnist, store=run_store)
-    assert len(run_store.entries()) == 2  # the finished runs are kept
-    monkeypatch.setattr(training, "train", real)
-    calls = count_training(monkeypatch)
-    runsets.train_many([SOFTMAX], [0, 1, 2], tiny_mnist, store=run_store)
-    assert calls == ["softmax/seed2"]
-
-
-def test_scratch_store_reads_the_record_and_writes_only_itself(tiny_mnist, tmp_path, monkeypatch):
-    record = store.RunStore(tmp_path / "record")
-    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=record)
-    scratch = store.RunStore(tmp_path / "scratch", [tmp_path / "scratch", tmp_path / "record"])
-    calls = count_training(monkeypatch)
-    runsets.train_many([SOFTMAX], [0, 1], tiny_mnist, store=scratch)
-    assert calls == ["softmax/seed1"]
-    assert len(list((tmp_path / "record").rglob("*.json"))) == 1      # the record is untouched
-    assert len(list((tmp_path / "scratch").rglob("*.json"))) == 1     # the new run went to scratch
+from mnist_utils.train import run_spec
 
 
 # ----------------------------------------------------------------------- keys
@@ -175,6 +85,27 @@ def test_the_code_digest_covers_the_training_modules_only():
     package = Path(store.__file__).parent
     for name in store.TRAINING_CODE:
         assert (package / name).exists()
+
+
+def test_a_comment_in_a_keyed_module_or_a_probe_module_change_never_re_keys_a_stored_run(tmp_path, tiny_mnist):
+    package = Path(store.__file__).parent
+    copy = tmp_path / "mnist_utils"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "train.py").write_text((copy / "train.py").read_text() + "\n# a comment changes no number\n")
+    (copy / "gradients.py").write_text((copy / "gradients.py").read_text() + "\n\ndef helper():\n    return 1\n")
+    (copy / "weights.py").write_text((copy / "weights.py").read_text().replace("batch_size: int = 1000",
+                                                                               "batch_size: int = 500"))
+    assert store.code_digest(copy) == store.code_digest()
+    spec = run_spec(LENET, 0, tiny_mnist)
+    fingerprint = store.data_fingerprint(tiny_mnist)
+    assert store.run_key(spec, fingerprint, code=store.code_digest(copy)) == store.run_key(spec, fingerprint)
+    # A probe's own code enters its own key only.
+    assert store.source_digest((copy / "gradients.py").read_text()) != \
+        gradients.probe_spec(LENET, 0, tiny_mnist, 5)["probe_code"]
+    # Code (not a comment) in a keyed module does re-key (another folder: the digest is cached per folder).
+    changed = shutil.copytree(copy, tmp_path / "changed" / "mnist_utils")
+    (changed / "train.py").write_text((changed / "train.py").read_text().replace("OPTIMIZERS = (", "OPTIMIZERS = ('x', "))
+    assert store.code_digest(changed) != store.code_digest()
 
 
 # ------------------------------------------------------- atomic and corrupt
@@ -251,18 +182,6 @@ def test_an_added_field_at_its_default_leaves_the_spec_and_key_as_before(tiny_mn
     assert store.run_key(set_away, fingerprint) != store.run_key(spec(tiny_mnist), fingerprint)
     with pytest.raises(training.TrainConfigError, match="init_seed=-1"):
         dataclasses.replace(SOFTMAX, init_seed=-1).validate()
-
-
-def test_init_seed_moves_the_initial_weights_and_not_the_data_order(tiny_mnist):
-    lenet = TrainConfig("lenet5", {"activation": "relu"}, "adam", 0.003, 32, steps=8, eval_every=4)
-    first = training._compiled_model(lenet, 0, 1, 8).get_weights()[0]
-    other = training._compiled_model(dataclasses.replace(lenet, init_seed=1), 0, 1, 8).get_weights()[0]
-    assert not np.array_equal(first, other)
-    # The run's own seed as init_seed is the run as before, prediction for prediction.
-    as_before = training.train(lenet, tiny_mnist, 0)
-    same_seed = training.train(dataclasses.replace(lenet, init_seed=0), tiny_mnist, 0)
-    np.testing.assert_array_equal(same_seed.arrays["test_predictions"], as_before.arrays["test_predictions"])
-    np.testing.assert_array_equal(same_seed.rows["val_loss"], as_before.rows["val_loss"])
 
 
 def test_every_training_code_digest_is_declared_and_keys_as_a_version_of_its_own():
