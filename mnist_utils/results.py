@@ -67,7 +67,7 @@ def cut(results: pd.DataFrame, at: int) -> pd.DataFrame:
     """The runs of ``results`` that went beyond ``at`` steps, as if they had stopped there: their
     rows up to ``at``, the last of them final, ``steps`` set to ``at``; other runs unchanged. Sound
     for runs at a constant learning rate, which are the prefix of a longer run with the same
-    seed (the same batches and dropout masks; ``tests/test_models_train.py`` checks it)."""
+    seed (the same batches and dropout masks; ``tests/test_train.py`` checks it)."""
     longer = results.groupby("run_id")["step"].transform("max") > at
     kept = results[~longer | (results["step"] <= at)].copy()
     was_cut = longer[kept.index]

@@ -126,8 +126,8 @@ def test_a_shorter_run_is_the_prefix_of_a_longer_one_with_the_same_seed(tiny_mni
 
 def test_init_seed_moves_the_initial_weights_and_not_the_data_order(tiny_mnist):
     lenet = TrainConfig("lenet5", {"activation": "relu"}, "adam", 0.003, 32, steps=8, eval_every=4)
-    first = training._compiled_model(lenet, 0, 1, 8).get_weights()[0]
-    other = training._compiled_model(dataclasses.replace(lenet, init_seed=1), 0, 1, 8).get_weights()[0]
+    first = training.compiled_model(lenet, 0, 1, 8).get_weights()[0]
+    other = training.compiled_model(dataclasses.replace(lenet, init_seed=1), 0, 1, 8).get_weights()[0]
     assert not np.array_equal(first, other)
     # The run's own seed as init_seed is the run as before, prediction for prediction.
     as_before = training.train(lenet, tiny_mnist, 0)
