@@ -222,7 +222,8 @@ def backend_throughput(backend_name: str, name: str, steps: int, warmup: int, se
     out = subprocess.run([sys.executable, "-c", code], cwd=paths.ROOT, capture_output=True, text=True,
                          env={**os.environ, "KERAS_BACKEND": backend_name})
     if out.returncode:
-        raise RuntimeError(f"{backend_name} {name}: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else 'failed'}")
+        last = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"
+        raise RuntimeError(f"{backend_name} {name}: {last}")
     return float(out.stdout.strip().splitlines()[-1])
 
 

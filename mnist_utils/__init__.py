@@ -15,8 +15,9 @@ os.environ.setdefault(paths.TF_LOG_LEVEL_ENV, "3")
 
 # On the JAX backend, XLA picks GPU kernels by speed, some of them non-deterministic; this
 # flag forbids those (see backend.py). JAX reads it when it starts, so it is set here.
-if os.environ.get(paths.KERAS_BACKEND_ENV) == "jax" and "xla_gpu_deterministic_ops" not in os.environ.get(paths.XLA_FLAGS_ENV, ""):
-    os.environ[paths.XLA_FLAGS_ENV] = (os.environ.get(paths.XLA_FLAGS_ENV, "") + " --xla_gpu_deterministic_ops=true").strip()
+_xla_flags = os.environ.get(paths.XLA_FLAGS_ENV, "")
+if os.environ.get(paths.KERAS_BACKEND_ENV) == "jax" and "xla_gpu_deterministic_ops" not in _xla_flags:
+    os.environ[paths.XLA_FLAGS_ENV] = (_xla_flags + " --xla_gpu_deterministic_ops=true").strip()
 
 
 def _started_as(module: str) -> bool:

@@ -249,7 +249,8 @@ def wrong_digits_figure(trained, final: pd.DataFrame, test, shown: int = 40):
     """The first ``shown`` test digits the first training gets wrong, captioned true → predicted."""
     predicted, wrong = trained.predictions(final["run_id"].iloc[0]), wrong_digits(trained, final, test)
     first = wrong[:shown]
-    return plots.fit_page(plots.digit_grid(test.images[first], test.labels[first], rows=max(1, int(np.ceil(len(first) / 10))),
+    rows = max(1, int(np.ceil(len(first) / 10)))
+    return plots.fit_page(plots.digit_grid(test.images[first], test.labels[first], rows=rows,
                                  cols=10, captions=[f"{test.labels[i]}→{predicted[i]}" for i in first],
                                  title=f"misclassified test digits (first {len(first)} of {len(wrong)})"))
 
@@ -277,7 +278,8 @@ def pileup_table(table: pd.DataFrame, params: dict) -> pd.DataFrame:
 
 def pileup_figure(table: pd.DataFrame):
     """Each training's test errors by the digit it predicted."""
-    return plots.fit_page(plots.errors_by_predicted_digit(table, title="test errors of each training by the digit they predicted"))
+    title = "test errors of each training by the digit they predicted"
+    return plots.fit_page(plots.errors_by_predicted_digit(table, title=title))
 
 
 def pileup_numbers(table: pd.DataFrame) -> dict:
@@ -312,7 +314,8 @@ def probe_figure(probed: pd.DataFrame):
     """What re-estimating batch norm and averaging change (None without probes)."""
     if not len(probed):
         return None
-    return plots.fit_page(plots.probe_effects(probed, title="probed trainings: what re-estimating batch norm and averaging change"))
+    title = "probed trainings: what re-estimating batch norm and averaging change"
+    return plots.fit_page(plots.probe_effects(probed, title=title))
 
 
 def probe_numbers(probed: pd.DataFrame, params: dict) -> dict:
@@ -500,7 +503,8 @@ def gradient_figure(probed: pd.DataFrame | None, params: dict):
     """Each layer's RMS gradient per step, with and without batch norm (None without probes)."""
     if probed is None:
         return None
-    return plots.fit_page(plots.gradient_sizes(probed, title=f"gradient size per layer, first {params['gradient_steps']} steps"))
+    title = f"gradient size per layer, first {params['gradient_steps']} steps"
+    return plots.fit_page(plots.gradient_sizes(probed, title=title))
 
 
 def gradient_numbers(probed: pd.DataFrame | None, params: dict, checks) -> dict:

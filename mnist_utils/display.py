@@ -288,7 +288,8 @@ COLUMN_KINDS = {
     "test_accuracy": "accuracy", "val_accuracy": "accuracy", "train_accuracy": "accuracy",
     "mean_test_accuracy": "accuracy", "val_acc_mean": "accuracy", "test_acc_mean": "accuracy",
     "diff": "difference", "share": "share", "max_share": "share", "mean_share": "share",
-    "magic": "text", "dims": "text", "ratio": "ratio", "wall_seconds": "seconds", "wall_s": "seconds", "median seconds": "seconds",
+    "magic": "text", "dims": "text", "ratio": "ratio",
+    "wall_seconds": "seconds", "wall_s": "seconds", "median seconds": "seconds",
 }
 _INTEGER_NAMES = re.compile(r"^(n|runs?|seeds?|steps?|iterations?|epochs?|best_epoch|stop_epoch|errors|repeats|"
                             r"reached|censored_runs|images( per model| allowed| at target)?|count|.*_bytes|"

@@ -20,7 +20,6 @@ from .profiles import chapter_parameters
 from .runsets import RunSet, declare
 from .train import OPTIMIZERS, TrainConfig, TrainConfigError, check_seeds
 
-
 CNN_ABLATIONS = {
     "no_batch_norm": {"batch_norm": False},
     "unfactorised": {"factorised": False},
@@ -146,7 +145,8 @@ def dropout_choice(activation_final: pd.DataFrame, rate_final: pd.DataFrame) -> 
     chosen among Wang's four (``wang2020.lr.values``) where chapter 4 ran any of them: the rates
     beyond them test "too large a rate oscillates", they are not candidates for the tuned model."""
     best_activation = activation_final.groupby("config")["val_accuracy"].mean().idxmax()
-    papers_rates = rate_final["learning_rate"].map(lambda r: any(abs(r - p) < 1e-12 for p in claims.values("wang2020.lr.values")))
+    papers = claims.values("wang2020.lr.values")
+    papers_rates = rate_final["learning_rate"].map(lambda r: any(abs(r - p) < 1e-12 for p in papers))
     if papers_rates.any():
         rate_final = rate_final[papers_rates]
     kwargs = rate_final["model_kwargs"].map(lambda k: json.loads(k)["activation"])
@@ -194,8 +194,9 @@ def sensitivity_config(full: TrainConfig, point: dict) -> TrainConfig:
     choices (claims file ``protocols:``): ``{name, learning_rate, schedule[, warmup_fraction]}``."""
     unknown = sorted(set(point) - {"name", "learning_rate", "schedule", "warmup_fraction"})
     if unknown or "name" not in point or "learning_rate" not in point:
+        listed = f"; unknown {', '.join(unknown)}" if unknown else ""
         raise TrainConfigError(f"sensitivity point {point!r}: needs name and learning_rate "
-                               f"(and may give schedule, warmup_fraction){'; unknown ' + ', '.join(unknown) if unknown else ''}")
+                               f"(and may give schedule, warmup_fraction){listed}")
     schedule = point.get("schedule", "constant")
     warmup = int(round(point.get("warmup_fraction", 0.0) * full.steps)) if schedule == "cosine" else 0
     return replace(full, learning_rate=float(point["learning_rate"]), schedule=schedule, warmup_steps=warmup,

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 
 def write_atomically(path: Path, content: str | Callable[[IO[str]], None], durable: bool = False) -> Path:

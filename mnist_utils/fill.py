@@ -70,7 +70,7 @@ class Shards:
         self.k, self.n, self.present, self.owner = k, n, present, {}
 
     @classmethod
-    def parse(cls, text: str, store) -> "Shards":
+    def parse(cls, text: str, store) -> Shards:
         try:
             k, n = (int(part) for part in text.split("/"))
         except ValueError:

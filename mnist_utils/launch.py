@@ -13,9 +13,13 @@ REPOSITORY = "https://github.com/mnist-replication/mnist-tf-book"
 SETUP_CELL = f"""\
 # On Colab (or anywhere without this book's package): fetch the book and install it first.
 import importlib.util
+
 if importlib.util.find_spec("mnist_utils") is None:
-    import os, subprocess, sys
-    subprocess.run(["git", "clone", "-q", "--depth", "1", "{REPOSITORY}", "mnist-tf-book"], check=True)
+    import os
+    import subprocess
+    import sys
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "{REPOSITORY}",
+                    "mnist-tf-book"], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "mnist-tf-book"], check=True)
     os.chdir("mnist-tf-book")
     sys.path.insert(0, os.getcwd())"""

@@ -84,7 +84,7 @@ def reestimate_batch_norm(model, images: np.ndarray, batch_size: int = 500) -> N
     inputs over ``images``, layer by layer (each layer sees its predecessors re-estimated)."""
     import keras
 
-    for layer in [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]:
+    for layer in [m for m in model.layers if isinstance(m, keras.layers.BatchNormalization)]:
         inputs_of = keras.Model(model.input, layer.input)
         total, total_sq, n = 0.0, 0.0, 0
         for start in range(0, len(images), batch_size):

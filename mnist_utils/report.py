@@ -33,7 +33,8 @@ def produced_by(chapter: str, profile: str) -> str:
 # scrolling on a phone. A long table is collapsed under a one-line summary (``COLLAPSE_ABOVE``).
 _TABLE_CSS = """<style>
 table.book-table { border-collapse: collapse; margin: 0.4em 0 1em; font-size: 0.9em; line-height: 1.35; }
-table.book-table th, table.book-table td { overflow-wrap: break-word; vertical-align: top; padding: 0.3em 0.65em; text-align: left; }
+table.book-table th, table.book-table td {
+  overflow-wrap: break-word; vertical-align: top; padding: 0.3em 0.65em; text-align: left; }
 table.book-table thead th { border-bottom: 1px solid #8c959f; }
 table.book-table tbody tr { border-top: 1px solid #d0d7de; }
 table.book-table td.num { font-variant-numeric: tabular-nums; }
@@ -158,9 +159,11 @@ def verdict_badge(verdict: str) -> str:
 # the claim and its badge on one line, the paper's and this book's values below, in small type.
 _HEADLINE_CSS = """<style>
 table.headline-verdicts { table-layout: fixed; width: 100%; border-collapse: collapse; font-size: 0.9em; line-height: 1.35; }
-table.headline-verdicts th, table.headline-verdicts td { vertical-align: top; padding: 0.3em 0.45em; overflow-wrap: break-word; text-align: left; }
+table.headline-verdicts th, table.headline-verdicts td {
+  vertical-align: top; padding: 0.3em 0.45em; overflow-wrap: break-word; text-align: left; }
 table.headline-verdicts tbody tr { border-top: 1px solid #d0d7de; }
-table.headline-verdicts small { color: #57606a; font-size: 0.85em; font-weight: normal; }   /* the theme sizes small in rem */
+/* the theme sizes small in rem */
+table.headline-verdicts small { color: #57606a; font-size: 0.85em; font-weight: normal; }
 @media (max-width: 640px) {
   table.headline-verdicts, table.headline-verdicts tbody { display: block; width: 100%; }
   table.headline-verdicts thead, table.headline-verdicts colgroup { display: none; }

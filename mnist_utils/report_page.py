@@ -141,7 +141,8 @@ def bottom_lines(tested: pd.DataFrame) -> dict[str, str]:
         main = claims_of[claims_of["headline"].notna()] if "headline" in claims_of else claims_of.iloc[:0]
         text = f"Of its {len(claims_of)} claims about results, {_counted(claims_of['verdict'])}."
         if len(main):
-            text += " Its main claims: " + "; ".join(f"“{h}” is {v}" for h, v in zip(main["headline"], main["verdict"])) + "."
+            main_claims = "; ".join(f"“{h}” is {v}" for h, v in zip(main["headline"], main["verdict"]))
+            text += f" Its main claims: {main_claims}."
         lines[f"bottom_line_{paper}"] = text
     return lines
 

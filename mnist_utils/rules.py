@@ -386,7 +386,7 @@ class Budget:
     iterations: int = 0
 
     @classmethod
-    def parse(cls, declared, claim_id: str) -> "Budget":
+    def parse(cls, declared, claim_id: str) -> Budget:
         if declared in ("convergence", "as_run", None):
             return cls(declared or "none")
         if isinstance(declared, dict) and isinstance(declared.get("iterations"), int):

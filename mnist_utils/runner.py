@@ -43,8 +43,8 @@ from pathlib import Path
 import nbformat
 
 from . import data, paths, provenance
-from .profiles import RunError, load_profile, notebook_parameters, parse_override, profile_values
 from .files import write_atomically
+from .profiles import RunError, load_profile, notebook_parameters, parse_override, profile_values
 
 # Silence TensorFlow's C++ logging in the kernels papermill starts: under
 # papermill those lines reach the notebook's stderr, under pytest (nbval) they
@@ -117,7 +117,7 @@ def _code_of(nb: nbformat.NotebookNode) -> str:
     lines = []
     for cell in nb.cells:
         if cell.cell_type == "code":
-            lines += [l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!"))]
+            lines += [line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))]
     return "\n".join(lines)
 
 
@@ -170,7 +170,7 @@ def clean_executed(nb: nbformat.NotebookNode) -> None:
         kept = []
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                text = "".join(l for l in out["text"].splitlines(keepends=True) if not TF_LOG_LINE.match(l))
+                text = "".join(line for line in out["text"].splitlines(keepends=True) if not TF_LOG_LINE.match(line))
                 if not text.strip():
                     continue
                 out["text"] = text

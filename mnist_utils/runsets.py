@@ -241,6 +241,7 @@ def stored_error_pileup(labels: np.ndarray, model: str = "liu_fu_cnn", store=Non
     table = pd.DataFrame(rows, columns=columns)
     backends = {"tensorflow": "TF", "jax": "JAX"}
     table.insert(1, "set-up", [f"{r.widths} {r.schedule} · {r.steps:,} it. · {r.train_images // 1000}k img."
-                               + (f" · no {r.without}" if r.without != "-" else "") + f" · {backends.get(r.backend, r.backend)}"
+                               + (f" · no {r.without}" if r.without != "-" else "")
+                               + f" · {backends.get(r.backend, r.backend)}"
                                for r in table.itertuples()])
     return table

@@ -253,7 +253,8 @@ def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | Non
         raise TrainConfigError(f"eval_every={every}: must divide the budget of {total} steps")
     intervals = total // every
     if config.test_every and config.test_every % every:
-        raise TrainConfigError(f"test_every={config.test_every}: must be a multiple of the evaluation interval ({every} steps)")
+        raise TrainConfigError(f"test_every={config.test_every}: must be a multiple of the evaluation "
+                               f"interval ({every} steps)")
 
     started = time.perf_counter()
     model = compiled_model(config, seed, execution_size(every, steps_per_execution), total)

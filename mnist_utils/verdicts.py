@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from . import claims, paths, rules, stats
-from .results import read as read_results, write as write_results
+from .results import read as read_results
+from .results import write as write_results
 
 
 def verdicts_file(profile: str, chapter: str):

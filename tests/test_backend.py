@@ -16,7 +16,6 @@ from mnist_utils import backend, paths
 from mnist_utils import train as training
 from mnist_utils.train import TrainConfig
 
-
 OTHER = {"tensorflow": "jax", "jax": "tensorflow"}[backend.name()]
 
 
@@ -37,12 +36,12 @@ def test_both_backends_train_softmax_regression_to_the_same_numbers(tiny_mnist, 
     # Zero initialisation and the NumPy order leave only floating-point rounding between backends.
     script = tmp_path / "softmax.py"
     script.write_text(
-        "import sys; sys.path.insert(0, %r)\n"
+        f"import sys; sys.path.insert(0, {str(paths.ROOT)!r})\n"
         "from tests.conftest import synthetic_digits\n"
         "from mnist_utils import train\n"
         "config = train.TrainConfig('softmax', optimizer='sgd', learning_rate=0.5, batch_size=32, steps=16, eval_every=8)\n"
         "rows = train.train(config, synthetic_digits(), seed=2).rows\n"
-        "print(rows[['val_loss', 'val_accuracy']].to_json())\n" % str(paths.ROOT))
+        "print(rows[['val_loss', 'val_accuracy']].to_json())\n")
     env = {**os.environ, "KERAS_BACKEND": OTHER}
     out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

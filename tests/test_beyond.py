@@ -78,9 +78,13 @@ def test_the_rule(accuracies, images, expected):
 def test_an_ensemble_averages_probabilities_not_votes():
     labels = np.array([0, 1])
     # Image 0: two models lean weakly to class 1, one is sure of class 0: the average says 0.
-    a = np.zeros((2, 10)); a[0, :2] = [0.45, 0.55]; a[1, 1] = 1.0
+    a = np.zeros((2, 10))
+    a[0, :2] = [0.45, 0.55]
+    a[1, 1] = 1.0
     b = a.copy()
-    c = np.zeros((2, 10)); c[0, 0] = 1.0; c[1, 1] = 1.0
+    c = np.zeros((2, 10))
+    c[0, 0] = 1.0
+    c[1, 1] = 1.0
     assert beyond.ensemble_accuracy([a, b, c], labels) == 1.0        # a majority vote would give 0.5
     assert beyond.ensemble_accuracy([a], labels) == 0.5
     with pytest.raises(ValueError, match="shapes"):
@@ -111,7 +115,8 @@ def test_time_to_accuracy_rows_say_when_a_target_was_not_reached():
                           "value": [30.0, np.nan, 50.0, 70.0], "repeat": 0, "epochs": [0.5, np.nan, 1.0, 2.0],
                           "target": [0.99, 0.9938, 0.99, 0.9938], "max_images": 125_000, "setup": ["x", "x", "y", "y"]})
     table = beyond.time_to_accuracy(bench, 55_000).set_index(["set-up", "target"])
-    assert table.loc[("a", "99.00%"), "median seconds"] == "30" and table.loc[("a", "99.00%"), "images at target"] == "27,500"
+    assert table.loc[("a", "99.00%"), "median seconds"] == "30"
+    assert table.loc[("a", "99.00%"), "images at target"] == "27,500"
     assert table.loc[("a", "99.38%"), "median seconds"].startswith("not reached")
     assert beyond.time_to_accuracy(bench.drop(columns="setup"), 55_000).empty   # rows measured before part 3 had set-ups
 
@@ -180,7 +185,8 @@ def test_the_configurations_table_shows_a_cut_training_as_it_was_read():
     baseline = table.iloc[0]
     assert baseline["iterations"] == "2,500 (of a 20,000-iteration training)" and baseline["images per model"] == "125,000"
     assert (table["iterations"].iloc[1:] == "2,500").all()
-    assert table.iloc[-1]["schedule"] == "cosine, 125 warm-up steps" and table.iloc[2]["augmentation"] == "rotate 10°, shift 0.1"
+    assert table.iloc[-1]["schedule"] == "cosine, 125 warm-up steps"
+    assert table.iloc[2]["augmentation"] == "rotate 10°, shift 0.1"
 
 
 # ----------------------------------------------------------------- the page's functions

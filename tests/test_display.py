@@ -338,7 +338,8 @@ def test_no_figure_is_wider_than_the_page():
     assert _width_px(plots.label_counts(counts)) <= MAX_PX
     labels = rng.integers(0, 10, 2000)
     assert _width_px(plots.confusion(labels, np.where(rng.random(2000) < 0.5, labels, 3))) <= MAX_PX
-    pileup = pd.DataFrame([{"run_id": f"improved CNN, widths 32/64/64, seed {s}, a longer description", "test_accuracy": 0.99,
+    run_id = "improved CNN, widths 32/64/64, seed {}, a longer description"
+    pileup = pd.DataFrame([{"run_id": run_id.format(s), "test_accuracy": 0.99,
                             **{f"predicted {d}": int(rng.integers(0, 40)) for d in range(10)}} for s in range(3)])
     assert _width_px(plots.errors_by_predicted_digit(pileup)) <= MAX_PX
     fig, _ = plots._subplots(figsize=(14, 3))

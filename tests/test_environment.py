@@ -1,8 +1,8 @@
 """environment.yml (conda/Binder) installs what pyproject.toml pins, and every environment the
 project installs gets exactly one TensorFlow distribution."""
 import re
-import tomllib
 
+import tomllib
 import yaml
 from packaging.markers import default_environment
 from packaging.requirements import Requirement

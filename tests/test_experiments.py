@@ -133,7 +133,8 @@ def test_the_sensitivity_grid_changes_only_the_rate_and_schedule_of_the_full_mod
     [full] = sets["06_improved_cnn"].configs
     constant, cosine = sets["06_improved_cnn_sensitivity"].configs
     assert sets["06_improved_cnn_sensitivity"].seeds == (0, 1)
-    strip = lambda c: {k: v for k, v in c.__dict__.items() if k not in ("label", "learning_rate", "schedule", "warmup_steps")}
+    varied = ("label", "learning_rate", "schedule", "warmup_steps")
+    strip = lambda c: {k: v for k, v in c.__dict__.items() if k not in varied}
     assert strip(constant) == strip(full) == strip(cosine)
     assert (constant.learning_rate, constant.schedule, constant.warmup_steps) == (0.001, "constant", 0)
     assert (cosine.schedule, cosine.warmup_steps) == ("cosine", round(0.05 * full.steps))

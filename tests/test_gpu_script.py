@@ -38,7 +38,8 @@ def test_the_gpu_script_trains_a_tiny_budget_and_stops_on_time(tmp_path):
     assert copied == sorted(str(p.relative_to(tmp_path / "runs")) for p in (tmp_path / "runs").glob("*/*.json"))
     assert all(r["images_per_second"] > 0 for r in summary["runs"])
     # Two processes, one shard each: both trained (their runs alternate in the priority order).
-    assert summary["concurrent"] == 2 and {l[:5] for l in out.stdout.splitlines() if "missing runs were this shard's" in l} == {"[1/2]", "[2/2]"}
+    shards = {line[:5] for line in out.stdout.splitlines() if "missing runs were this shard's" in line}
+    assert summary["concurrent"] == 2 and shards == {"[1/2]", "[2/2]"}
     assert summary["aggregate_images_per_second"] == pytest.approx(
         sum(r["images"] for r in summary["runs"]) / summary["phase_seconds"], rel=0.01)
     # Rounded to two decimals in the summary.

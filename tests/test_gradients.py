@@ -9,7 +9,6 @@ import pytest
 from mnist_utils import gradients, runsets, store
 from mnist_utils.train import TrainConfig, TrainConfigError, run_spec
 
-
 SIGMOID = TrainConfig("lenet5", {"activation": "sigmoid"}, "adam", 0.003, 32, steps=24, eval_every=8, label="sigmoid")
 
 

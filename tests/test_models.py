@@ -27,7 +27,7 @@ def test_lenet5_dropout_sits_before_the_output_layer():
     names = [layer.name for layer in model.layers]
     assert names[-2:] == ["dropout", "output"]
     assert model.get_layer("dropout").rate == pytest.approx(0.5)
-    assert "dropout" not in [l.name for l in models.build("lenet5", activation="relu").layers]
+    assert "dropout" not in [layer.name for layer in models.build("lenet5", activation="relu").layers]
 
 
 @pytest.mark.parametrize("kwargs, culprit", [

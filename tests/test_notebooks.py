@@ -146,7 +146,7 @@ def test_executed_chapters_hide_parameters_and_carry_provenance(executed):
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                assert not any(runner.TF_LOG_LINE.match(l) for l in out["text"].splitlines()), executed.name
+                assert not any(runner.TF_LOG_LINE.match(line) for line in out["text"].splitlines()), executed.name
             assert out.get("output_type") != "error", f"{executed.name}: an error output"
 
 

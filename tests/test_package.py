@@ -8,7 +8,6 @@ import sys
 
 from mnist_utils import paths, runner
 
-
 # Lines TensorFlow prints on some processors only, whatever the log level: the oneDNN banner,
 # written while it loads, before its logging starts (TF_CPP_MIN_LOG_LEVEL cannot reach it; only
 # TF_ENABLE_ONEDNN_OPTS=0, which changes the arithmetic, removes it). No test may depend on them.

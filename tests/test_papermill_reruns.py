@@ -19,7 +19,6 @@ import pytest
 
 from mnist_utils import paths, profiles, runner
 
-
 PROFILE = "variant"
 
 
@@ -41,7 +40,8 @@ VARIANTS = {
                                     "eval_every": 30, **SMALL}),
     "03_activation_study": Variant({"activations": ["relu", "tanh"], "seeds": [0], "optimizer": "rmsprop",
                                     "max_epochs": 2, "patience_epochs": 1, "evals_per_epoch": 2,
-                                    "extra_activations": ["selu"], "fully_connected_activations": ["relu"], "second_optimizer": "sgd",
+                                    "extra_activations": ["selu"], "fully_connected_activations": ["relu"],
+                                    "second_optimizer": "sgd",
                                     "second_learning_rates": [0.05], "second_rates": {"relu": 0.05},
                                     "second_seeds": [0], "sparsity_seeds": [0], "gradient_steps": 3,
                                     "gradient_seeds": [1], **SMALL},

@@ -182,7 +182,7 @@ def test_accuracy_against_budget_draws_the_summary_tables_interval_and_the_paper
     assert_same_intervals(fig.drawn_intervals, curve, ["step"])
     segments = bar_segments(ax)
     assert len(segments) == 2, "no bar at the step with a single run"
-    for (x0, y0), (x1, y1) in segments:
+    for (x0, y0), (_, y1) in segments:
         expected = curve.set_index("step").loc[x0]
         np.testing.assert_allclose(sorted([y0, y1]), [expected["ci_low"], expected["ci_high"]])
     assert "the paper's 3 trainings (range)" in legend_texts(ax)

@@ -60,7 +60,7 @@ def test_re_estimated_batch_norm_statistics_are_those_of_its_inputs(tiny_mnist):
     model = models.build("liu_fu_cnn", widths=[4, 8, 8])
     images = tiny_mnist.train.images[:100]
     probes.reestimate_batch_norm(model, images, batch_size=30)   # batches that do not divide 100
-    for layer in [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]:
+    for layer in [m for m in model.layers if isinstance(m, keras.layers.BatchNormalization)]:
         x = np.asarray(keras.Model(model.input, layer.input)(images, training=False), dtype=np.float64)
         np.testing.assert_allclose(layer.moving_mean.numpy(), x.mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6)
         np.testing.assert_allclose(layer.moving_variance.numpy(), x.var(axis=(0, 1, 2)), rtol=1e-3, atol=1e-6)
@@ -89,7 +89,8 @@ def test_the_stored_pileup_lists_each_training_and_leaves_probes_out(tiny_mnist,
     assert table["set-up"].nunique() == 1 and table["set-up"].iloc[0].startswith("4/8/8 constant 0.003 · 24 it.")
     trained = runsets.train_many([CNN], [0, 1], tiny_mnist, store=run_store)
     for seed, row in table.set_index("seed").iterrows():
-        errors, digit, share, _ = measures.errors_by_digit(trained.predictions(f"tiny CNN/seed{seed}"), tiny_mnist.test.labels)
+        predicted = trained.predictions(f"tiny CNN/seed{seed}")
+        errors, digit, share, _ = measures.errors_by_digit(predicted, tiny_mnist.test.labels)
         assert (row["errors"], row["most_predicted_wrong"], row["share"]) == (errors, digit, share)
     # Predictions on another test subset are not comparable: left out.
     assert runsets.stored_error_pileup(tiny_mnist.test.labels[:10], store=run_store).empty

@@ -263,7 +263,7 @@ def test_failing_cell_keeps_previous_output(executed, capsys):
 
     assert runner.main(["--profile", PROFILE]) != 0
 
-    err = [l for l in capsys.readouterr().err.splitlines() if l.startswith("error:")]
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert len(err) == 1, err
     assert f"{NAME}: failed in cell" in err[0] and "AssertionError" in err[0]
     assert re.search(r"failed in cell \d+", err[0])

@@ -8,8 +8,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import SOFTMAX, _config
+
 from mnist_utils import backend, experiments, runsets, store
 from mnist_utils import results as results_io
 from mnist_utils import train as training

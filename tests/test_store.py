@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import LENET, SOFTMAX
+
 from mnist_utils import gradients, runsets, store
 from mnist_utils import train as training
 from mnist_utils.data import MNIST, Split

@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import _config
+
 from mnist_utils import results as results_io
 from mnist_utils import train as training
 from mnist_utils.train import TrainConfig, TrainConfigError

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import LENET
+
 from mnist_utils import models, runsets, weights
 from mnist_utils.train import TrainConfigError
 
