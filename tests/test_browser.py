@@ -461,40 +461,22 @@ def _report(page: str, what: str, problems: list[str], shown: int = 8) -> str:
     return f"{page}: {len(problems)} {what}{more}:\n  " + "\n  ".join(problems[:shown])
 
 
+# Each reader-facing defect kind of issue 25, checked on every page of the book.
+PAGE_CHECKS = {
+    "object reprs where a value should be": object_repr_problems,
+    "internal identifiers in reader text": identifier_problems,
+    f"adjacent table cells closer than {MIN_CELL_GAP_PX} px": cramped_cell_problems,
+    "words broken mid-word in tables": broken_word_problems,
+    "figures wider than the page": wide_figure_problems,
+    "figure caption or alt-text problems": caption_problems,
+}
+
+
+@pytest.mark.parametrize("what", PAGE_CHECKS)
 @pytest.mark.parametrize("page", BOOK_PAGES)
-def test_no_object_repr_on_the_page(page, page_facts):
-    problems = object_repr_problems(page_facts(page))
-    assert not problems, _report(page, "object reprs where a value should be", problems)
-
-
-@pytest.mark.parametrize("page", BOOK_PAGES)
-def test_no_internal_identifier_in_the_readers_text(page, page_facts):
-    problems = identifier_problems(page_facts(page))
-    assert not problems, _report(page, "internal identifiers in reader text", problems)
-
-
-@pytest.mark.parametrize("page", BOOK_PAGES)
-def test_table_cells_are_padded_apart(page, page_facts):
-    problems = cramped_cell_problems(page_facts(page))
-    assert not problems, _report(page, f"adjacent table cells closer than {MIN_CELL_GAP_PX} px", problems)
-
-
-@pytest.mark.parametrize("page", BOOK_PAGES)
-def test_no_word_in_a_table_is_broken(page, page_facts):
-    problems = broken_word_problems(page_facts(page))
-    assert not problems, _report(page, "words broken mid-word in tables", problems)
-
-
-@pytest.mark.parametrize("page", BOOK_PAGES)
-def test_no_figure_is_wider_than_the_page(page, page_facts):
-    problems = wide_figure_problems(page_facts(page))
-    assert not problems, _report(page, "figures wider than the page", problems)
-
-
-@pytest.mark.parametrize("page", BOOK_PAGES)
-def test_every_figure_has_a_numbered_caption_and_alt_text(page, page_facts):
-    problems = caption_problems(page_facts(page))
-    assert not problems, _report(page, "figure caption or alt-text problems", problems)
+def test_the_page_shows_readers_no_defect_of_this_kind(page, what, page_facts):
+    problems = PAGE_CHECKS[what](page_facts(page))
+    assert not problems, _report(page, what, problems)
 
 
 @pytest.mark.skipif(REPORT not in PAGES, reason="the report page was not built")
