@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from . import benchmark_rows, claims, experiments, gradients, measures, models, paths, plots, stats, weights
+from . import benchmark_rows, claims, display, experiments, gradients, measures, models, paths, plots, stats, weights
 from .results import convergence_budget, final_rows, stopping
 from .results import read as read_results
 from .verdicts import Verdicts
@@ -331,7 +331,7 @@ def ratio_figure(study: Study):
                              title="Sigmoid's steps over ReLU's, per seed, against the threshold")
 
 
-def gradient_figure(study: Study, width: float = 8.0):
+def gradient_figure(study: Study, width: float = plots.MAX_WIDTH_IN):
     """Each layer's RMS gradient over the first steps, one panel per activation, ``width`` inches wide."""
     if study.probed is None:
         return None
@@ -564,7 +564,7 @@ def optimizer_numbers(study: Study) -> dict:
         found = measures.activation_evidence(second, second_final, study.threshold, study.claimed_ratio)
         for claim_id, (measured, evidence) in found.items():
             study.checks.second_look(claim_id, measured, ran=ran, converged=bool(stops["converged"].all()), **evidence)
-    changed = [f"{r['claim_id'].split('.')[-1]} ({study.checks.recorded(r['claim_id'])} with Adam, {r['verdict']} "
+    changed = [f"“{display.claim_label(r['claim_id'])}” ({study.checks.recorded(r['claim_id'])} with Adam, {r['verdict']} "
                f"with {p['second_optimizer']})" for r in study.checks.second_looks
                if r["verdict"] != study.checks.recorded(r["claim_id"])]
     return {**values, "optimizer_changes": "; ".join(changed) or "none"}

@@ -167,8 +167,16 @@ def budget_numbers(params: dict) -> dict:
 
 
 def effects_table(effects: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """``ingredient_effects`` as the page shows it: numbers rounded to ``digits``, n an integer."""
-    return effects.round(digits).assign(n=effects["n"].map(lambda n: f"{int(n)}"))
+    """``ingredient_effects`` as the page shows it: per split, the mean accuracy and the paired
+    difference from the baseline with its 95% interval in one cell (so the table fits the page),
+    numbers rounded to ``digits``, n an integer."""
+    table = effects[["configuration"]].assign(n=effects["n"].map(lambda n: f"{int(n)}"))
+    for split in ("validation", "test"):
+        low, high = effects[f"95% CI low ({split})"], effects[f"95% CI high ({split})"]
+        table[f"{split} accuracy"] = effects[f"{split} accuracy"].round(digits)
+        table[f"Δ {split} (pp), 95% CI"] = [f"{d:+.{digits}f} ({lo:+.{digits}f} to {hi:+.{digits}f})"
+                                            for d, lo, hi in zip(effects[f"Δ vs baseline (pp) ({split})"], low, high)]
+    return table
 
 
 def effects_numbers(effects: pd.DataFrame, ingredient_seeds) -> dict:

@@ -10,7 +10,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import benchmark_rows, claims, experiments, gradients, measures, models, paths, plots, probes, profiles, stats
+from . import (
+    benchmark_rows,
+    claims,
+    display,
+    experiments,
+    gradients,
+    measures,
+    models,
+    paths,
+    plots,
+    probes,
+    profiles,
+    stats,
+)
 from .results import ablation_effects, final_rows
 from .results import read as read_results
 from .runsets import by_backend, train_set
@@ -101,7 +114,7 @@ def protocol_table() -> pd.DataFrame:
     return pd.DataFrame({
         "": [*(["left open by the paper"] * len(protocol["unstated"])), "grid", "the choice", "judged"],
         "declared": [*protocol["unstated"], "; ".join(p["name"] for p in protocol["grid"]["schedule"]),
-                     protocol["choose"], protocol["final"]]})
+                     protocol["choose"], display.words(protocol["final"])]})
 
 
 def chosen(grid_final: pd.DataFrame | None, params: dict) -> str:

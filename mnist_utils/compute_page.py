@@ -15,7 +15,7 @@ import pandas as pd
 # the paper profile's), at batch 50; tests/test_compute_page.py checks the script still says so.
 BN_CNN = "BN CNN 32/64/64, batch 50"
 MODELS = {"lenet5 b128": "LeNet-5 (ReLU), batch 128", "liu_fu_cnn b50": BN_CNN}
-HOW = {"plain fit": "plain model.fit on NumPy arrays", "mnist_utils.train": "mnist_utils.train"}
+HOW = {"plain fit": "plain model.fit on NumPy arrays", "mnist_utils.train": "the book's training code"}
 # "steps per call" is Keras's steps_per_execution.
 LEVERS = {
     "steps_per_execution=1": "1 step per call",
@@ -23,7 +23,7 @@ LEVERS = {
     "steps_per_execution=32": "32 steps per call",
     "steps_per_execution=128": "128 steps per call",
     "numpy input (spe=32)": "NumPy input, 32 steps per call",
-    "jit_compile=True (spe=32)": "XLA (jit_compile), 32 steps per call",
+    "jit_compile=True (spe=32)": "compiled by XLA, 32 steps per call",
     "validation every 50 steps": "a validation pass every 50 steps",
 }
 THREADS = "threads (intra, inter) in use"
@@ -50,7 +50,7 @@ def threads(bench: pd.DataFrame) -> str:
         return "not recorded"
     intra = int(rows["value"].iloc[0])
     inter = str(rows["note"].iloc[0]).split()[0].removeprefix("inter=")
-    default = "TensorFlow's default, all cores" if intra == 0 and inter == "0" else "set by hand"
+    default = "the TensorFlow default: all cores" if intra == 0 and inter == "0" else "set by hand"
     return f"{intra} intra-op and {inter} inter-op threads ({default})"
 
 

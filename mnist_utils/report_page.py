@@ -38,12 +38,12 @@ def claim_names(ids) -> list[str]:
 
 def claims_table(tested: pd.DataFrame) -> pd.DataFrame:
     """Every result claim with its verdict first (visible however narrow the page), the paper,
-    where it says it, what it claims, its words as printed, the measured value, n, the margin and
-    the budget it was judged at."""
+    what it claims and where, the measured value, n, the margin and the budget it was judged at
+    (seven columns: the table fits the page; the words as printed are in the claims file)."""
     results = tested[tested["role"] == "result"]
     return pd.DataFrame({
-        "verdict": results["verdict"], "paper": results["paper"].map(report.PAPER_NAMES), "where": results["where"],
-        "claim": results["claim"], "as printed": results["as_printed"].map(shorten), "measured": results["measured"],
+        "verdict": results["verdict"], "paper": results["paper"].map(report.PAPER_NAMES),
+        "claim": results["claim"] + " (" + results["where"] + ")", "measured": results["measured"],
         "n": results["n"].map(runs), "margin": results["margin"], "budget": results["ran"]}).reset_index(drop=True)
 
 
@@ -51,7 +51,7 @@ def facts_table(tested: pd.DataFrame) -> pd.DataFrame:
     """The facts about the data files, checked rather than replicated."""
     facts = tested[tested["role"] == "data"]
     return pd.DataFrame({"verdict": facts["verdict"], "paper": facts["paper"].map(report.PAPER_NAMES),
-                         "where": facts["where"], "claim": facts["claim"], "as printed": facts["as_printed"].map(shorten),
+                         "claim": facts["claim"] + " (" + facts["where"] + ")",
                          "measured": facts["measured"]}).reset_index(drop=True)
 
 
@@ -81,22 +81,6 @@ def tally(tested: pd.DataFrame) -> pd.DataFrame:
               .pivot_table(index="verdict", columns="group", values="id", aggfunc="count", fill_value=0)
               .reindex(index=VERDICT_ORDER, columns=list(GROUPS.values()), fill_value=0).astype(int))
     return counts.rename_axis(None, axis=1).rename_axis("verdict").reset_index()
-
-
-def verdict_chart(counts: pd.DataFrame):
-    """Bars of result claims per verdict, each in its badge colour (``report.VERDICT_COLOURS``)."""
-    import matplotlib.pyplot as plt
-
-    counts = counts.iloc[::-1]   # the first verdict on top
-    fig, ax = plt.subplots(figsize=(7, 3))
-    ax.barh(counts["verdict"], counts["results"], color=[report.VERDICT_COLOURS[v] for v in counts["verdict"]])
-    for y, n in enumerate(counts["results"]):
-        ax.annotate(f"{n}", (n, y), xytext=(3, 0), textcoords="offset points", va="center")
-    ax.set_xlabel("claims")
-    ax.set_title("verdicts over the result claims of both papers")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    fig.tight_layout()
-    return fig
 
 
 def chapter_title(chapter: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import claims, paths, rules, stats
+from . import claims, display, paths, rules, stats
 from .results import read as read_results
 from .results import write as write_results
 
@@ -168,10 +168,11 @@ def amendments_table() -> pd.DataFrame:
         named = entry["claims"]
         # An amendment of many claims at once (the first declaration of every rule) lists them in
         # the claims file; the table names a few and counts the rest.
-        shown = ", ".join(named) if len(named) <= 6 else f"{len(named)} claims: {', '.join(named[:3])}, …"
+        labels = [f"“{display.claim_label(c)}”" for c in named]
+        shown = "; ".join(labels) if len(named) <= 6 else f"{len(named)} claims: {'; '.join(labels[:3])}, …"
         words = (" / ".join(f"“{claims.claim(c)['as_printed']}”" for c in named) if len(named) <= 3
                  else "(each claim's own words, in the claims table below)")
-        rows.append({"date": str(entry["date"]), "claims": shown, "what changed": entry["changed"],
-                     "why": entry["why"], "the paper's words": words,
+        rows.append({"date": str(entry["date"]), "claims": shown, "what changed": display.words(entry["changed"]),
+                     "why": display.words(entry["why"]), "the paper's words": words,
                      "runs existed": "yes" if entry["runs_existed"] else "no"})
     return pd.DataFrame(rows, columns=["date", "claims", "what changed", "why", "the paper's words", "runs existed"])

@@ -11,6 +11,7 @@ import pandas as pd
 matplotlib.use("Agg")
 
 from mnist_utils import activation_page as page  # noqa: E402
+from mnist_utils import plots  # noqa: E402
 
 # Per activation: validation accuracy at each of 5 evaluations (steps 100..500), the same for
 # every seed plus a per-seed offset, and the test accuracy per seed.
@@ -197,7 +198,7 @@ def test_looks_table_sets_the_second_look_beside_the_record():
 def test_figures_fit_the_page_and_name_their_legend():
     s = study()
     for figure in (page.accuracy_curves(s), page.loss_curves(s), page.accuracy_figure(s), page.comparison_figure(s)):
-        assert figure.get_size_inches()[0] <= 8
+        assert figure.get_size_inches()[0] <= plots.MAX_WIDTH_IN
     assert page.loss_curves(s).axes[0].get_yscale() == "log"
     assert page.accuracy_curves(s).axes[0].get_legend().get_title().get_text() == "activation"
     probed = pd.DataFrame([{"run_id": f"{c}/seed{seed}", "config": c, "seed": seed, "step": step, "layer": layer,
@@ -205,7 +206,7 @@ def test_figures_fit_the_page_and_name_their_legend():
                            for step in (1, 2, 3) for i, layer in enumerate(("C1", "F6", "output"))])
     s.__dict__["probed"] = probed
     figure = page.gradient_figure(s)
-    assert figure.get_size_inches()[0] == 8
+    assert figure.get_size_inches()[0] == plots.MAX_WIDTH_IN
     assert all(ax.get_legend() is None for ax in figure.axes) and len(figure.legends) == 1
     assert [ax.get_title() for ax in figure.axes] == ["Sigmoid", "ReLU", "ELU"]
     gradient = page.gradient_table(s)

@@ -231,7 +231,18 @@ def test_the_effects_numbers_cite_the_validation_differences():
                             "Δ vs baseline (pp) (validation)": [1.974, -1.306]})
     assert beyond.effects_numbers(effects, [0, 1]) == {
         "ingredient_seeds": "0, 1", "effects_validation": "+ schedule +1.97 pp; + augmentation -1.31 pp"}
-    assert beyond.effects_table(effects)["n"].tolist() == ["2", "2"]
+
+
+def test_the_effects_table_puts_each_difference_and_its_interval_in_one_cell():
+    effects = pd.DataFrame({"configuration": ["+ schedule"], "n": [2.0],
+                            "validation accuracy": [0.98123], "Δ vs baseline (pp) (validation)": [1.974],
+                            "95% CI low (validation)": [-0.5], "95% CI high (validation)": [4.448],
+                            "test accuracy": [0.97911], "Δ vs baseline (pp) (test)": [-0.2],
+                            "95% CI low (test)": [-1.0], "95% CI high (test)": [0.6]})
+    table = beyond.effects_table(effects, digits=2)
+    assert list(table.columns) == ["configuration", "n", "validation accuracy", "Δ validation (pp), 95% CI",
+                                   "test accuracy", "Δ test (pp), 95% CI"]
+    assert table.iloc[0].tolist() == ["+ schedule", "2", 0.98, "+1.97 (-0.50 to +4.45)", 0.98, "-0.20 (-1.00 to +0.60)"]
 
 
 class FakeTrained:

@@ -42,14 +42,14 @@ def test_summary_takes_median_range_and_counts_only_values():
 def test_machine_and_threads_in_words():
     assert compute_page.machine(bench()) == "x86_64, 2 cores"
     assert compute_page.machine(bench().assign(quick=True)).endswith("(quick run: not a measurement)")
-    assert compute_page.threads(bench()) == "0 intra-op and 0 inter-op threads (TensorFlow's default, all cores)"
+    assert compute_page.threads(bench()) == "0 intra-op and 0 inter-op threads (the TensorFlow default: all cores)"
     assert compute_page.threads(bench().iloc[:2]) == "not recorded"
 
 
 def test_throughput_rows_name_the_models_widths_and_ratios_compare_medians():
     rows = compute_page.throughput(compute_page.summary(bench()))
     assert rows["label"].tolist()[2:] == ["BN CNN 32/64/64, batch 50: plain model.fit on NumPy arrays",
-                                          "BN CNN 32/64/64, batch 50: mnist_utils.train"]
+                                          "BN CNN 32/64/64, batch 50: the book's training code"]
     assert compute_page.ratios(rows) == {"ratio_lenet5": "1.50", "ratio_liu_fu_cnn": f"{310 / 310:.2f}"}
     table = compute_page.throughput_table(rows)
     assert table.columns.tolist() == ["model and training loop", "median (images/s)", "min (images/s)",
@@ -60,7 +60,7 @@ def test_throughput_rows_name_the_models_widths_and_ratios_compare_medians():
 def test_levers_leave_out_the_threads_row_and_spread_compares_the_two_parts():
     s = compute_page.summary(bench())
     levers = compute_page.levers(s)
-    assert levers["label"].tolist() == ["1 step per call", "XLA (jit_compile), 32 steps per call"]
+    assert levers["label"].tolist() == ["1 step per call", "compiled by XLA, 32 steps per call"]
     assert compute_page.levers_table(levers).columns[0] == "lever (BN CNN 32/64/64, batch 50)"
     assert compute_page.spread(compute_page.throughput(s), levers) == {
         "bn_throughput_median": "310", "bn_throughput_range": "156–644", "levers_range": "400–610"}

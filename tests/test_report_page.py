@@ -57,12 +57,12 @@ def test_the_claims_tables_use_reader_names_and_whole_run_counts():
     ledger = LEDGER.assign(n=[5.0, np.nan, 2.0, 3.0, np.nan, np.nan, np.nan],
                            as_printed=["x" * 120] + [""] * 6)
     table = report_page.claims_table(ledger)
-    assert list(table["claim"]) == ["claim a.one", "claim a.two", "claim a.three", "claim b.one"]
+    assert [c.split(" (")[0] for c in table["claim"]] == ["claim a.one", "claim a.two", "claim a.three", "claim b.one"]
     assert list(table["n"]) == ["5", "", "2", "3"]
-    assert table["as printed"][0] == "x" * 89 + "…"
+    assert list(table.columns) == ["verdict", "paper", "claim", "measured", "n", "margin", "budget"]
     assert list(table["paper"]) == ["Liu & Fu"] * 3 + ["Wang et al. (2020)"]
     facts = report_page.facts_table(ledger)
-    assert list(facts["claim"]) == ["claim a.data", "claim a.data2"]
+    assert [c.split(" (")[0] for c in facts["claim"]] == ["claim a.data", "claim a.data2"]
     for frame in (table, facts):
         assert not [c for c in frame.columns if "_" in c]
 
@@ -94,22 +94,6 @@ def test_the_ledger_table_reads_as_words():
     assert (first["runs"], first["training (min)"], first["median images/s"]) == ("45", "142.0", "6,286.4")
     assert first["finished"] == "2026-11-30 11:52 UTC" and first["GPU"] == "none"
     assert table.iloc[1]["median images/s"] == "" and table.iloc[1]["chapter"].startswith("1. ")
-
-
-def test_the_verdict_chart_colours_each_bar_as_its_badge_and_fits_the_page():
-    import matplotlib.colors as mcolors
-    import matplotlib.pyplot as plt
-
-    fig = report_page.verdict_chart(report_page.tally(LEDGER))
-    ax = fig.axes[0]
-    bars = {t.get_text(): (p.get_width(), mcolors.to_hex(p.get_facecolor()))
-            for t, p in zip(ax.get_yticklabels(), ax.patches)}
-    assert bars["reproduced"] == (2, report.VERDICT_COLOURS["reproduced"])
-    assert bars["not reproduced"] == (1, report.VERDICT_COLOURS["not reproduced"])
-    assert bars["inconclusive"] == (1, report.VERDICT_COLOURS["inconclusive"])
-    assert ax.get_yticklabels()[-1].get_text() == "reproduced"   # the first verdict on top
-    assert fig.get_size_inches()[0] <= 8
-    plt.close(fig)
 
 
 def test_the_numbers_keep_every_key_the_prose_and_the_introduction_cite():
