@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from . import claims, paths, report, stats
+from . import claims, display, paths, report, stats
 
 VERDICT_ORDER = ["reproduced", "partially reproduced", "not reproduced", "inconclusive", "not testable", "not tested"]
 GROUPS = {"result": "results", "data": "data facts"}   # facts about the data are tallied apart from the results
@@ -56,11 +56,11 @@ def facts_table(tested: pd.DataFrame) -> pd.DataFrame:
 
 
 def setup_table(all_claims: list[dict]) -> pd.DataFrame:
-    """The setup values the book uses as the papers state them."""
+    """The setup values the book uses as the papers state them, in the claims file's words (the
+    papers' own, which quote code, are in the claims file)."""
     setup = [c for c in all_claims if c["role"] == "setup"]
     return pd.DataFrame({"paper": [report.PAPER_NAMES.get(c["paper"], c["paper"]) for c in setup],
-                         "where": [c["where"] for c in setup], "setting": [c["claim"] for c in setup],
-                         "as printed": [shorten(c["as_printed"]) for c in setup]})
+                         "where": [c["where"] for c in setup], "setting": [display.words(c["claim"]) for c in setup]})
 
 
 def second_looks_table(second_looks: pd.DataFrame) -> pd.DataFrame:

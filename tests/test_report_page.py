@@ -130,3 +130,12 @@ def test_the_book_of_record_accounts_for_every_claim_and_its_data_facts_hold():
     assert declared == set(tested["id"])
     facts = tested[tested["role"] == "data"]
     assert len(facts) and set(facts["verdict"]) == {"reproduced"}
+
+
+def test_the_setup_table_names_settings_in_words():
+    setup = [{"role": "setup", "paper": "liu_fu", "where": "§4.2", "claim": "Dropout keep_prob is 0.5 during training",
+              "as_printed": "keep_prob = 0.5"},
+             {"role": "result", "paper": "liu_fu", "where": "§4", "claim": "not a setup value", "as_printed": ""}]
+    table = report_page.setup_table(setup)
+    assert table.to_dict("records") == [{"paper": "Liu & Fu", "where": "§4.2",
+                                         "setting": "Dropout keep prob is 0.5 during training"}]
