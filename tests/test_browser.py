@@ -146,6 +146,11 @@ def first_screen(browser, width: int):
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": width, "height": FIRST_SCREEN_HEIGHT, "deviceScaleFactor": 1, "mobile": False})
     browser.execute_script("window.scrollTo(0, 0)")
+    # The theme slides its sidebars away below its breakpoints (CSS transitions): a screenshot
+    # taken at once would paint them half-way, over the text. Wait two frames and the transition.
+    browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 400)));""")
     try:
         yield
     finally:
