@@ -169,7 +169,7 @@ def amendments_table() -> pd.DataFrame:
         # An amendment of many claims at once (the first declaration of every rule) lists them in
         # the claims file; the table names a few and counts the rest.
         labels = [f"“{display.claim_label(c)}”" for c in named]
-        shown = "; ".join(labels) if len(named) <= 6 else f"{len(named)} claims: {'; '.join(labels[:3])}, …"
+        shown = "; ".join(labels) if len(named) <= 3 else f"{len(named)} claims: {'; '.join(labels[:2])}; …"
         words = (" / ".join(f"“{claims.claim(c)['as_printed']}”" for c in named) if len(named) <= 3
                  else "(each claim's own words, in the claims table below)")
         rows.append({"date": str(entry["date"]), "claims": shown, "what changed": display.words(entry["changed"]),
