@@ -22,8 +22,6 @@ from .verdicts import Verdicts
 
 CHAPTER = "03_activation_study"
 # The parameters cell's names, in its order (``parameters`` takes them from the notebook).
-NAMES = {"sigmoid": "Sigmoid", "relu": "ReLU", "elu": "ELU", "tanh": "Tanh", "adam": "Adam",
-         "momentum": "SGD with momentum"}
 PAIRS = [("relu", "sigmoid"), ("elu", "sigmoid"), ("elu", "relu")]   # the ordering claims' comparisons
 ORDER, ELU, RATIO = ("wang2020.activation.relu_elu_beat_sigmoid", "wang2020.activation.elu_slightly_better",
                      "wang2020.activation.relu_converges_6x_faster")
@@ -36,13 +34,6 @@ ARMS = {ORDER: ("relu", "elu", "sigmoid"), ELU: ("elu", "relu"), RATIO: None, OV
 NEEDS = {ORDER: "needs sigmoid, relu and elu runs", ELU: "needs relu and elu runs",
          RATIO: "not measurable (ReLU or Sigmoid runs missing, or ReLU below the threshold)",
          OVERFIT: "needs relu and sigmoid runs"}
-CLAIM_WORDS = {ORDER: "ReLU and ELU are more accurate than Sigmoid", ELU: "ELU is slightly better than ReLU",
-               RATIO: "ReLU converges about 6 times faster than Sigmoid", OVERFIT: "ReLU alleviates over-fitting"}
-
-
-def name(label: str) -> str:
-    """An activation or optimizer as readers see it ("relu" -> "ReLU"); other labels unchanged."""
-    return NAMES.get(label, label)
 
 
 
@@ -135,14 +126,14 @@ def _fixed(value, digits: int):
 
 
 def _named(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(config=frame["config"].map(name))
+    return frame.assign(config=frame["config"].map(display.name))
 
 
 def stopping_table(study: Study) -> pd.DataFrame:
     """Per run: the epoch of the weights it was tested with, the epoch it stopped at, and whether
     the patience rule stopped it (else the epoch cap did)."""
     stops = study.stops
-    return pd.DataFrame({"activation": stops["config"].map(name), "seed": stops["seed"].astype(int),
+    return pd.DataFrame({"activation": stops["config"].map(display.name), "seed": stops["seed"].astype(int),
                          "epoch of the tested weights": stops["best_epoch"].map(lambda e: _fixed(e, 2)),
                          "stopped at epoch": stops["stop_epoch"].map(lambda e: _fixed(e, 2)),
                          "stopped by": stops["converged"].map({True: "patience", False: "epoch cap"})})
@@ -153,7 +144,7 @@ def accuracy_table(final: pd.DataFrame, digits: int, by: str = "activation") -> 
     and the 95% confidence interval of the mean, with ``digits`` decimals."""
     summary = stats.summarize(final, "config", "test_accuracy")
     columns = {"mean": "mean test accuracy", "sd": "sd", "ci_low": "95% CI low", "ci_high": "95% CI high"}
-    table = pd.DataFrame({by: summary["config"].map(name), "runs": summary["n"].astype(int)})
+    table = pd.DataFrame({by: summary["config"].map(display.name), "runs": summary["n"].astype(int)})
     for column, shown in columns.items():
         table[shown] = summary[column].map(lambda v: _fixed(v, digits))
     return table
@@ -179,7 +170,7 @@ def comparison_table(study: Study) -> pd.DataFrame:
 
 
 def _named_comparison(comparison: str) -> str:
-    return " − ".join(name(part) for part in comparison.split(" − "))
+    return " − ".join(display.name(part) for part in comparison.split(" − "))
 
 
 def reach_table(study: Study) -> pd.DataFrame:
@@ -187,7 +178,7 @@ def reach_table(study: Study) -> pd.DataFrame:
     epoch at which they did."""
     reach = stats.steps_to_reach(study.results, study.threshold)
     grouped = reach.groupby("config", sort=False)
-    return pd.DataFrame({"activation": [name(c) for c in grouped.groups],
+    return pd.DataFrame({"activation": [display.name(c) for c in grouped.groups],
                          "runs": grouped["steps"].size().to_numpy(),
                          f"reached {study.threshold:g}": grouped["steps"].count().to_numpy(),
                          "mean epochs to reach it": [_fixed(v, 2) for v in grouped["epochs"].mean()]})
@@ -244,7 +235,7 @@ def gradient_table(study: Study) -> pd.DataFrame:
     shapes = gradients.summaries(study.probed)
     geometric = shapes.groupby("config", sort=False)[["input_over_output", "layer_spread"]].agg(
         lambda s: float(np.exp(np.log(s).mean())))
-    return pd.DataFrame({"activation": [name(c) for c in geometric.index],
+    return pd.DataFrame({"activation": [display.name(c) for c in geometric.index],
                          "first layer over output layer": geometric["input_over_output"].map(lambda v: _fixed(v, 4)),
                          "largest layer over smallest": geometric["layer_spread"].map(lambda v: _fixed(v, 4))})
 
@@ -260,7 +251,7 @@ def grid_table(study: Study) -> pd.DataFrame:
     grid = _grid_final(study)
     if grid is None:
         return pd.DataFrame()
-    grid = grid.assign(activation=grid["model_kwargs"].map(lambda k: name(json.loads(k)["activation"])))
+    grid = grid.assign(activation=grid["model_kwargs"].map(lambda k: display.name(json.loads(k)["activation"])))
     wide = grid.pivot_table(index="learning_rate", columns="activation", values="val_accuracy", sort=False)
     table = wide.map(lambda v: _fixed(v, study.params["table_digits"])).reset_index()
     table["learning_rate"] = table["learning_rate"].map(lambda r: f"{r:g}")
@@ -276,9 +267,9 @@ def second_table(study: Study) -> pd.DataFrame:
 def looks_table(study: Study) -> pd.DataFrame:
     """Per claim judged again on the second optimizer's runs (after ``numbers``): the verdict of
     record (Adam's) and the second look's."""
-    record = f"{name(study.params['optimizer'])} (of record)"
-    second = f"{name(study.params['second_optimizer'])} (second look)"
-    rows = [{"claim": CLAIM_WORDS.get(r["claim_id"], r["claim_id"]), record: study.checks.recorded(r["claim_id"]),
+    record = f"{display.name(study.params['optimizer'])} (of record)"
+    second = f"{display.name(study.params['second_optimizer'])} (second look)"
+    rows = [{"claim": display.claim_label(r["claim_id"]), record: study.checks.recorded(r["claim_id"]),
              second: r["verdict"]} for r in study.checks.second_looks]
     return pd.DataFrame(rows, columns=["claim", record, second])
 

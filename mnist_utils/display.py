@@ -24,13 +24,13 @@ from . import claims, report
 # Every identifier a reader might otherwise see, by what it names. Column names keep the
 # book's lower-case style; a unit the header names is not repeated in its cells.
 NAMES = {
-    # models and configurations (``models.BUILDERS``, ``chapters.CNN_ABLATIONS``, activations)
+    # models and configurations (``models.BUILDERS``, ``experiments.CNN_ABLATIONS``, activations)
     "softmax": "softmax regression", "lenet5": "LeNet-5", "liu_fu_cnn": "Liu & Fu CNN",
     "fully_connected": "fully connected", "shared": "shared weights",
-    "sigmoid": "Sigmoid", "relu": "ReLU", "elu": "ELU", "tanh": "tanh",
+    "sigmoid": "Sigmoid", "relu": "ReLU", "elu": "ELU", "tanh": "Tanh",
     "no_batch_norm": "without batch norm", "no_dropout": "without dropout",
     "unfactorised": "unfactorised kernels", "max_final_pool": "max pooling at the end",
-    "adam": "Adam", "sgd": "SGD", "momentum": "momentum",
+    "adam": "Adam", "sgd": "SGD", "momentum": "SGD with momentum", "rmsprop": "RMSprop",
     "tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch",
     "liu_fu": "Liu & Fu", "wang2020": "Wang et al. (2020)",
     # benchmark levers and the training loop they are compared with

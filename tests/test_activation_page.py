@@ -11,7 +11,7 @@ import pandas as pd
 matplotlib.use("Agg")
 
 from mnist_utils import activation_page as page  # noqa: E402
-from mnist_utils import plots  # noqa: E402
+from mnist_utils import display, plots  # noqa: E402
 
 # Per activation: validation accuracy at each of 5 evaluations (steps 100..500), the same for
 # every seed plus a per-seed offset, and the test accuracy per seed.
@@ -51,7 +51,7 @@ def study(tables=None, **params) -> page.Study:
 
 
 def test_names_readers_see():
-    assert [page.name(a) for a in ("relu", "elu", "sigmoid", "tanh", "momentum", "swish")] == [
+    assert [display.name(a) for a in ("relu", "elu", "sigmoid", "tanh", "momentum", "swish")] == [
         "ReLU", "ELU", "Sigmoid", "Tanh", "SGD with momentum", "swish"]
 
 

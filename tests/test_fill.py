@@ -35,7 +35,7 @@ def test_the_command_line_names_an_unknown_chapter():
     own = [line for line in lines if not line.startswith("import time:") and not runner.TF_LOG_LINE.match(line)]
     assert out.returncode == 2, out.stderr[-2000:]
     assert len(own) == 1 and own[0].startswith("error: --chapters 10: not a training chapter"), own
-    assert "mnist_utils.train" in imported         # the listing works: chapters.py's own imports are in it
+    assert "mnist_utils.train" in imported         # the listing works: fill.py's own imports are in it
     assert not sorted(m for m in imported if m.split(".")[0] in ("tensorflow", "keras", "jax")), \
         "the arguments must be checked before Keras and TensorFlow load"
 
