@@ -86,10 +86,6 @@ def measure(table: pd.DataFrame, configs, params: dict) -> Study:
                  convergence_budget(stops, params["patience_epochs"], params["max_epochs"]))
 
 
-def _mean_ci(mean: float, half: float, digits: int) -> str:
-    return f"{mean:.{digits}f}" if np.isnan(half) else f"{mean:.{digits}f} ± {half:.{digits}f}"
-
-
 # ------------------------------------------------------------------------ tables and figures
 def stopping_table(study: Study) -> pd.DataFrame:
     """Per model: runs, how many stopped before the epoch cap, the earliest and latest best epoch."""
@@ -105,7 +101,8 @@ def overfitting_table(study: Study, digits: int = 4) -> pd.DataFrame:
     """Per model: validation minus training loss (inference mode), mean ± 95% CI half-width over seeds."""
     s = stats.summarize(study.final, "config", "val_minus_train_loss")
     return pd.DataFrame({"model": s["config"], "seeds": s["n"].astype(int),
-                         "validation − training loss": [_mean_ci(m, h, digits) for m, h in zip(s["mean"], s["ci_half"])]})
+                         "validation − training loss": [stats.fmt_mean_half(m, h, digits)
+                                                        for m, h in zip(s["mean"], s["ci_half"])]})
 
 
 def paper_errors() -> tuple[float, float]:

@@ -99,18 +99,14 @@ def of(frame: pd.DataFrame, activation: str, lr: str, value: str) -> pd.Series:
     return measures.per_seed_where(frame, value, activation=activation, lr=lr)
 
 
-def _mean_ci(mean: float, half: float, digits: int) -> str:
-    return f"{mean:.{digits}f}" if np.isnan(half) else f"{mean:.{digits}f} ± {half:.{digits}f}"
-
-
 # ------------------------------------------------------------------------ tables and figures
 def accuracy_table(study: Study, digits: int = 4) -> pd.DataFrame:
     """Final validation and test accuracy per activation and rate, mean ± 95% CI half-width."""
     s = study.summary
     return pd.DataFrame({
         "activation": s["activation"], "learning rate": s["lr"], "seeds": s["n"].astype(int),
-        "validation accuracy": [_mean_ci(m, h, digits) for m, h in zip(s["val_acc_mean"], s["val_acc_ci95"])],
-        "test accuracy": [_mean_ci(m, h, digits) for m, h in zip(s["test_acc_mean"], s["test_acc_ci95"])]})
+        "validation accuracy": [stats.fmt_mean_half(m, h, digits) for m, h in zip(s["val_acc_mean"], s["val_acc_ci95"])],
+        "test accuracy": [stats.fmt_mean_half(m, h, digits) for m, h in zip(s["test_acc_mean"], s["test_acc_ci95"])]})
 
 
 def speed_table(study: Study) -> pd.DataFrame:
@@ -128,7 +124,7 @@ def oscillation_table(study: Study, digits: int = 4) -> pd.DataFrame:
     osc = stats.summarize(study.stability, ["activation", "lr"], "oscillation")
     runs = study.stability.groupby(["activation", "lr"], sort=False)["diverged"].agg(["sum", "size"])
     return pd.DataFrame({"activation": osc["activation"], "learning rate": osc["lr"],
-                         "oscillation": [_mean_ci(m, h, digits) for m, h in zip(osc["mean"], osc["ci_half"])],
+                         "oscillation": [stats.fmt_mean_half(m, h, digits) for m, h in zip(osc["mean"], osc["ci_half"])],
                          "runs diverged": [f"{int(d)} of {int(n)}" for d, n in zip(runs["sum"], runs["size"])]})
 
 

@@ -192,6 +192,11 @@ def steps_to_reach(results: pd.DataFrame, threshold: float, metric: str = "val_a
     return pd.DataFrame(rows)
 
 
+def fmt_mean_half(mean: float, half: float, digits: int = 4) -> str:
+    """'0.9213 ± 0.0012' for a table cell (the mean alone where there is no interval)."""
+    return f"{mean:.{digits}f}" if np.isnan(half) else f"{mean:.{digits}f} ± {half:.{digits}f}"
+
+
 def fmt_ci(summary: dict | pd.Series, digits: int = 4, scale: float = 1.0, unit: str = "") -> str:
     """'0.9213 ± 0.0012 (95% CI 0.9201–0.9225, n = 5)' for prose and tables."""
     m, h = summary["mean"] * scale, summary["ci_half"] * scale

@@ -98,3 +98,8 @@ def test_spread_ratio_is_the_pitman_morgan_test_of_paired_variances():
     assert np.isnan(stats.spread_ratio(a[:2], b[:2])["p_less"])
     with pytest.raises(ValueError, match="paired samples"):
         stats.spread_ratio(a, b[:5])
+
+
+def test_fmt_mean_half_gives_the_half_width_or_the_mean_alone():
+    assert stats.fmt_mean_half(0.92134, 0.00119) == "0.9213 ± 0.0012"
+    assert stats.fmt_mean_half(0.92134, float("nan"), digits=2) == "0.92"
