@@ -62,6 +62,12 @@ def protocol(protocol_id: str) -> dict:
     raise ClaimError(f"{paths.CLAIMS.name}: no protocol {protocol_id!r} under protocols:")
 
 
+def error_control() -> dict:
+    """How the claims file controls errors (``error_control:``): the α of each claim's test and
+    the family view the report shows."""
+    return dict(load()["error_control"])
+
+
 def amendments() -> list[dict]:
     """Every declared change to a claim's test after its first verdict (``amendments:``)."""
     return list(load().get("amendments", []))

@@ -223,18 +223,11 @@ def judge(study: Study, profile: str) -> Verdicts:
             f"at the validation-best lr {best[a]} (epochs to {study.threshold})" for a in activations),
             pairs={a: measures.paired(of(reach, a, best[a], "steps"), of(reach, a, smallest, "steps"))
                    for a in activations}, cap=cap, ran=ran)
-        checks.judge(LARGE, "; ".join(
-            f"{a}: {int(of(stab, a, largest, 'diverged').sum())} of {len(of(stab, a, largest, 'diverged'))} "
-            f"diverged at lr {largest}" for a in activations),
-            pairs={a: (*measures.paired(of(stab, a, largest, "oscillation"), of(stab, a, best[a], "oscillation")),
-                       of(stab, a, largest, "diverged").to_numpy()) for a in activations}, ran=ran)
+        _judge_large(checks, study, ran)
     else:
         checks.not_testable(SLOW, "one learning rate only")
         checks.not_testable(LARGE, "one learning rate only")
-    n_not, n_stuck = int((study.speed["runs"] - study.speed["reached"]).sum()), int(reach["stuck"].sum())
-    checks.judge(MINIMUM, f"{n_stuck} of {len(reach)} runs stuck ({n_not} below the threshold, the rest still improving)",
-                 count=n_stuck, total=len(reach), what=f"stuck below validation accuracy {study.threshold}",
-                 converged=False, ran=ran)
+    _judge_minimum(checks, study, ran)
     if _has_both(study) and len(set(p["learning_rates"])) > 1:
         elu, relu = measures.paired(of(stab, "elu", shock_rate, "oscillation"), of(stab, "relu", shock_rate, "oscillation"))
         checks.judge(SHOCK, f"ELU − ReLU oscillation at lr {shock_rate}: {(elu - relu).mean() * 100:+.2f} pp",
@@ -243,6 +236,62 @@ def judge(study: Study, profile: str) -> Verdicts:
         checks.not_testable(SHOCK, "needs relu and elu runs at several rates")
     _judge_tuning(checks, study, cap, ran)
     return checks
+
+
+def papers_rates(study: Study) -> list[str]:
+    """The paper's four rates (``wang2020.lr.values``) among the rates this grid ran, as labels."""
+    papers = {rate_label(r) for r in claims.values("wang2020.lr.values")}
+    return [lr for lr in dict.fromkeys(study.results["lr"]) if lr in papers]
+
+
+def _judge_large(checks: Verdicts, study: Study, ran: str) -> None:
+    """"Too large a rate may not converge and oscillates", judged of record at the paper's four
+    rates: its largest against the validation-best of the four, per activation (an activation
+    whose best rate is the paper's largest has no rate of the paper that is too large:
+    inconclusive). The grid's own largest rate, beyond the paper's, is a second look."""
+    stab = study.stability
+
+    def pairs(largest, best):
+        return {a: (*measures.paired(of(stab, a, largest, "oscillation"), of(stab, a, best[a], "oscillation")),
+                    of(stab, a, largest, "diverged").to_numpy()) for a in best if best[a] != largest}
+
+    def measured(largest, best):
+        return "; ".join(f"{a}: {int(of(stab, a, largest, 'diverged').sum())} of {len(of(stab, a, largest, 'diverged'))} "
+                         f"diverged at lr {largest} (validation-best {best[a]})" for a in best)
+
+    rates = papers_rates(study)
+    if len(rates) > 1:
+        largest = max(rates, key=float)
+        best = best_rates(study.summary, rates)
+        if pairs(largest, best):
+            checks.judge(LARGE, measured(largest, best), pairs=pairs(largest, best), ran=ran)
+        else:
+            checks.undecided(LARGE, measured(largest, best), f"the paper's largest rate, {largest}, is the "
+                                                              "validation-best of its four: none of them is too large")
+    else:
+        checks.not_testable(LARGE, "the grid holds fewer than two of the paper's rates")
+    grid_largest = max(study.params["learning_rates"])
+    if rate_label(grid_largest) not in rates and pairs(rate_label(grid_largest), study.best_rate):
+        largest = rate_label(grid_largest)
+        checks.second_look(LARGE, measured(largest, study.best_rate), pairs=pairs(largest, study.best_rate),
+                           ran=f"{ran}; the grid's largest rate, {largest}, beyond the paper's")
+
+
+def _judge_minimum(checks: Verdicts, study: Study, ran: str) -> None:
+    """"An improper rate leads to a local minimum, no convergence and over-fitting": a run is
+    stuck when it stays below the threshold and has stopped gaining; a run that diverged is not
+    stuck in a minimum. Of record at the paper's four rates; the whole grid as a second look.
+    The over-fitting half is not measured (4-epoch runs cannot show it): the rule's ``untested``."""
+    reach = study.reach.merge(study.stability[["run_id", "diverged"]], on="run_id")
+    reach["stuck"] = reach["stuck"] & ~reach["diverged"].astype(bool)
+    for runs, record in ((reach[reach["lr"].isin(papers_rates(study))], checks.judge), (reach, checks.second_look)):
+        n_stuck, n_below = int(runs["stuck"].sum()), int(runs["steps"].isna().sum())
+        n_diverged = int(runs["diverged"].astype(bool).sum())
+        where = "the paper's four rates" if record == checks.judge else "every rate of the grid"
+        record(MINIMUM, f"{n_stuck} of {len(runs)} runs at {where} stuck ({n_below} below the threshold: "
+                        f"{n_diverged} diverged, the rest still improving)",
+               count=n_stuck, total=len(runs), what=f"stuck below validation accuracy {study.threshold}",
+               converged=False, ran=ran if record == checks.judge else f"{ran}; {where}")
 
 
 def _judge_tuning(checks: Verdicts, study: Study, cap: float, ran: str) -> None:

@@ -203,24 +203,25 @@ def activation_evidence(results: pd.DataFrame, final: pd.DataFrame, threshold: f
     arm's second looks on this evidence (``activation_page``)."""
     accuracy = {a: per_seed(final, a, "test_accuracy") for a in dict.fromkeys(final["config"])}
     gaps = final.assign(gap=overfitting_gap(final))
-    diff = lambda a, b: stats.difference(*paired(accuracy[a], accuracy[b]), paired=True)["diff"] * 100
+    diff = lambda a, b: stats.fmt_difference(stats.difference(*paired(accuracy[a], accuracy[b]), paired=True),
+                                             scale=100, unit=" pp")
     found = {}
     if {"sigmoid", "relu", "elu"} <= set(accuracy):
         found["wang2020.activation.relu_elu_beat_sigmoid"] = (
-            f"ReLU {diff('relu', 'sigmoid'):+.2f} pp, ELU {diff('elu', 'sigmoid'):+.2f} pp vs Sigmoid",
+            f"against Sigmoid: ReLU {diff('relu', 'sigmoid')}, ELU {diff('elu', 'sigmoid')}",
             {"pairs": {"ReLU > Sigmoid": paired(accuracy["relu"], accuracy["sigmoid"]),
                        "ELU > Sigmoid": paired(accuracy["elu"], accuracy["sigmoid"])}})
     if {"relu", "elu"} <= set(accuracy):
         elu, relu = paired(accuracy["elu"], accuracy["relu"])
-        found["wang2020.activation.elu_slightly_better"] = (f"ELU − ReLU {diff('elu', 'relu'):+.2f} pp",
+        found["wang2020.activation.elu_slightly_better"] = (f"ELU − ReLU {diff('elu', 'relu')}",
                                                             {"a": elu, "b": relu})
     if {"sigmoid", "relu"} <= set(accuracy):
         ratios = speed_ratios(results, "sigmoid", "relu", threshold)
         if ratios["ratio"].notna().any():
             censored = bool(ratios["censored"].any())
             found["wang2020.activation.relu_converges_6x_faster"] = (
-                f"{'≥ ' if censored else ''}{stats.fmt_ci(stats.mean_ci(ratios['ratio']), 1)} (per-seed ratios of "
-                f"steps to validation accuracy {threshold})",
+                f"{'≥ ' if censored else ''}{stats.fmt_ci(stats.mean_ci(ratios['ratio']), 1, unit='×')} (per-seed "
+                f"ratios of steps to validation accuracy {threshold})",
                 {"per_seed_ratios": ratios["ratio"], "claimed": claimed_ratio, "censored": censored})
         sigmoid_gap, relu_gap = paired(per_seed(gaps, "sigmoid", "gap"), per_seed(gaps, "relu", "gap"))
         found["wang2020.activation.relu_alleviates_overfitting"] = (

@@ -124,6 +124,9 @@ class Shown:
     def _repr_markdown_(self) -> str:
         return self.markdown_text
 
+    def __repr__(self) -> str:      # the text/plain fallback: stable between executions
+        return self.markdown_text
+
 
 def prose(markdown_text: str) -> Shown:
     """A sentence or paragraph to glue into another page. A glued ``IPython.display.Markdown``
@@ -143,7 +146,8 @@ def show(frame, index: bool = False, **options) -> None:
 # ----------------------------------------------------------------- verdicts at a glance
 PAPER_NAMES = {"liu_fu": "Liu & Fu", "wang2020": "Wang et al. (2020)"}
 # Colour-blind-safe enough to tell apart, and always with the word: the colour only repeats it.
-VERDICT_COLOURS = {"reproduced": "#1a7f37", "partially reproduced": "#7d4e00", "not reproduced": "#b42318",
+VERDICT_COLOURS = {"reproduced": "#1a7f37", "exceeded": "#0b5cad", "partially reproduced": "#7d4e00",
+                   "not reproduced": "#b42318",
                    "inconclusive": "#57606a", "not testable": "#6639ba", "not tested": "#6e7781"}
 
 
@@ -195,73 +199,87 @@ def headline_budget(ran: str) -> str:
     return str(ran).split(";")[0].strip()
 
 
-def headline_rows(ledger) -> list[dict]:
+def headline_rows(ledger, second_looks=None) -> list[dict]:
     """The papers' main claims (``headline`` in the claims file), grouped by paper in file
     order: paper, claim, chapter, the paper's value, the measured value as the headline shows
-    it, the budget that ran, and the verdict."""
+    it, the budget that ran, the verdict and its why in one clause. A claim with two findings
+    (a second look with a ``finding``: the paper's evident set-up beside the validation-chosen
+    one) has a row for each, the second look's first."""
     main = ledger[ledger["headline"].notna()] if "headline" in ledger else ledger.iloc[:0]
     text = lambda c, key: c.get(key) if isinstance(c.get(key), str) else ""
-    rows = [{"paper": PAPER_NAMES.get(c["paper"], c["paper"]), "claim": c["headline"], "chapter": c["chapter"],
-             "paper_value": text(c, "headline_paper") or c["as_printed"],
-             "measured": (headline_measured(c["measured"], text(c, "headline_unit")) if c["measured"]
-                          else "not measured in this profile"),
-             "budget": str(c["ran"]) if c["ran"] else "", "verdict": c["verdict"]}
-            for _, c in main.iterrows()]
+    others = [] if second_looks is None or "finding" not in second_looks else \
+        [o for _, o in second_looks.iterrows() if text(o, "finding")]
+
+    def row(c, judged):
+        finding = text(judged, "finding")
+        return {"paper": PAPER_NAMES.get(c["paper"], c["paper"]),
+                "claim": f"{c['headline']}: {finding}" if finding else c["headline"], "chapter": c["chapter"],
+                "paper_value": text(c, "headline_paper") or c["as_printed"],
+                "measured": (headline_measured(judged["measured"], text(c, "headline_unit")) if judged["measured"]
+                             else "not measured in this profile"),
+                "budget": text(judged, "ran") or text(judged, "budget"), "verdict": judged["verdict"],
+                "why": "; ".join(filter(None, [text(judged, "gist"), text(judged, "explanation")]))}
+
+    rows = []
+    for _, c in main.iterrows():
+        rows += [row(c, o) for o in others if o["claim_id"] == c["id"]]
+        rows.append(row(c, c))
     papers = list(dict.fromkeys(r["paper"] for r in rows))
     return sorted(rows, key=lambda r: papers.index(r["paper"]))   # stable: file order within a paper
 
 
-def _by_paper(ledger):
+def _by_paper(ledger, second_looks=None):
     """(paper, the budget its headline claims share, if more than one and all alike, else "",
     its rows), per paper."""
-    rows = headline_rows(ledger)
+    rows = headline_rows(ledger, second_looks)
     for paper in dict.fromkeys(r["paper"] for r in rows):
         group = [r for r in rows if r["paper"] == paper]
         budgets = {r["budget"] for r in group}
         yield paper, (budgets.pop() if len(budgets) == 1 and len(group) > 1 else ""), group
 
 
-def headline_html(ledger) -> str:
+def headline_html(ledger, second_looks=None) -> str:
     """The headline claims per paper: the claim, the paper's value, what this book measured
     (mean ± half-width, n, and the budget that ran: once under the paper's name where all its
     claims share it) and the verdict as a badge. It fits a 1,400 px page's first screen, and a
     phone's as blocks, with no horizontal scrolling; each claim links to the chapter that tested it."""
     rows = []
-    for paper, shared_budget, group in _by_paper(ledger):
+    for paper, shared_budget, group in _by_paper(ledger, second_looks):
         note = f' <small>(every run below: {_escape(shared_budget)})</small>' if shared_budget else ""
         rows.append(f'<tr><th colspan="4">{_escape(paper)}{note}</th></tr>')
         for r in group:
             budget = f'<br><small>{_escape(headline_budget(r["budget"]))}</small>' \
                 if r["budget"] and not shared_budget else ""
+            why = f'<br><small>{_escape(r["why"])}</small>' if r["why"] else ""
             rows.append(f'<tr><td class="claim"><a href="{r["chapter"]}.html">{_escape(r["claim"])}</a></td>'
                         f'<td class="value" data-label="paper">{_escape(r["paper_value"])}</td>'
                         f'<td class="value" data-label="here">{_escape(r["measured"])}{budget}</td>'
-                        f'<td class="verdict">{verdict_badge(r["verdict"])}</td></tr>')
+                        f'<td class="verdict">{verdict_badge(r["verdict"])}{why}</td></tr>')
     head = "".join(f"<th>{h}</th>" for h in ("claim", "the paper", "measured here", "verdict"))
     widths = "".join(f'<col style="width:{w}%">' for w in (31, 21, 31, 17))
     return (f'{_HEADLINE_CSS}<table class="headline-verdicts"><colgroup>{widths}</colgroup>'
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def headline_markdown(ledger) -> str:
+def headline_markdown(ledger, second_looks=None) -> str:
     """The headline claims as one Markdown table per paper, for the PDF."""
     import pandas as pd
 
     parts = []
-    for paper, shared_budget, group in _by_paper(ledger):
+    for paper, shared_budget, group in _by_paper(ledger, second_looks):
         table = pd.DataFrame({
             "claim": [r["claim"] for r in group], "the paper": [r["paper_value"] for r in group],
             "measured here": [f'{r["measured"]} ({headline_budget(r["budget"])})' if r["budget"] and not shared_budget
                               else r["measured"] for r in group],
-            "verdict": [f'**{r["verdict"]}**' for r in group]})
+            "verdict": [f'**{r["verdict"]}**' + (f' ({r["why"]})' if r["why"] else "") for r in group]})
         note = f" (every run below: {shared_budget})" if shared_budget else ""
         parts.append(f"**{paper}**{note}\n\n{table_markdown(table)}")
     return "\n\n".join(parts)
 
 
-def headline(ledger) -> Shown:
+def headline(ledger, second_looks=None) -> Shown:
     """The headline table, for ``display`` and ``glue``: HTML on the web, Markdown in the PDF."""
-    return Shown(headline_html(ledger), headline_markdown(ledger))
+    return Shown(headline_html(ledger, second_looks), headline_markdown(ledger, second_looks))
 
 
 def _escape(text) -> str:

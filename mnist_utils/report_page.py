@@ -13,7 +13,8 @@ import pandas as pd
 
 from . import claims, display, paths, report, stats
 
-VERDICT_ORDER = ["reproduced", "partially reproduced", "not reproduced", "inconclusive", "not testable", "not tested"]
+VERDICT_ORDER = ["reproduced", "exceeded", "partially reproduced", "not reproduced", "inconclusive", "not testable",
+                 "not tested"]
 GROUPS = {"result": "results", "data": "data facts"}   # facts about the data are tallied apart from the results
 MARGIN_CLAIMS = {"softmax": "liu_fu.softmax.accuracy", "lenet": "wang2020.lenet5.baseline_accuracy",
                  "cnn": "liu_fu.cnn.accuracy"}
@@ -55,12 +56,39 @@ def facts_table(tested: pd.DataFrame) -> pd.DataFrame:
                          "measured": facts["measured"]}).reset_index(drop=True)
 
 
-def setup_table(all_claims: list[dict]) -> pd.DataFrame:
-    """The setup values the book uses as the papers state them, in the claims file's words (the
-    papers' own, which quote code, are in the claims file)."""
+def setup_table(all_claims: list[dict], profile: str) -> pd.DataFrame:
+    """The setup values the papers state, in the claims file's words, and what this book ran:
+    for a claim that names the run sets it is about (``ran_in``), the training and test set
+    sizes their stored runs used; else the claims file's ``here`` where the book departs from
+    the paper (the deviations page says why), or "as stated"."""
     setup = [c for c in all_claims if c["role"] == "setup"]
     return pd.DataFrame({"paper": [report.PAPER_NAMES.get(c["paper"], c["paper"]) for c in setup],
-                         "where": [c["where"] for c in setup], "setting": [display.words(c["claim"]) for c in setup]})
+                         "where": [c["where"] for c in setup], "setting": [display.words(c["claim"]) for c in setup],
+                         "here": [ran_sizes(c["ran_in"], profile) if c.get("ran_in") else c.get("here", "as stated")
+                                  for c in setup]})
+
+
+def ran_sizes(run_sets: list[str], profile: str) -> str:
+    """The training and test set sizes the stored runs of ``run_sets`` (results files) used."""
+    from . import store
+    from .results import read as read_results
+
+    said = []
+    for name in run_sets:
+        path = paths.find_results(profile, name)
+        if not path.exists():
+            said.append(f"{name.split('_', 1)[0]}: not run")
+            continue
+        records = store.default().records(sorted(set(read_results(path)["run_key"])))
+        sizes = records.dropna(subset=["train_images"]).groupby(["train_images", "test_images"]).size()
+        what = "; ".join(f"{int(train):,} training and {int(test):,} test images" for train, test in sizes.index)
+        said.append(f"{what} ({display.words(RUN_SET_NAMES.get(name, name))})")
+    return "; ".join(said)
+
+
+# The run sets a setup row can name, as readers know them.
+RUN_SET_NAMES = {"02_softmax_baseline": "chapter 2's runs", "06_improved_cnn": "chapter 6, the tutorial set-up",
+                 "06_improved_cnn_final_five": "chapter 6, the final five"}
 
 
 def second_looks_table(second_looks: pd.DataFrame) -> pd.DataFrame:
@@ -95,6 +123,29 @@ def chapter_title(chapter: str) -> str:
     return f"{number}. {heading}" if number is not None else heading
 
 
+def holm_table(tested: pd.DataFrame) -> pd.DataFrame:
+    """The family view of the result verdicts of record: every one decided by a test with a
+    p-value (the p of the test the verdict rests on, ``rules.Judgement.p_value``), that p, its
+    Holm adjustment over the whole family (statsmodels' ``multipletests``) and whether the
+    verdict still holds at a 5% family-wise error rate. Verdicts decided without a test (facts,
+    counts, a best run) and undecided ones are not in the family."""
+    from statsmodels.stats.multitest import multipletests
+
+    p_values = pd.to_numeric(tested["p_value"], errors="coerce") if "p_value" in tested else pd.Series(float("nan"),
+                                                                                                     index=tested.index)
+    results = tested[(tested["role"] == "result") & p_values.notna()]
+    results = results[results["verdict"] != "inconclusive"]
+    columns = ["verdict", "claim", "p", "Holm-adjusted p", "holds family-wise"]
+    if results.empty:
+        return pd.DataFrame(columns=columns)
+    p = results["p_value"].astype(float).to_numpy()
+    holds, adjusted, _, _ = multipletests(p, alpha=stats.ALPHA, method="holm")
+    table = pd.DataFrame({"verdict": results["verdict"].to_numpy(), "claim": claim_names(results["id"]),
+                          "p": [display.p_value(v) for v in p], "Holm-adjusted p": [display.p_value(v) for v in adjusted],
+                          "holds family-wise": ["yes" if h else "no" for h in holds]})
+    return table.sort_values("Holm-adjusted p", key=lambda c: adjusted[c.index], kind="stable").reset_index(drop=True)
+
+
 def ledger_table(ledger: pd.DataFrame) -> pd.DataFrame:
     """``costs.ledger``'s rows as readers see them: chapter titles, counts as integers, minutes,
     millions and images/s to one decimal, the time a chapter finished in UTC."""
@@ -117,16 +168,25 @@ def _counted(verdicts: pd.Series) -> str:
     return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
-def bottom_lines(tested: pd.DataFrame) -> dict[str, str]:
+def bottom_lines(tested: pd.DataFrame, second_looks: pd.DataFrame | None = None) -> dict[str, str]:
     """One paragraph per paper (``bottom_line_<paper>``): how its result claims fared, and the
-    verdict of each of its main claims, all from the recorded verdicts."""
+    verdict of each of its main claims, all from the recorded verdicts; a main claim with two
+    findings (``report.headline_rows``) gives both, each with its set-up."""
     lines = {}
     for paper, claims_of in tested[tested["role"] == "result"].groupby("paper", sort=False):
         main = claims_of[claims_of["headline"].notna()] if "headline" in claims_of else claims_of.iloc[:0]
         text = f"Of its {len(claims_of)} claims about results, {_counted(claims_of['verdict'])}."
         if len(main):
-            main_claims = "; ".join(f"“{h}” is {v}" for h, v in zip(main["headline"], main["verdict"]))
-            text += f" Its main claims: {main_claims}."
+            rows = report.headline_rows(main, second_looks)
+            said = []
+            for claim in dict.fromkeys(h for h in main["headline"]):
+                mine = [r for r in rows if r["claim"].startswith(claim)]
+                if len(mine) == 1:
+                    said.append(f"“{claim}” is {mine[0]['verdict']}")
+                else:
+                    said.append(f"“{claim}” is " + " but ".join(
+                        f"{r['verdict']} with {r['claim'][len(claim) + 2:]} ({r['why']})" for r in mine))
+            text += f" Its main claims: {'; '.join(said)}."
         lines[f"bottom_line_{paper}"] = text
     return lines
 
@@ -146,13 +206,13 @@ def numbers(tested: pd.DataFrame, second_looks: pd.DataFrame, totals: dict, prof
 
     counts = tally(tested).set_index("verdict")
     results = tested[tested["role"] == "result"]
-    values = {"headline_verdicts": report.headline(tested),   # pasted at the top and into the introduction
+    values = {"headline_verdicts": report.headline(tested, second_looks),   # at the top and in the introduction
               "second_looks_note": Markdown(
                   f"{len(second_looks)} verdicts were also given on runs outside the book of record; see "
                   "[second looks](#second-looks)." if len(second_looks) else "")}
     values |= {f"margin_{name}": f"{stats.accuracy_margin(claims.paper_accuracies(claim_id)) * 100:.2f}"
                for name, claim_id in MARGIN_CLAIMS.items()}
-    values |= bottom_lines(tested)
+    values |= bottom_lines(tested, second_looks)
     values |= {f"count_{verdict.replace(' ', '_')}": int(n) for verdict, n in counts["results"].items()}
     values |= {"count_total": int(counts["results"].sum()), "data_total": int(counts["data facts"].sum()),
                "data_reproduced": int(counts.loc["reproduced", "data facts"])}
@@ -160,6 +220,15 @@ def numbers(tested: pd.DataFrame, second_looks: pd.DataFrame, totals: dict, prof
         values[f"verdict_{row['id']}"] = row["verdict"]
         values[f"budget_{row['id']}"] = row["ran"] if isinstance(row["ran"], str) and row["ran"] else "not run"
     values["ablation_sentence"] = ablation_sentence(results)
+    amendments = claims.amendments()
+    values |= {"amendments_total": len(amendments), "amendments_late": sum(bool(a["runs_existed"]) for a in amendments)}
+    tutorial = second_looks[(second_looks["claim_id"] == "liu_fu.cnn.accuracy")
+                            & (second_looks.get("finding", "") == "the tutorial set-up")] \
+        if "finding" in second_looks else second_looks.iloc[:0]
+    values["cnn_tutorial_verdict"] = tutorial["verdict"].iloc[-1] if len(tutorial) else "not judged"
+    family = holm_table(tested)
+    values |= {"holm_family": len(family), "holm_holds": int((family["holds family-wise"] == "yes").sum()),
+               "claim_alpha": f"{claims.error_control()['per_claim_alpha']:g}"}
     values |= {"total_minutes": f"{totals['minutes']:.0f}", "total_images": f"{totals['images_millions']:.1f}",
                "ledger_profile": profile, "ledger_runs": f"{totals['runs']:,}",
                "ledger_shared_runs": f"{totals['shared_uses']:,}", "ledger_hardware": totals["hardware"]}

@@ -179,6 +179,40 @@ def resolvable_effect(sd: float, n: int, *, paired: bool = True) -> float:
     return float(optimize.brentq(power_gap, 1e-9, high) * sd)
 
 
+def seeds_needed(sd: float, effect: float, *, paired: bool = True, cap: int = 1000) -> int | None:
+    """The fewest seeds (pairs, or runs a side) whose two-sided 5% t-test detects a true
+    difference of ``effect`` with 80% power at spread ``sd`` (``resolvable_effect`` inverted):
+    a prospective statement when ``sd`` comes from a pilot. None beyond ``cap`` or without a spread."""
+    if not np.isfinite(sd) or sd <= 0 or effect <= 0:
+        return None
+    for n in range(2, cap + 1):
+        if resolvable_effect(sd, n, paired=paired) <= effect:
+            return n
+    return None
+
+
+def one_sided_p(values, value: float, alternative: str) -> float:
+    """One-sample t-test p of mean(values) against ``value`` (``alternative``: "greater" or
+    "less"); NaN without a spread."""
+    x = finite_values(values)
+    if not varies(x):
+        return float("nan")
+    return float(st.ttest_1samp(x, value, alternative=alternative).pvalue)
+
+
+def difference_p(a, b, shift: float, alternative: str, *, paired: bool) -> float:
+    """One-sided p that mean(a) − mean(b) is greater (``alternative``) or less than ``shift``:
+    paired by seed or Welch; NaN without a spread."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if paired:
+        keep = ~(np.isnan(a) | np.isnan(b))
+        return one_sided_p(a[keep] - b[keep], shift, alternative)
+    a, b = finite_values(a), finite_values(b)
+    if len(a) < 2 or len(b) < 2 or not (varies(a) or varies(b)):
+        return float("nan")
+    return float(st.ttest_ind(a - shift, b, equal_var=False, alternative=alternative).pvalue)
+
+
 def steps_to_reach(results: pd.DataFrame, threshold: float, metric: str = "val_accuracy") -> pd.DataFrame:
     """First evaluation step at which each run's ``metric`` reached ``threshold`` (NaN: never,
     i.e. censored at the run's last step ``budget_steps``)."""
@@ -206,10 +240,18 @@ def fmt_ci(summary: dict | pd.Series, digits: int = 4, scale: float = 1.0, unit:
     return f"{m:.{digits}f}{unit} ± {h:.{digits}f} (95% CI {lo:.{digits}f}–{hi:.{digits}f}, n = {int(summary['n'])})"
 
 
+def signed(value: float, digits: int = 2) -> str:
+    """A number with its sign, the minus a true minus sign: +0.45, −0.11."""
+    return f"{value:+.{digits}f}".replace("-", "−")
+
+
 def fmt_difference(d: dict | pd.Series, digits: int = 2, scale: float = 1.0, unit: str = "") -> str:
-    """'+0.45 pp (paired 95% CI +0.30 to +0.60)' for a ``difference``; without a CI when it has none."""
-    diff = f"{d['diff'] * scale:+.{digits}f}{unit}"
+    """'+0.45 pp (paired 95% CI +0.30 to +0.60, n = 5)' for a ``difference``; without a CI when it
+    has none."""
+    diff = f"{signed(d['diff'] * scale, digits)}{unit}"
+    n = f", n = {int(d['n'])}" if "n" in d and not pd.isna(d["n"]) else ""
     if np.isnan(d["ci_low"]):
-        return f"{diff} (no interval: fewer than two runs a side, or no spread)"
+        return f"{diff} (no interval: fewer than two runs a side, or no spread{n})"
     kind = "paired " if d.get("paired") else ("Welch " if d.get("paired") is False else "")
-    return f"{diff} ({kind}95% CI {d['ci_low'] * scale:+.{digits}f} to {d['ci_high'] * scale:+.{digits}f})"
+    return (f"{diff} ({kind}95% CI {signed(d['ci_low'] * scale, digits)} to {signed(d['ci_high'] * scale, digits)}"
+            f"{n})")

@@ -318,7 +318,7 @@ class RunStore:
         """One row per stored run (full keys or their 16-character prefixes, as the
         ``run_key`` column of a results table holds them): where and when it was trained,
         how long it took, how many training images it went through (its last step times its
-        batch size), whether it was imported from the pre-store results."""
+        batch size), and the sizes of the training and test sets it used."""
         rows = []
         for key in keys:
             path = self._find(key)
@@ -333,7 +333,8 @@ class RunStore:
                          "backend": record.get("backend"), "commit": record.get("commit"),
                          "finished": record.get("finished"), "wall_seconds": record.get("wall_seconds"),
                          "images_per_second": record.get("images_per_second"),
-                         "images": int(entry.rows["step"].max() * entry.spec["batch_size"])})
+                         "images": int(entry.rows["step"].max() * entry.spec["batch_size"]),
+                         "train_images": entry.spec.get("n_train"), "test_images": entry.spec.get("n_test")})
         return pd.DataFrame(rows)
 
     def entries(self) -> list[Path]:

@@ -30,12 +30,16 @@ def judgement(claim_id: str, **evidence) -> rules.Judgement:
     rule, args = entry["rule"], dict(entry.get("rule_args", {}))
     if rule in rules.PAPER_VALUE_RULES and entry.get("values"):   # a floor of the claim's words ("most") has none
         args = paper_arguments(claim_id, rule, args)
+    if "size_from" in args:      # "greatly better": the paper's own improvement, from the claim that prints it
+        before, after = claims.paper_accuracies(args.pop("size_from"))
+        args |= {"size": after - before, "size_margin": stats.accuracy_margin([before])}
     return rules.evaluate(claim_id, rule, entry.get("budget"), **args, **evidence)
 
 
 def paper_arguments(claim_id: str, rule: str, args: dict) -> dict:
     """The paper's side of an accuracy rule: its value(s) from the claim and the margin from
-    ``stats.accuracy_margin`` of the paper's values (of ``margin_from``'s claim where declared)."""
+    ``stats.accuracy_margin`` of the paper's values (of ``margin_from``'s claim where declared);
+    with ``two_sample: true`` the paper's printed runs themselves, for a Welch comparison."""
     paper = claims.paper_accuracies(claim_id)
     source = claims.paper_accuracies(args.pop("margin_from", claim_id))
     if rule == "both_match":
@@ -43,6 +47,8 @@ def paper_arguments(claim_id: str, rule: str, args: dict) -> dict:
         return {**args, "paper_before": before, "paper_after": after,
                 "margin_before": stats.accuracy_margin([before]), "margin_after": stats.accuracy_margin([after])}
     value = {"equivalent_to": sum(paper) / len(paper), "at_least": min(paper), "best_reaches": max(paper)}[rule]
+    if args.pop("two_sample", False):      # the paper prints its runs: our runs against them (Welch)
+        args["paper_runs"] = paper
     return {**args, "floor" if rule == "at_least" else "paper_accuracy": value,
             "margin": stats.accuracy_margin(source)}
 
@@ -53,23 +59,41 @@ class Verdicts:
     def __init__(self, profile: str, chapter: str):
         self.profile, self.chapter, self.rows, self.second_looks = profile, chapter, [], []
 
-    def judge(self, claim_id: str, measured: str, *, per_seed=None, ran: str = "", **evidence) -> str:
+    def judge(self, claim_id: str, measured: str, *, per_seed=None, ran: str = "", finding: str = "",
+              **evidence) -> str:
         """Judge a claim by the test its entry in the claims file declares (``rule``,
         ``rule_args``, ``budget``: see ``rules.evaluate``) and record it. ``measured`` is the
         reader's summary of the evidence, ``per_seed`` values (by default the rule's ``sample``) add
-        mean, CI and n to the row, and ``ran`` says at which budget the runs were made."""
-        return self._judge(self.rows, claim_id, measured, per_seed, ran, evidence)
+        mean, CI and n to the row, and ``ran`` says at which budget the runs were made. ``finding``
+        names the set-up where a claim has two findings (the paper's evident set-up and a chosen one)."""
+        return self._judge(self.rows, claim_id, measured, per_seed, ran, finding, evidence)
 
-    def second_look(self, claim_id: str, measured: str, *, ran: str, per_seed=None, **evidence) -> str:
+    def second_look(self, claim_id: str, measured: str, *, ran: str, per_seed=None, finding: str = "",
+                    **evidence) -> str:
         """Judge a claim by the same declared test on runs outside the book of record (e.g. the
         paper profile's widths, trained on a GPU). Recorded apart (``read_second_looks``): the
-        report lists it, the tally never counts it."""
-        return self._judge(self.second_looks, claim_id, measured, per_seed, ran, evidence)
+        report lists it, the tally never counts it. A second look with a ``finding`` is the
+        other finding of a headline claim: the headline shows it beside the verdict of record."""
+        return self._judge(self.second_looks, claim_id, measured, per_seed, ran, finding, evidence)
 
-    def _judge(self, into: list, claim_id: str, measured: str, per_seed, ran: str, evidence: dict) -> str:
+    def explain(self, claim_id: str, explanation: str, *, finding: str = "") -> None:
+        """Add what explains a recorded verdict (of record, or the second look of ``finding``)."""
+        rows = [r for r in [*self.rows, *self.second_looks]
+                if r["claim_id"] == claim_id and r["finding"] == finding]
+        if not rows:
+            raise claims.ClaimError(f"explain: no verdict on {claim_id!r} with finding {finding!r} is recorded")
+        rows[-1]["explanation"] = explanation
+
+    def _judge(self, into: list, claim_id: str, measured: str, per_seed, ran: str, finding: str, evidence: dict) -> str:
         judged = judgement(claim_id, **evidence)
         per_seed = evidence.get("sample") if per_seed is None else per_seed
-        return self._record(claim_id, measured, judged, per_seed, ran, into=into)
+        return self._record(claim_id, measured, judged, per_seed, ran, into=into, finding=finding)
+
+    def undecided(self, claim_id: str, measured: str, why: str) -> str:
+        """A claim these runs cannot decide for a reason its rule does not see (e.g. the paper's
+        grid holds no rate that the claim is about): inconclusive, with the reason."""
+        claims.claim(claim_id)
+        return self._record(claim_id, measured, rules.Judgement("inconclusive", why, gist=why))
 
     def not_testable(self, claim_id: str, why: str) -> str:
         """A claim whose inputs these parameters do not produce (e.g. no Sigmoid runs)."""
@@ -77,13 +101,13 @@ class Verdicts:
         return self._record(claim_id, f"not testable with these parameters: {why}", rules.not_testable(why))
 
     def _record(self, claim_id: str, measured: str, judged: rules.Judgement, sample=None, ran: str = "",
-                into: list | None = None) -> str:
+                into: list | None = None, finding: str = "") -> str:
         summary = stats.mean_ci(sample) if sample is not None and len(sample) else {}
         (self.rows if into is None else into).append({
             "claim_id": claim_id, "chapter": self.chapter, "measured": measured, "verdict": judged.verdict,
             "n": summary.get("n"), "mean": summary.get("mean"),
             "ci_low": summary.get("ci_low"), "ci_high": summary.get("ci_high"), "how": judged.why, "budget": ran,
-            "margin": judged.margin,
+            "margin": judged.margin, "gist": judged.gist, "finding": finding, "explanation": "", "p_value": judged.p_value,
         })
         return judged.verdict
 
@@ -117,7 +141,8 @@ def read_all(profile: str) -> pd.DataFrame:
 
 def read_second_looks(profile: str) -> pd.DataFrame:
     """Every chapter's second looks for one profile (``Verdicts.second_look``); empty when none."""
-    columns = ["claim_id", "chapter", "measured", "verdict", "n", "mean", "ci_low", "ci_high", "how", "budget", "margin"]
+    columns = ["claim_id", "chapter", "measured", "verdict", "n", "mean", "ci_low", "ci_high", "how", "budget", "margin",
+               "gist", "finding", "explanation", "p_value"]
     frames = _per_chapter(profile, "second_looks", paths.find_second_looks)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
@@ -147,22 +172,24 @@ def claim_ledger(profile: str) -> pd.DataFrame:
     claims file's ``budget`` is the declared one). A claim no chapter judged is "not testable"
     where the claims file says so, else "not tested", with its reason as ``measured``."""
     entries = pd.DataFrame(claims.load()["claims"])
-    recorded = read_all(profile).reindex(columns=["claim_id", "measured", "n", "verdict", "how", "budget", "margin"])
+    recorded = read_all(profile).reindex(columns=["claim_id", "measured", "n", "verdict", "how", "budget", "margin",
+                                                  "gist", "finding", "explanation", "p_value"])
     ledger = entries[entries["role"].isin(["result", "data"])].merge(
         recorded.rename(columns={"budget": "ran"}), left_on="id", right_on="claim_id", how="left")
     ledger["verdict"] = ledger["verdict"].fillna(
         ledger["kind"].map(lambda k: "not testable" if k == "not_testable" else "not tested"))
     reason = ledger["reason"] if "reason" in ledger else pd.Series("", index=ledger.index)
     ledger["measured"] = ledger["measured"].fillna(reason.fillna(""))
-    ledger["ran"] = ledger["ran"].fillna("")
-    ledger["margin"] = ledger["margin"].fillna("")
+    for column in ("ran", "margin", "gist", "finding", "explanation"):     # text columns: empty, never NaN
+        ledger[column] = ledger[column].map(lambda v: "" if pd.isna(v) else v)
     return ledger.reset_index(drop=True)
 
 
 def amendments_table() -> pd.DataFrame:
     """The claims file's ``amendments:`` as a table for readers: when, which claims (with the
     paper's words that decide their rule), what changed and why, and whether the runs the
-    verdict rests on already existed when the rule changed."""
+    verdict rests on already existed when the rule changed; a change of evidence (which runs
+    judge a claim) carries its ``timeline``."""
     rows = []
     for entry in claims.amendments():
         named = entry["claims"]
@@ -172,7 +199,8 @@ def amendments_table() -> pd.DataFrame:
         shown = "; ".join(labels) if len(named) <= 3 else f"{len(named)} claims: {'; '.join(labels[:2])}; …"
         words = (" / ".join(f"“{claims.claim(c)['as_printed']}”" for c in named) if len(named) <= 3
                  else "(each claim's own words, in the claims table below)")
+        timeline = " Timeline: " + "; ".join(entry["timeline"]) + "." if entry.get("timeline") else ""
         rows.append({"date": str(entry["date"]), "claims": shown, "what changed": display.words(entry["changed"]),
-                     "why": display.words(entry["why"]), "the paper's words": words,
+                     "why": display.words(entry["why"]) + display.words(timeline), "the paper's words": words,
                      "runs existed": "yes" if entry["runs_existed"] else "no"})
     return pd.DataFrame(rows, columns=["date", "claims", "what changed", "why", "the paper's words", "runs existed"])

@@ -209,14 +209,25 @@ def test_the_budget_numbers_state_the_rule_and_this_pages_share_of_it():
 
 def test_the_recipe_numbers_pair_by_seed_and_answer_the_rule():
     values = beyond.recipe_numbers(recipe_final(), "baseline", RECIPE, PAGE)
-    assert values["recipe_gain"] == "+2.00 pp (paired 95% CI +1.80 to +2.20)"
+    assert values["recipe_gain"] == "+2.00 pp (paired 95% CI +1.80 to +2.20, n = 5)"
     assert values["validation_choice"] == "the recipe"
     assert values["answer_recipe"] == "not answered at this budget (125,000 of the 1,000,000 images per model)"
     assert values["recipe_measured"].startswith("0.9850 ± ") and values["baseline_measured"].startswith("0.9650 ± ")
     assert "**not answered at this budget" in values["beyond_summary"].markdown_text
     assert "recipe ( schedule + augmentation)" in values["beyond_summary"].markdown_text
     worse = beyond.recipe_numbers(recipe_final(gain=-0.01), "baseline", RECIPE, PAGE)
-    assert worse["validation_choice"] == "the baseline" and worse["recipe_gain"].startswith("-1.00 pp")
+    assert worse["validation_choice"] == "the baseline" and worse["recipe_gain"].startswith("−1.00 pp")
+    assert values["final_five_answer"] == "not run"
+
+
+def test_chapter_6s_final_five_answer_the_question_at_the_whole_budget():
+    # The runs that ask the question at 1,000,000 images: chapter 6's final five, read from its results.
+    five = pd.DataFrame({"test_accuracy": [0.9944, 0.9955, 0.9950, 0.9949, 0.9951], "steps": 20000, "batch_size": 50})
+    values = beyond.recipe_numbers(recipe_final(), "baseline", RECIPE, PAGE, five)
+    assert values["final_five_answer"] == "yes"
+    assert "For chapter 6's final five" in values["beyond_summary"].markdown_text
+    short = five.assign(test_accuracy=[0.990, 0.991, 0.992, 0.990, 0.991])
+    assert beyond.recipe_numbers(recipe_final(), "baseline", RECIPE, PAGE, short)["final_five_answer"] == "no"
 
 
 def test_the_per_seed_table_has_a_row_per_seed_and_a_column_per_configuration_and_split():
@@ -261,8 +272,12 @@ def test_the_ensemble_and_the_papers_table_read_the_stored_probabilities():
     rows = beyond.papers_table(trained, None, "baseline", RECIPE, labels, PAGE)
     ours = rows[rows["source"] == "this book"].set_index("what")
     assert ours.loc["recipe, 125,000 images", "ensemble of the models"] == "1.0000"   # the doubled model wins the vote
-    assert ours.loc["chapter 6 set-up, 125,000 images", "ensemble of the models"] == ""
+    assert ours.loc["the tutorial set-up, 125,000 images", "ensemble of the models"] == ""
     assert len(ours) == 2   # no reference row without chapter 6's trainings
+    five = pd.DataFrame({"test_accuracy": [0.9944, 0.9955, 0.9950, 0.9949, 0.9951], "steps": 20000, "batch_size": 50})
+    rows = beyond.papers_table(trained, None, "baseline", RECIPE, labels, PAGE, five)
+    chosen = rows.set_index("what").loc["the validation-chosen schedule, 1,000,000 images (chapter 6's final five)"]
+    assert chosen["the rule's answer"] == "yes"
 
 
 def test_without_chapter_6s_trainings_the_reference_numbers_say_so():

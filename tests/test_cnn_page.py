@@ -1,5 +1,7 @@
 """Chapter 6's page module: reader-ready tables, the numbers its prose cites, and the verdicts
 recorded in the chapter's order, on small hand-made frames (no training)."""
+from types import SimpleNamespace
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -34,6 +36,9 @@ class Checks:
     def not_testable(self, claim_id, why):
         self.calls.append(("not_testable", claim_id, why, {}))
         return "not testable"
+
+    def explain(self, claim_id, explanation, finding=""):
+        self.calls.append(("explain", claim_id, explanation, {"finding": finding}))
 
     def recorded(self, claim_id, column="verdict"):
         return f"{column} of {claim_id}"
@@ -219,22 +224,50 @@ def test_gpu_seed_table_aligns_seeds_and_leaves_missing_ones_empty():
     assert table["widths 32/64/64 (GPU)"].isna().tolist() == [False, True, False]
 
 
-def test_final_numbers_judge_mean_then_best_on_the_final_five():
-    checks = Checks()
+def test_final_numbers_judge_mean_then_best_on_the_final_five(monkeypatch):
+    monkeypatch.setattr(cnn_page, "judged_ran", lambda params, sets, mnist: "cosine from 1e-3, 60,000 training images")
+
+    class AllImages:       # the final five's run set: its data are all 60,000 training images
+        def data(self, mnist):
+            return SimpleNamespace(train=SimpleNamespace(head=lambda n: range(60000)))
+
+    checks, sets = Checks(), {cnn_page.FINAL_FIVE: AllImages()}
     five = finals([0.9955, 0.9948, 0.9944])
     numbers = cnn_page.final_numbers(five, "cosine from 1e-3", {**PARAMS, "final_configuration": "cosine from 1e-3"},
-                                     {}, None, checks)
-    assert [c[1] for c in checks.calls] == ["liu_fu.cnn.accuracy", "liu_fu.cnn.best_accuracy"]
+                                     sets, None, checks)
+    judged = [c for c in checks.calls if c[0] == "judge"]
+    assert [c[1] for c in judged] == ["liu_fu.cnn.accuracy", "liu_fu.cnn.best_accuracy"]
+    assert {c[3]["finding"] for c in judged} == {cnn_page.CHOSEN}     # the validation-chosen schedule, of record
     assert numbers["grid_agrees"] == "The final five below train it."
-    assert numbers["final_best"] == "0.9955" and checks.calls[1][2] == "best of 3: 0.9955"
+    assert numbers["final_best"] == "0.9955" and judged[1][2] == "best of 3: 0.9955"
     assert numbers["cnn_verdict"] == "verdict of liu_fu.cnn.accuracy"
     assert numbers["cnn_margin"] == "margin of liu_fu.cnn.accuracy"
-    assert checks.calls[0][3]["ran"].startswith("the tutorial set-up (Adam at a constant 0.0001), 20,000 iterations")
+    # All three lie above the paper's best training, and the headline says so.
+    assert numbers["final_above_best"] == "3 of these 3 trainings lie above the best of the paper's five (0.9938)."
+    assert [c[3]["finding"] for c in checks.calls if c[0] == "explain"] == [cnn_page.CHOSEN]
     other = cnn_page.final_numbers(five, "constant 1e-3", {**PARAMS, "final_configuration": "cosine from 1e-3"},
-                                   {}, None, Checks())
+                                   sets, None, Checks())
     assert "not the validation choice" in other["grid_agrees"]
-    none = cnn_page.final_numbers(five, "", PARAMS, {}, None, Checks())
+    # Without a final five the tutorial set-up's verdicts (tutorial_numbers) are the record: nothing is judged again.
+    quiet = Checks()
+    none = cnn_page.final_numbers(five, "", PARAMS, {}, None, quiet)
     assert none["grid_chosen"] == "none (no grid ran)" and "has not trained the final five" in none["grid_agrees"]
+    assert not [c for c in quiet.calls if c[0] == "judge"]
+
+
+def test_the_tutorial_set_up_is_the_claims_other_finding_beside_a_chosen_schedule():
+    tutorial = finals([0.9850, 0.9862, 0.9857, 0.9870, 0.9845])
+    checks = Checks()
+    numbers = cnn_page.tutorial_numbers(tutorial, PARAMS, {cnn_page.FINAL_FIVE: None}, checks, n_train=55000)
+    assert [(c[0], c[1], c[3]["finding"]) for c in checks.calls] == [
+        ("second_look", "liu_fu.cnn.accuracy", cnn_page.TUTORIAL), ("second_look", "liu_fu.cnn.best_accuracy",
+                                                                    cnn_page.TUTORIAL)]
+    assert checks.calls[0][3]["ran"] == ("Adam at a constant 0.0001, 55,000 training images, 20,000 iterations of 50 "
+                                         "images, widths 16/32/32")
+    assert "Welch" in numbers["tutorial_why"] and "90% CI" in numbers["tutorial_why"]
+    alone = Checks()
+    cnn_page.tutorial_numbers(tutorial, PARAMS, {}, alone, n_train=55000)
+    assert [c[0] for c in alone.calls] == ["judge", "judge"]        # no chosen schedule: the tutorial set-up is the record
 
 
 def test_grid_table_records_one_second_look_per_point_and_marks_the_choice():
@@ -247,8 +280,9 @@ def test_grid_table_records_one_second_look_per_point_and_marks_the_choice():
                                 checks, n_train=55000)
     assert table["chosen"].tolist() == ["", "yes", ""]
     assert table["n"].tolist() == [2, 2, 2]
-    assert [c[0] for c in checks.calls] == ["second_look"] * 3
-    assert checks.calls[2][3]["ran"].startswith("the tutorial set-up, all 2 trainings above, 20,000 iterations")
+    # The grid's points are second looks; the tutorial set-up's row is judged (tutorial_numbers records it).
+    assert [c[0] for c in checks.calls] == ["second_look"] * 2
+    assert table["verdict on the paper's mean"].tolist()[-1] == "not reproduced"
     assert cnn_page.grid_table(None, finals([0.9]), PARAMS, checks, 55000).startswith("This profile declares no grid")
 
 

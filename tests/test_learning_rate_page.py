@@ -128,13 +128,22 @@ def test_judge_records_every_claim_by_its_rule(study):
     frame = checks.frame()
     assert list(frame["claim_id"]) == [page.SLOW, page.LARGE, page.MINIMUM, page.SHOCK, page.TUNING]
     verdict = frame.set_index("claim_id")["verdict"]
-    assert verdict[page.SLOW] == "reproduced"        # the best rate reached 0.98 by step 300; 0.0001 never did
-    assert verdict[page.LARGE] == "reproduced"       # every run at 0.05 diverged
-    assert verdict[page.MINIMUM] == "reproduced"     # six stuck runs
-    assert "6 of 24 runs stuck (12 below the threshold" in frame.set_index("claim_id").loc[page.MINIMUM, "measured"]
+    how = frame.set_index("claim_id")["how"]
+    # The best rate reached 0.98 by step 300 and 0.0001 never did, on every seed: 3 pairs, whose most
+    # extreme order has an exact sign-test p of 1/8, too few to decide.
+    assert verdict[page.SLOW] == "inconclusive" and "p = 0.125" in how[page.SLOW]
+    # Judged at the paper's four rates: the largest, 0.002, is the best of them, so none is too large.
+    assert verdict[page.LARGE] == "inconclusive" and "none of them is too large" in how[page.LARGE]
+    # At the paper's rates no run is stuck; the runs at 0.05 diverged, which is not a local minimum.
+    assert verdict[page.MINIMUM] == "inconclusive"
+    assert frame.set_index("claim_id").loc[page.MINIMUM, "measured"].startswith("0 of 18 runs at the paper's four rates")
+    assert "over-fitting: inconclusive" in how[page.MINIMUM]
+    # The grid beyond the paper is a second look: every run at 0.05 diverged.
+    looks = {r["claim_id"]: r["verdict"] for r in checks.second_looks}
+    assert looks[page.LARGE] == "reproduced" and looks[page.MINIMUM] == "inconclusive"
     # the validation-best of the paper's rates (0.002) reaches 0.98 at step 300, the baseline 0.001 at step 500
     assert "relu: lr 0.002 (validation-best of the paper's four) vs 0.001" in frame.iloc[-1]["measured"]
-    assert page.verdict_numbers(checks) == {"shock_verdict": verdict[page.SHOCK], "large_verdict": "reproduced",
+    assert page.verdict_numbers(checks) == {"shock_verdict": verdict[page.SHOCK], "large_verdict": "inconclusive",
                                             "tuning_verdict": verdict[page.TUNING]}
 
 

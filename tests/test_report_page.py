@@ -33,7 +33,7 @@ def test_the_tally_counts_results_and_data_facts_apart_with_every_verdict_a_row(
     counts = report_page.tally(LEDGER).set_index("verdict")
     assert list(counts.index) == report_page.VERDICT_ORDER
     assert list(counts.columns) == ["results", "data facts"]
-    assert counts["results"].to_dict() == {"reproduced": 2, "partially reproduced": 0, "not reproduced": 1,
+    assert counts["results"].to_dict() == {"reproduced": 2, "exceeded": 0, "partially reproduced": 0, "not reproduced": 1,
                                            "inconclusive": 1, "not testable": 0, "not tested": 0}
     assert counts.loc["reproduced", "data facts"] == 1 and counts.loc["not reproduced", "data facts"] == 1
     assert counts.values.sum() == 6   # the setup value is no claim about results or data
@@ -136,6 +136,29 @@ def test_the_setup_table_names_settings_in_words():
     setup = [{"role": "setup", "paper": "liu_fu", "where": "§4.2", "claim": "Dropout keep_prob is 0.5 during training",
               "as_printed": "keep_prob = 0.5"},
              {"role": "result", "paper": "liu_fu", "where": "§4", "claim": "not a setup value", "as_printed": ""}]
-    table = report_page.setup_table(setup)
-    assert table.to_dict("records") == [{"paper": "Liu & Fu", "where": "§4.2",
-                                         "setting": "Dropout keep prob is 0.5 during training"}]
+    setup.append({"role": "setup", "paper": "liu_fu", "where": "§4.2", "claim": "ReLU in the other layers",
+                  "as_printed": "", "here": "none after C4"})
+    table = report_page.setup_table(setup, "cpu")
+    assert table.to_dict("records") == [
+        {"paper": "Liu & Fu", "where": "§4.2", "setting": "Dropout keep prob is 0.5 during training", "here": "as stated"},
+        {"paper": "Liu & Fu", "where": "§4.2", "setting": "ReLU in the other layers", "here": "none after C4"}]
+
+
+def test_the_setup_table_lists_the_set_sizes_that_ran(monkeypatch):
+    # A setup row that names its run sets shows what their stored runs used, not the paper's words.
+    monkeypatch.setattr(report_page, "ran_sizes", lambda sets, profile: f"55,000 training images ({', '.join(sets)})")
+    setup = [{"role": "setup", "paper": "liu_fu", "where": "§3", "claim": "60000 and 10000", "as_printed": "",
+              "ran_in": ["02_softmax_baseline"]}]
+    assert report_page.setup_table(setup, "cpu")["here"].tolist() == ["55,000 training images (02_softmax_baseline)"]
+
+
+def test_the_family_view_adjusts_every_decided_verdict_by_holm():
+    ledger = pd.DataFrame({"id": ["a.one", "a.two", "a.three", "a.four"], "role": "result",
+                           "verdict": ["reproduced", "not reproduced", "reproduced", "inconclusive"],
+                           "p_value": [0.001, 0.02, 0.04, float("nan")]})
+    table = report_page.holm_table(ledger)
+    assert len(table) == 3                                           # the undecided claim is in no family
+    assert table["Holm-adjusted p"].tolist() == ["0.003", "0.040", "0.040"]
+    assert table["holds family-wise"].tolist() == ["yes", "yes", "yes"]
+    ledger.loc[1, "p_value"] = 0.03
+    assert report_page.holm_table(ledger)["holds family-wise"].tolist() == ["yes", "no", "no"]
