@@ -112,6 +112,23 @@ def accuracy_figure(final: pd.DataFrame, title: str):
     return plots.fit_page(plots.measured_vs_paper(final["test_accuracy"], _paper(), title=title))
 
 
+def verdict_summary(checks):
+    """This page's verdicts at a glance, for its top: each claim in words with its set-up where it
+    has two findings, what was measured, the verdict and why in one clause (a ``report.Shown``:
+    HTML for the web, Markdown for the PDF)."""
+    from . import report
+
+    findings = [r for r in checks.second_looks if r["finding"]]
+    rows = []
+    for row in checks.rows:
+        rows += [f for f in findings if f["claim_id"] == row["claim_id"] and f not in rows] + [row]
+    frame = pd.DataFrame({
+        "verdict": [r["verdict"] for r in rows],
+        "claim": [display.claim_label(r["claim_id"]) + (f": {r['finding']}" if r["finding"] else "") for r in rows],
+        "measured": [r["measured"] for r in rows], "why": [r["gist"] for r in rows]})
+    return report.Shown(report.table_html(frame, collapse_above=None), report.table_markdown(frame))
+
+
 # ----------------------------------------------------------------- the declared grid
 def protocol_table() -> pd.DataFrame:
     """The protocol the claims file declared for what the paper leaves open."""
@@ -192,13 +209,15 @@ def grid_table(grid_final: pd.DataFrame | None, final: pd.DataFrame, params: dic
     return grid[columns]
 
 
-def grid_figure(grid_final: pd.DataFrame | None):
-    """The grid's test accuracy per training, the paper's range shaded (None without a grid)."""
+def grid_figure(grid_final: pd.DataFrame | None, final: pd.DataFrame | None = None):
+    """The grid's test accuracy per training, and the tutorial set-up's (``final``) as the table
+    beside it has them, the paper's range shaded (None without a grid)."""
     if grid_final is None:
         return None
     paper = _paper()
-    return plots.fit_page(plots.final_accuracy(grid_final, paper=(min(paper), max(paper)),
-                                     title="the grid: test accuracy per training (shaded: the paper's five)"))
+    rows = grid_final if final is None else pd.concat([grid_final, final.assign(config=f"{TUTORIAL}, all trainings")])
+    return plots.fit_page(plots.final_accuracy(rows, paper=(min(paper), max(paper)),
+                                               title="the grid: test accuracy per training (shaded: the paper's five)"))
 
 
 def show(table) -> None:

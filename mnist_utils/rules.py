@@ -253,6 +253,33 @@ def beats(a, b, *, margin: float = 0.0, unit: str = "accuracy", paired: bool = T
                                      f"{'; ' + pilot if pilot else ''}", band, "the interval holds both answers")
 
 
+def differs(a, b, *, margin: float = 0.0, unit: str = "accuracy", paired: bool = True,
+            relative: bool = False) -> Judgement:
+    """"A differs from B" (either way), on the 95% interval [L, U] of mean(a) − mean(b):
+    *reproduced* when it excludes zero (L > 0 or U < 0); *not reproduced* when it lies within
+    ±``margin``; *inconclusive* otherwise. ``relative`` compares logarithms (a margin of 0.1 is
+    10%). Moving the interval away from zero, either way, never weakens the verdict."""
+    if relative:
+        a, b, unit = np.log(np.asarray(a, float)), np.log(np.asarray(b, float)), "relative"
+        margin = float(np.log1p(margin))
+    band = f"±{_size(margin, unit)}" if margin else ""
+    d = stats.difference(a, b, paired=paired)
+    if np.isnan(d["ci_low"]):
+        return Judgement("inconclusive", f"difference {_signed(d['diff'], unit)} without an interval (n = {d['n']})",
+                         band, "no interval")
+    interval = (f"{'paired' if paired else 'Welch'} 95% CI {_signed(d['ci_low'], unit)} to {_signed(d['ci_high'], unit)} "
+                f"(n = {d['n']})")
+    if d["ci_low"] > 0 or d["ci_high"] < 0:
+        side = "greater" if d["ci_low"] > 0 else "less"
+        return Judgement("reproduced", f"the {interval} excludes no difference", band,
+                         "different, beyond chance", min(1.0, 2 * stats.difference_p(a, b, 0.0, side, paired=paired)))
+    if margin and -margin <= d["ci_low"] and d["ci_high"] <= margin:
+        return Judgement("not reproduced", f"no difference worth the claim: the {interval} lies within {band}", band,
+                         f"the same within {band}")
+    return Judgement("inconclusive", f"the {interval} holds no difference and differences beyond {band}", band,
+                     "the interval holds both answers")
+
+
 def beats_by(a, b, *, size: float, size_margin: float, margin: float = 0.0, paired: bool = True) -> Judgement:
     """"A is greatly better than B", where the paper's own improvement is ``size`` (accuracy):
     two parts, combined by ``all_of``. *better*: ``beats`` (``margin``); *by about the paper's
@@ -503,7 +530,8 @@ def _plain(values: list) -> str:
 
 
 # ------------------------------------------------------------------ declared tests
-RULES = {f.__name__: f for f in (equivalent_to, at_least, best_reaches, both_match, beats, beats_by, beats_each, ratio_about,
+RULES = {f.__name__: f for f in (equivalent_to, at_least, best_reaches, both_match, beats, beats_by, beats_each, differs,
+                                   ratio_about,
                                    fewer_steps, fewer_steps_each, tuning_improves, fewer_parameters, steadier_and_better,
                                    unstable_each, observed, equals)}
 # Rules on an accuracy against the paper's: ``evaluate`` gives them the declared budget per arm,

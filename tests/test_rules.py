@@ -388,3 +388,17 @@ def test_seeds_needed_inverts_the_resolvable_effect():
     n = stats.seeds_needed(0.002, 0.002)
     assert stats.resolvable_effect(0.002, n) <= 0.002 < stats.resolvable_effect(0.002, n - 1)
     assert stats.seeds_needed(0.0, 0.002) is None
+
+
+def test_differs_is_two_sided_and_never_inverts_away_from_zero():
+    base = np.array([400.0, 380.0, 420.0, 410.0, 390.0])
+    jitter = np.array([1.01, 0.99, 1.0, 1.02, 0.98])
+    faster = rules.differs(base * 0.7 * jitter, base, margin=0.1, relative=True)
+    slower = rules.differs(base * 1.4 * jitter, base, margin=0.1, relative=True)
+    assert faster.verdict == slower.verdict == "reproduced"
+    same = rules.differs(base * jitter, base, margin=0.1, relative=True)
+    assert same.verdict == "not reproduced"
+    # Away from zero on either side the verdict only strengthens.
+    for sign in (1, -1):
+        ranks = [RANK[rules.differs(base + sign * _sample(c, 5.0), base, margin=20).verdict] for c in range(0, 80, 5)]
+        assert ranks == sorted(ranks), ranks
