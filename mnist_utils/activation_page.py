@@ -141,12 +141,20 @@ def stopping_table(study: Study) -> pd.DataFrame:
 
 def accuracy_table(final: pd.DataFrame, digits: int, by: str = "activation") -> pd.DataFrame:
     """Test accuracy per ``config`` of ``final`` (one row per run): runs, mean, standard deviation
-    and the 95% confidence interval of the mean, with ``digits`` decimals."""
+    and the 95% confidence interval of the mean, with ``digits`` decimals. The interval never
+    leaves [0, 1] (``display.interval_ends``); a configuration of three runs or fewer has none,
+    and its runs are listed instead ("each run")."""
     summary = stats.summarize(final, "config", "test_accuracy")
-    columns = {"mean": "mean test accuracy", "sd": "sd", "ci_low": "95% CI low", "ci_high": "95% CI high"}
-    table = pd.DataFrame({by: summary["config"].map(display.name), "runs": summary["n"].astype(int)})
-    for column, shown in columns.items():
-        table[shown] = summary[column].map(lambda v: _fixed(v, digits))
+    values = {config: runs["test_accuracy"].to_numpy() for config, runs in final.groupby("config", sort=False)}
+    ends = [display.interval_ends(values[c]) for c in summary["config"]]
+    table = pd.DataFrame({by: summary["config"].map(display.name), "runs": summary["n"].astype(int),
+                          "mean test accuracy": summary["mean"].map(lambda v: _fixed(v, digits)),
+                          "SD": summary["sd"].map(lambda v: _fixed(v, digits)),
+                          "95% CI low": [_fixed(low, digits) for low, _ in ends],
+                          "95% CI high": [_fixed(high, digits) for _, high in ends]})
+    if (summary["n"] <= 3).any():
+        table["each run"] = [", ".join(f"{v:.{digits}f}" for v in values[c]) if n <= 3 else None
+                             for c, n in zip(summary["config"], summary["n"])]
     return table
 
 
@@ -162,7 +170,7 @@ def comparisons(study: Study) -> pd.DataFrame:
 def comparison_table(study: Study) -> pd.DataFrame:
     """``comparisons`` as readers see them: differences in percentage points."""
     table, digits = comparisons(study), max(study.params["table_digits"] - 2, 0)
-    pp = lambda column: table[column].map(lambda v: _fixed(v * 100, digits))
+    pp = lambda column: table[column].map(lambda v: None if pd.isna(v) else display.pp(v * 100, False, digits))
     return pd.DataFrame({"comparison": table["comparison"].map(_named_comparison), "pairs of runs": table["n"],
                          "difference (pp)": pp("diff"), "95% CI low (pp)": pp("ci_low"),
                          "95% CI high (pp)": pp("ci_high"),
@@ -227,17 +235,31 @@ def sparsity_table(study: Study) -> pd.DataFrame:
                                  "differs_from_stored": "test images unlike the stored run"})
 
 
-def gradient_table(study: Study) -> pd.DataFrame:
-    """Per activation, geometric means over seeds: the first layer's RMS gradient over the output
-    layer's, and the largest layer's over the smallest's."""
+def gradient_medians(study: Study) -> pd.DataFrame | None:
+    """Per activation, the medians over seeds of each seed's geometric mean over the first steps:
+    the first layer's RMS gradient over the output layer's (``input_over_output``, what the
+    dissipation claim is judged on) and the largest layer's over the smallest's; None without probes."""
     if study.probed is None:
-        return pd.DataFrame()
+        return None
     shapes = gradients.summaries(study.probed)
-    geometric = shapes.groupby("config", sort=False)[["input_over_output", "layer_spread"]].agg(
-        lambda s: float(np.exp(np.log(s).mean())))
-    return pd.DataFrame({"activation": [display.name(c) for c in geometric.index],
-                         "first layer over output layer": geometric["input_over_output"].map(lambda v: _fixed(v, 4)),
-                         "largest layer over smallest": geometric["layer_spread"].map(lambda v: _fixed(v, 4))})
+    return shapes.groupby("config", sort=False)[["input_over_output", "layer_spread"]].median()
+
+
+def _ratio(value: float) -> str:
+    """A gradient ratio as table and prose both write it: three significant figures."""
+    return f"{value:.3g}"
+
+
+def gradient_table(study: Study) -> pd.DataFrame:
+    """``gradient_medians`` as readers see them, in the numbers the prose cites (``gradient_ratios``)."""
+    medians = gradient_medians(study)
+    if medians is None:
+        return pd.DataFrame()
+    return pd.DataFrame({"activation": [display.name(c) for c in medians.index],
+                         "first layer over output layer (median over seeds)":
+                             medians["input_over_output"].map(_ratio).to_numpy(),
+                         "largest layer over smallest (median over seeds)":
+                             medians["layer_spread"].map(_ratio).to_numpy()})
 
 
 def _grid_final(study: Study) -> pd.DataFrame | None:
@@ -346,14 +368,14 @@ def _mean_steps(steps) -> str:
 
 def stopping_numbers(study: Study) -> dict:
     stops = study.stops
-    return {"stop_epochs": "; ".join(f"{c} {g['best_epoch'].min():.1f}–{g['best_epoch'].max():.1f}"
+    return {"stop_epochs": "; ".join(f"{display.name(c)} {g['best_epoch'].min():.1f}–{g['best_epoch'].max():.1f}"
                                      for c, g in stops.groupby("config", sort=False)),
             "n_converged": f"{int(stops['converged'].sum())} of {len(stops)}"}
 
 
 def accuracy_numbers(study: Study) -> dict:
     p = study.params
-    values = {f"acc_{a}": stats.fmt_ci(stats.mean_ci(study.accuracy[a])) if a in study.accuracy
+    values = {f"acc_{a}": display.interval(study.accuracy[a]) if a in study.accuracy
               else "not run with these parameters" for a in sorted(set(p["activations"]) | {"sigmoid", "relu", "elu"})}
     stopped = f", stopped {p['patience_epochs']} epochs after the best validation loss" if p["patience_epochs"] else ""
     return {**values, "n_seeds": len(p["seeds"]), "epochs": f"at most {p['max_epochs']} epochs{stopped}"}
@@ -364,9 +386,21 @@ def _judge_evidence(study: Study, claim_id: str, evidence: dict) -> str:
     if claim_id not in evidence:
         return study.checks.not_testable(claim_id, NEEDS[claim_id])
     measured, found = evidence[claim_id]
+    return study.checks.judge(claim_id, measured, **found, **arm_budget(study, claim_id), ran=study.ran)
+
+
+def arm_budget(study: Study, claim_id: str) -> dict:
+    """Whether each claim's runs converged, per arm where the rule can use it: an accuracy
+    comparison A > B is turned by more training only where arm A fell short (``rules.evaluate``)."""
     arms = ARMS[claim_id]
-    budget = {} if arms is None else {"converged": study.converged(*arms)}
-    return study.checks.judge(claim_id, measured, **found, **budget, ran=study.ran)
+    if arms is None:
+        return {}
+    if claim_id == ORDER:
+        return {"converged": {f"{a} > Sigmoid": {"a": study.converged(a.lower()), "b": study.converged("sigmoid")}
+                              for a in ("ReLU", "ELU")}}
+    if claim_id == ELU:
+        return {"converged": {"a": study.converged("elu"), "b": study.converged("relu")}}
+    return {"converged": study.converged(*arms)}
 
 
 def ordering_numbers(study: Study, evidence: dict) -> dict:
@@ -437,7 +471,44 @@ def saturation_numbers(study: Study) -> dict:
         "wang2020.activation.sigmoid_saturation", f"float32 Sigmoid of {', '.join(f'{x:g}' for x in inputs)}: "
         f"{shown}; slopes {', '.join(f'{g:g}' for g in slopes)}",
         value=[bool(outputs[0] == outputs[1]), bool((slopes == 0).all())], expected=[True, True])
-    return {"saturation_outputs": shown, "saturation_verdict": verdict}
+    tanh = keras.ops.convert_to_numpy(keras.activations.tanh(keras.ops.convert_to_tensor(inputs)))
+    tanh_slopes = np.float32(1) - tanh * tanh   # the derivative of Tanh, in float32
+    tanh_shown = ", ".join(f"{o:.9g}" for o in tanh)
+    tanh_verdict = study.checks.judge(
+        "wang2020.activation.tanh_saturation", f"float32 Tanh of {', '.join(f'{x:g}' for x in inputs)}: "
+        f"{tanh_shown}; slopes {', '.join(f'{g:g}' for g in tanh_slopes)}",
+        value=[bool(tanh[0] == tanh[1]), bool((tanh_slopes == 0).all())], expected=[True, True])
+    return {"saturation_outputs": shown, "saturation_verdict": verdict, "tanh_saturation_outputs": tanh_shown,
+            "tanh_saturation_verdict": tanh_verdict}
+
+
+def raw_pixel_numbers(study: Study) -> dict:
+    """LeNet-5 on pixels of 0 to 255 against the same activation on pixels scaled to [0, 1]
+    (chapter 3's own runs), test accuracy paired by seed: "the input value should not be too
+    large, otherwise ... unable to train" (judged per activation)."""
+    claim_id = "wang2020.activation.large_inputs_untrainable"
+    raw = study.table("_raw_pixels")
+    if raw is None:
+        return {"raw_pixels_measured": "not run (raw_pixel_activations is empty)",
+                "raw_pixels_verdict": study.checks.not_testable(claim_id, "no runs on raw pixels")}
+    raw_final = final_rows(raw)
+    extra = study.table("_extra")
+    scaled = study.final if extra is None else pd.concat([study.final, final_rows(extra)])   # Tanh is an extra
+    pairs, said = {}, []
+    for activation in dict.fromkeys(raw_final["config"]):
+        on_raw = measures.per_seed(raw_final, activation, "test_accuracy")
+        on_scaled = measures.per_seed(scaled, activation, "test_accuracy")
+        if on_scaled.empty:
+            continue
+        pairs[display.name(activation)] = measures.paired(on_scaled, on_raw)
+        said.append(f"{display.name(activation)} {display.interval(on_raw)} on pixels of 0 to 255 against "
+                    f"{display.interval(on_scaled)} scaled")
+    if not pairs:
+        return {"raw_pixels_measured": "not comparable (no scaled runs of these activations)",
+                "raw_pixels_verdict": study.checks.not_testable(claim_id, "no scaled runs to compare with")}
+    converged = bool(stopping(raw)["converged"].all())
+    verdict = study.checks.judge(claim_id, "; ".join(said), pairs=pairs, converged=converged, ran=study.ran)
+    return {"raw_pixels_measured": "; ".join(said), "raw_pixels_verdict": verdict}
 
 
 def weight_sharing_numbers(study: Study) -> dict:
@@ -561,12 +632,29 @@ def optimizer_numbers(study: Study) -> dict:
     return {**values, "optimizer_changes": "; ".join(changed) or "none"}
 
 
+def prose_numbers(study: Study) -> dict:
+    """What the prose cites beside ``numbers`` (call it after ``numbers``, which records the
+    verdicts read here): the ordering claims' margin, the share of ReLU's zero outputs over its
+    few seeds (the runs themselves, ``display.interval``) and why the efficiency verdict is what it is."""
+    zeros = study.zeros
+    return {"order_margin": f"+{claims.claim(ORDER)['rule_args']['margin'] * 100:g} pp",
+            "zero_share_runs": "not measured (no ReLU runs or no seeds for the weights)" if zeros is None
+            else display.interval(zeros["all"], 3),
+            "efficiency_why": display.prose(study.checks.recorded("wang2020.activation.relu_efficiency", "how"))}
+
+
+def for_readers(values: dict) -> dict:
+    """The glued numbers as readers read them (``display.prose``: names, not ids; true minus signs)."""
+    return display.prose_values(values)
+
+
 def numbers(study: Study, bench: pd.DataFrame | None = None) -> dict:
     """Every number the prose cites, by glue key, the chapter's verdicts recorded in ``study.checks``
     on the way (in the page's order; the second looks last). ``bench``: the benchmark's rows."""
     evidence = measures.activation_evidence(study.results, study.final, study.threshold, study.claimed_ratio)
     return {**stopping_numbers(study), **accuracy_numbers(study), **ordering_numbers(study, evidence),
             **ratio_numbers(study, evidence), **baseline_numbers(study), **overfitting_numbers(study, evidence),
-            **parameter_numbers(study), **saturation_numbers(study), **weight_sharing_numbers(study),
+            **parameter_numbers(study), **saturation_numbers(study), **raw_pixel_numbers(study),
+            **weight_sharing_numbers(study),
             **tanh_numbers(study), **sparsity_numbers(study), **dissipation_numbers(study),
             **efficiency_numbers(study, bench), **optimizer_numbers(study)}

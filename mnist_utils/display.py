@@ -407,3 +407,185 @@ def verdict_summary(verdicts, noun: str = "claim") -> str:
     counts = pd.Series(list(verdicts), dtype=object).value_counts()
     order = [v for v in report.VERDICT_COLOURS if v in counts] + [v for v in counts.index if v not in report.VERDICT_COLOURS]
     return f"{count(int(counts.sum()), noun)}: " + ", ".join(f"{counts[v]} {v}" for v in order)
+
+
+# ----------------------------------------------------------------------------- prose
+_HYPHEN_MINUS = re.compile(r"(?<![\w.)\]])-(?=\.?\d)")
+_MORE_NAMES = re.compile(r"\b(?:tanh|seed(\d+))\b")
+
+
+def minus(text):
+    """Text with every hyphen used as a minus sign before a number written as one ("−"):
+    "CI -0.26 to +0.04" -> "CI −0.26 to +0.04"; ranges, dates and widths keep their hyphens
+    ("784-120-84-10", "2026-11-30", "seeds 0-2")."""
+    return _HYPHEN_MINUS.sub("−", text) if isinstance(text, str) else text
+
+
+_OWN_NAMES = re.compile(r"\b(x86_64|aarch64|arm64)\b")
+_SCIENTIFIC = re.compile(r"(?<![\w.])(\d(?:\.\d+)?)e-0?(\d)\b")
+_STEPS_PER_EXECUTION = re.compile(r"\bspe (\d+)\b")
+
+
+def plain_decimals(text):
+    """Small numbers written as Python prints them in scientific notation, as decimals like the
+    rest of the book: "Adam 1e-4" -> "Adam 0.0001", "2e-3" -> "0.002"."""
+    if not isinstance(text, str):
+        return text
+    def decimal(m) -> str:
+        places = int(m.group(2)) + len(m.group(1)) - 1
+        return f"{float(m.group(1)) * 10 ** -int(m.group(2)):.{places}f}".rstrip("0").rstrip(".")
+    return _SCIENTIFIC.sub(decimal, text)
+
+
+def prose(text):
+    """A value glued into prose as a reader reads it: identifiers by their names (``words``:
+    "relu 0.1" -> "ReLU 0.1"), Tanh capitalised, "seed0" as "seed 0", "spe 32" as "32 steps per
+    execution", numbers as decimals (``plain_decimals``) and true minus signs (``minus``).
+    Anything that is not text comes back unchanged."""
+    if not isinstance(text, str):
+        return text
+    if _OWN_NAMES.search(text):   # names that are right as they are (an architecture: uname -m)
+        return "".join(part if _OWN_NAMES.fullmatch(part) else prose(part) for part in _OWN_NAMES.split(text))
+    text = _MORE_NAMES.sub(lambda m: f"seed {m.group(1)}" if m.group(1) else "Tanh", words(text))
+    text = _STEPS_PER_EXECUTION.sub(r"\1 steps per execution", text)
+    return minus(plain_decimals(text))
+
+
+def prose_values(values: dict) -> dict:
+    """``prose`` of every value of a chapter's glue dictionary."""
+    return {key: prose(value) for key, value in values.items()}
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell and column name as ``prose`` writes it (for a table a
+    chapter draws with ``report.show`` from a function that formats its own cells)."""
+    shown = frame.rename(columns=lambda c: prose(c) if isinstance(c, str) else c)
+    texts = lambda column: column.dtype == object or pd.api.types.is_string_dtype(column)
+    return shown.apply(lambda column: column.map(prose) if texts(column) else column)
+
+
+# ----------------------------------------------------------------------------- intervals
+def _fraction(value: float, digits: int, scale: float, unit: str) -> str:
+    return minus(f"{value * scale:.{digits}f}{unit}")
+
+
+def _span(low: float, high: float, digits: int, scale: float, unit: str) -> str:
+    joint = " to " if low < 0 or high < 0 else "–"
+    return f"{_fraction(low, digits, scale, '')}{joint}{_fraction(high, digits, scale, unit)}"
+
+
+def interval(values, digits: int = 4, *, bounds: tuple[float, float] | None = (0.0, 1.0), scale: float = 1.0,
+             unit: str = "", few: int = 3) -> str:
+    """The mean of a sample with its 95% interval, for prose and tables, never beyond what
+    the quantity can be (``bounds``: an accuracy or a share lies in [0, 1]; None: unbounded).
+
+    - ``few`` runs or fewer (3): the runs themselves, not an interval resting on two degrees
+      of freedom: "0.9917 (mean of 2 runs: 0.9852, 0.9982)".
+    - otherwise the Student-t interval of the mean (``stats.mean_ci``), as ``stats.fmt_ci``
+      writes it, "0.9865 ± 0.0010 (95% CI 0.9855–0.9875, n = 5)", when it lies within the bounds;
+    - when it does not, the t-interval computed on the logit scale of the bounds and
+      transformed back, which always lies inside them (asymmetric, so without "±"):
+      "0.9917 (95% CI 0.9712–0.9976 on the logit scale, n = 5)". Runs at a bound have no
+      logit: their range is shown instead. Nothing is clipped.
+
+    ``scale`` and ``unit`` show the values in other units (100 and "%" for percent)."""
+    from . import stats
+
+    x = stats.finite_values(values)
+    n = len(x)
+    if n == 0:
+        return "—"
+    show = lambda v: _fraction(v, digits, scale, unit)
+    mean = float(x.mean())
+    if n == 1:
+        return f"{show(mean)} (1 run)"
+    if n <= few:
+        return f"{show(mean)} (mean of {n} runs: {', '.join(show(v) for v in x)})"
+    summary = stats.mean_ci(x)
+    half = summary["ci_half"]
+    if math.isnan(half):
+        return f"{show(mean)} (n = {n}, no interval: the runs do not vary)"
+    low, high, how = _bounded_interval(x, bounds)
+    if how == "t":
+        return (f"{show(mean)} ± {_fraction(half, digits, scale, unit)} "
+                f"(95% CI {_span(low, high, digits, scale, unit)}, n = {n})")
+    if how == "logit":
+        return f"{show(mean)} (95% CI {_span(low, high, digits, scale, unit)} on the logit scale, n = {n})"
+    at = bounds[0] if (x <= bounds[0]).any() else bounds[1]
+    return (f"{show(mean)} (n = {n}, runs {_span(x.min(), x.max(), digits, scale, unit)}; "
+            f"no interval: runs at the bound {show(at)})")
+
+
+def _bounded_interval(x, bounds) -> tuple[float, float, str]:
+    """The 95% interval of the mean of ``x`` (several values that vary) and how it was made:
+    "t" (Student's t, within ``bounds``), "logit" (t on the logit scale of the bounds,
+    transformed back) or "none" (runs at a bound, no logit: NaN ends)."""
+    from scipy import stats as st
+
+    from . import stats
+
+    summary = stats.mean_ci(x)
+    low, high = summary["ci_low"], summary["ci_high"]
+    if bounds is None or (low >= bounds[0] and high <= bounds[1]):
+        return low, high, "t"
+    a, b = bounds
+    if (x <= a).any() or (x >= b).any():
+        return float("nan"), float("nan"), "none"
+    logits = [math.log((v - a) / (b - v)) for v in x]
+    centre, sd = sum(logits) / len(x), float(pd.Series(logits).std(ddof=1))
+    reach = float(st.t.ppf(0.975, len(x) - 1)) * sd / math.sqrt(len(x))
+    back = lambda z: a + (b - a) / (1 + math.exp(-z))
+    return back(centre - reach), back(centre + reach), "logit"
+
+
+def interval_ends(values, *, bounds: tuple[float, float] | None = (0.0, 1.0), few: int = 3) -> tuple[float, float]:
+    """The two ends of the interval ``interval`` writes, for a table's "95% CI low/high"
+    columns: NaN (a dash) for ``few`` runs or fewer, runs that do not vary or runs at a bound."""
+    from . import stats
+
+    x = stats.finite_values(values)
+    if len(x) <= few or not stats.varies(x):
+        return float("nan"), float("nan")
+    low, high, _ = _bounded_interval(x, bounds)
+    return low, high
+
+
+# ----------------------------------------------------------------------------- models
+_LAYER_KINDS = {"InputLayer": "input", "Reshape": "reshape", "Flatten": "flatten",
+                "BatchNormalization": "batch normalisation", "GlobalAveragePooling2D": "global average pooling",
+                "GlobalMaxPooling2D": "global max pooling"}
+
+
+def _activation_name(layer) -> str:
+    activation = getattr(getattr(layer, "activation", None), "__name__", "linear")
+    return "" if activation == "linear" else name(activation)
+
+
+def layer_kind(layer) -> str:
+    """What a Keras layer does, in words: "convolution 5×5, 6 maps, Sigmoid", "average
+    pooling 2×2", "fully connected, 120 units, ReLU", "dropout, rate 0.5", "ReLU"."""
+    cls = type(layer).__name__
+    sizes = lambda pair: "×".join(str(v) for v in pair)
+    then = lambda text: f"{text}, {_activation_name(layer)}" if _activation_name(layer) else text
+    if cls.startswith("Conv"):
+        return then(f"convolution {sizes(layer.kernel_size)}, {layer.filters} maps")
+    if cls.endswith("Pooling2D") and not cls.startswith("Global"):
+        kind = "average" if cls.startswith("Average") else "max"
+        return f"{kind} pooling {sizes(layer.pool_size)}"
+    if cls == "Dense":
+        return then(f"fully connected, {layer.units} units")
+    if cls == "Dropout":
+        return f"dropout, rate {layer.rate:g}"
+    if cls == "Activation":
+        return _activation_name(layer) or "identity"
+    return _LAYER_KINDS.get(cls, humanise(re.sub(r"(?<=[a-z])(?=[A-Z])", "_", cls).lower()))
+
+
+def layer_table(model) -> pd.DataFrame:
+    """A Keras model layer by layer as readers read it, instead of its printed summary: the
+    layer's name ("C1", "C1 ReLU"), its kind in words (``layer_kind``), its output shape without
+    the batch dimension ("28 × 28 × 16") and its parameters, an integer (trainable or not)."""
+    rows = [{"layer": prose(layer.name.replace("_", " ")), "kind": layer_kind(layer),
+             "output shape": " × ".join(str(d) for d in tuple(layer.output.shape)[1:]),
+             "parameters": int(layer.count_params())} for layer in model.layers]
+    return pd.DataFrame(rows, columns=["layer", "kind", "output shape", "parameters"])

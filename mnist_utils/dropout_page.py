@@ -7,12 +7,13 @@ without Dropout, and with it (the improved LeNet-5); every comparison pairs runs
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from . import claims, experiments, measures, paths, plots, stats
+from . import claims, display, experiments, measures, paths, plots, stats
 from .results import convergence_budget, final_rows, stopping, with_model_kwargs
 from .results import read as read_results
 from .verdicts import Verdicts
@@ -23,6 +24,7 @@ REDUCTION = "wang2020.improved.error_reduction"
 BETTER = "wang2020.improved.better_than_lenet5"
 INITIALISATION = "wang2020.improved.initialisation_sensitivity"
 TRAINING = "wang2020.improved.training_accuracy"
+SPEED = "wang2020.improved.convergence_speed"
 
 
 @dataclass
@@ -42,8 +44,10 @@ def choose(activation_runs: pd.DataFrame, rate_runs: pd.DataFrame) -> Choice:
     by_activation = (activation_runs.groupby("config")["val_accuracy"].mean().sort_values(ascending=False)
                      .rename("mean final validation accuracy (chapter 3)").round(4).reset_index()
                      .rename(columns={"config": "activation"}))
+    by_activation["activation"] = by_activation["activation"].map(display.name)
     by_rate = (rate_runs.groupby(["activation", "learning_rate"])["val_accuracy"].mean().sort_values(ascending=False)
                .rename("mean final validation accuracy (chapter 4)").round(4).reset_index())
+    by_rate["activation"] = by_rate["activation"].map(display.name)
     by_rate["learning_rate"] = by_rate["learning_rate"].map(lambda r: f"{r:g}")
     return Choice(activation, rate, by_activation, by_rate.rename(columns={"learning_rate": "learning rate"}))
 
@@ -87,11 +91,16 @@ def measure(table: pd.DataFrame, configs, params: dict) -> Study:
 
 
 # ------------------------------------------------------------------------ tables and figures
+def model_name(label: str) -> str:
+    """A model's label as readers read it: "relu + dropout (improved)" -> "ReLU + dropout (improved)"."""
+    return display.prose(label)
+
+
 def stopping_table(study: Study) -> pd.DataFrame:
     """Per model: runs, how many stopped before the epoch cap, the earliest and latest best epoch."""
     s = study.stops.groupby("config", sort=False).agg(runs=("seed", "size"), stopped=("converged", "sum"),
                                                        first=("best_epoch", "min"), last=("best_epoch", "max"))
-    return pd.DataFrame({"model": s.index, "runs": s["runs"].astype(int).to_numpy(),
+    return pd.DataFrame({"model": s.index.map(model_name), "runs": s["runs"].astype(int).to_numpy(),
                          "stopped before the cap": s["stopped"].astype(int).to_numpy(),
                          "best epoch, earliest": s["first"].round(2).to_numpy(),
                          "best epoch, latest": s["last"].round(2).to_numpy()})
@@ -100,8 +109,8 @@ def stopping_table(study: Study) -> pd.DataFrame:
 def overfitting_table(study: Study, digits: int = 4) -> pd.DataFrame:
     """Per model: validation minus training loss (inference mode), mean ± 95% CI half-width over seeds."""
     s = stats.summarize(study.final, "config", "val_minus_train_loss")
-    return pd.DataFrame({"model": s["config"], "seeds": s["n"].astype(int),
-                         "validation − training loss": [stats.fmt_mean_half(m, h, digits)
+    return pd.DataFrame({"model": s["config"].map(model_name), "seeds": s["n"].astype(int),
+                         "validation − training loss": [display.minus(stats.fmt_mean_half(m, h, digits))
                                                         for m, h in zip(s["mean"], s["ci_half"])]})
 
 
@@ -112,14 +121,16 @@ def paper_errors() -> tuple[float, float]:
 
 
 def error_table(study: Study, measured: bool = True) -> pd.DataFrame:
-    """Test error per model (percent, mean and 95% CI) beside the paper's two values;
+    """Test error per model (percent, mean and 95% CI, which never leaves [0, 100]%:
+    ``display.interval_ends``; none for three runs or fewer) beside the paper's two values;
     ``measured=False`` leaves out the measured columns (tiny runs whose errors vary)."""
     before, after = paper_errors()
     rows = []
     for config, paper in zip(study.configs, (before, None, after)):
-        s = stats.mean_ci(1 - study.final.loc[study.final["config"] == config.label, "test_accuracy"])
-        rows.append({"model": config.label, "seeds": s["n"], "test error (%)": f"{s['mean'] * 100:.2f}",
-                     "95% CI (%)": "—" if np.isnan(s["ci_half"]) else f"{s['ci_low'] * 100:.2f}–{s['ci_high'] * 100:.2f}",
+        errors = 1 - study.final.loc[study.final["config"] == config.label, "test_accuracy"]
+        s, (low, high) = stats.mean_ci(errors), display.interval_ends(errors)
+        rows.append({"model": model_name(config.label), "seeds": s["n"], "test error (%)": f"{s['mean'] * 100:.2f}",
+                     "95% CI (%)": "—" if np.isnan(low) else f"{low * 100:.2f}–{high * 100:.2f}",
                      "Wang et al. (%)": f"{paper:g}" if paper is not None else "—"})
     table = pd.DataFrame(rows)
     return table if measured else table.drop(columns=["test error (%)", "95% CI (%)"])
@@ -130,8 +141,9 @@ def curves_figure(study: Study):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
-    plots.learning_curves(study.results, y="val_loss", ax=axes[0], title="validation loss")
-    plots.learning_curves(study.results, y="train_loss", ax=axes[1], title="training loss (interval mean, dropout active)")
+    results = study.results.assign(config=study.results["config"].map(model_name))
+    plots.learning_curves(results, y="val_loss", ax=axes[0], title="validation loss")
+    plots.learning_curves(results, y="train_loss", ax=axes[1], title="training loss (interval mean, dropout active)")
     for ax in axes:
         ax.set_yscale("log")
     return fig
@@ -139,7 +151,8 @@ def curves_figure(study: Study):
 
 def error_figure(study: Study):
     """Test error per model and seed (percent), the paper's two values as red diamonds."""
-    final = study.final.assign(model=study.final["config"], test_error_pct=100 * (1 - study.final["test_accuracy"]))
+    final = study.final.assign(model=study.final["config"].map(model_name),
+                               test_error_pct=100 * (1 - study.final["test_accuracy"]))
     fig = plots.final_accuracy(final, by="model", value="test_error_pct", title="test error per model")
     ax = fig.axes[0]
     for row, paper in ((0, paper_errors()[0]), (2, paper_errors()[1])):
@@ -185,6 +198,13 @@ def judge(study: Study, choice: Choice, profile: str) -> tuple[Verdicts, dict]:
                         a_spread=improved, b_spread=lenet5, a_accuracy=train_improved, b_accuracy=train_lenet5,
                         converged=both, ran=ran)
     trained = checks.judge(TRAINING, training, a=train_improved, b=train_lenet5, converged=arms, ran=ran)
+    threshold = claims.measure(SPEED)["threshold"]
+    reach = stats.steps_to_reach(study.results, threshold)
+    steps = lambda config: reach[reach["config"] == config.label].set_index("seed")["steps"]
+    fast, slow = measures.paired(steps(dropout), steps(traditional))
+    speed = checks.judge(SPEED, f"steps to validation accuracy {threshold}: improved {np.nanmean(fast):,.0f}, "
+                                f"traditional {np.nanmean(slow):,.0f} (means over seeds)", a=fast, b=slow,
+                         converged=both, ran=ran)
     before_paper, after_paper = paper_errors()
     return checks, {
         "gap_diff": stats.fmt_difference(d_gap, digits=4),
@@ -193,12 +213,46 @@ def judge(study: Study, choice: Choice, profile: str) -> tuple[Verdicts, dict]:
         "init_spread": f"{spread['sd_ratio']:.2f}", "init_verdict": init,
         "train_gain": stats.fmt_difference(stats.difference(train_improved, train_lenet5, paired=True), scale=100,
                                            unit=" pp"),
-        "training_accuracy_verdict": trained, "err_traditional": f"{before}%", "err_improved": f"{after}%",
+        "training_accuracy_verdict": trained, "convergence_speed_verdict": speed, "err_traditional": f"{before}%",
+        "err_improved": f"{after}%",
         "reduction_verdict": checks.recorded(REDUCTION), "reduction_margin": checks.recorded(REDUCTION, "margin"),
         "reduction_why": checks.recorded(REDUCTION, "how"), "paper_before": f"{before_paper:g}%",
         "paper_after": f"{after_paper:g}%",
         "lecun_lenet5": f"{claims.values('lecun_page.lenet5_error')[0]:g}%",
         "lecun_boosted": f"{claims.values('lecun_page.boosted_lenet4_error')[0]:g}%"}
+
+
+def budget_numbers(params: dict) -> dict:
+    """The set-up the prose describes, from the parameters and the claims file: the training
+    budget, the over-fitting claim's margin and the convergence-speed claim's threshold."""
+    stopped = f", stopped {params['patience_epochs']} epochs after the best validation loss" \
+        if params["patience_epochs"] else ""
+    try:
+        speed = f"{claims.measure('wang2020.improved.convergence_speed')['threshold']:g}"
+    except (KeyError, TypeError):
+        speed = "not declared"
+    return {"dropout_budget": f"at most {params['max_epochs']} epochs{stopped}",
+            "overfit_margin": f"{claims.claim(OVERFITTING)['rule_args']['margin']:g}",
+            "speed_threshold": speed}
+
+
+def reduction_numbers(study: Study, checks: Verdicts) -> dict:
+    """"The error fell from 2% to 0.7%" end by end, in the error's own sign (call after
+    ``judge``, which records the verdict): our mean test error minus the paper's, in
+    percentage points, with its 95% interval (negative: fewer errors than the paper), and each
+    end's verdict as the rule recorded it."""
+    traditional, _, dropout = study.configs
+    verdicts = dict(re.findall(r"\b(before|after): (not reproduced|partially reproduced|reproduced|inconclusive|"
+                               r"exceeded|not testable)", checks.recorded(REDUCTION, "how")))
+    ends = []
+    for end, config, paper in zip(("before", "after"), (traditional, dropout), paper_errors()):
+        excess = 100 * (1 - study.per_seed(config, "test_accuracy").dropna().to_numpy()) - paper
+        s = stats.mean_ci(excess)
+        interval = (f"n = {s['n']}, too few runs for an interval" if s["n"] <= 3 or np.isnan(s["ci_half"])
+                    else f"95% CI {display.pp(s['ci_low'], unit=False)} to {display.pp(s['ci_high'])}")
+        said = f"{verdicts[end]}: " if end in verdicts else ""
+        ends.append(f"{end}, {said}our error − the paper's {paper:g}% = {display.pp(s['mean'])} ({interval})")
+    return {"reduction_ends": "; ".join(ends)}
 
 
 # ------------------------------------------------------------- the initialisation alone
@@ -211,10 +265,12 @@ def initialisation_final(varied: pd.DataFrame) -> pd.DataFrame:
 
 def initialisation_table(varied: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     """Per model: test accuracy over initialisation seeds, mean, sd and 95% CI."""
-    s = stats.summarize(initialisation_final(varied), "model", "test_accuracy")
-    return pd.DataFrame({"model": s["model"], "seeds": s["n"].astype(int),
+    final = initialisation_final(varied)
+    s = stats.summarize(final, "model", "test_accuracy")
+    ends = [display.interval_ends(final.loc[final["model"] == m, "test_accuracy"]) for m in s["model"]]
+    return pd.DataFrame({"model": s["model"].map(model_name), "seeds": s["n"].astype(int),
                          "test accuracy (mean)": s["mean"].round(digits), "sd": s["sd"].round(digits),
-                         "95% CI": [f"{lo:.{digits}f}–{hi:.{digits}f}" for lo, hi in zip(s["ci_low"], s["ci_high"])]})
+                         "95% CI": ["—" if np.isnan(lo) else f"{lo:.{digits}f}–{hi:.{digits}f}" for lo, hi in ends]})
 
 
 def second_look(checks: Verdicts, study: Study, varied: pd.DataFrame | None) -> dict:

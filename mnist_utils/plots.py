@@ -11,8 +11,6 @@ import seaborn as sns
 from mnist_utils import display, stats
 from mnist_utils.report import VERDICT_COLOURS
 
-sns.set_theme(context="notebook", style="whitegrid")
-
 # Every figure fits the page: at the book's resolution (the inline backend's 100 dpi) a figure
 # of MAX_WIDTH_IN inches is narrower than the text column of a 1,400 px wide page (COLUMN_PX),
 # so the browser never shrinks it, nor its lettering (tests/test_browser.py checks the built
@@ -21,6 +19,19 @@ sns.set_theme(context="notebook", style="whitegrid")
 DPI = 100
 MAX_WIDTH_IN = 7.5
 COLUMN_PX = 772
+# On a phone (a 420 px wide page) the column is about PHONE_COLUMN_PX wide and a figure of
+# MAX_WIDTH_IN is shrunk to it, its lettering with it: no text may then be smaller than
+# MIN_TEXT_PX. SMALL_PT is the smallest type any figure uses (legends, notes, tick labels):
+# 11.5 points at 100 dpi is 16 px, about 8 px on the phone.
+PHONE_COLUMN_PX = 380
+MIN_TEXT_PX = 8
+SMALL_PT = 11.5
+assert SMALL_PT * DPI / 72 * PHONE_COLUMN_PX / (MAX_WIDTH_IN * DPI) >= MIN_TEXT_PX - 0.05
+# seaborn's "notebook" sizes, none below SMALL_PT (its "small" is 0.833 of font.size).
+sns.set_theme(context="notebook", style="whitegrid",
+              rc={"font.size": SMALL_PT / 0.833, "axes.labelsize": 13, "axes.titlesize": 13.5,
+                  "xtick.labelsize": 12, "ytick.labelsize": 12, "legend.fontsize": SMALL_PT,
+                  "legend.title_fontsize": 12, "figure.titlesize": 13.5})
 plt.rcParams["figure.dpi"] = DPI
 
 
@@ -62,10 +73,16 @@ def axis_label(column: str) -> str:
 
 
 def _title(ax, title: str, errorbars: str) -> None:
-    """A figure's title with, below it in smaller type, what its error bars or bands show."""
-    ax.set_title(f"{title}\n", loc="center")
-    ax.text(0.5, 1.01, errorbars, transform=ax.transAxes, ha="center", va="bottom", fontsize="small", color="0.3",
-            wrap=True)   # within the figure, however far the axes sit from its centre
+    """A figure's title with, below it in smaller type, what its error bars or bands show. Both
+    are wrapped to the width of the axes, and the title is lifted by the height of the note's
+    lines (in points, whatever the figure's layout does later), so the two never overlap."""
+    ax.figure.tight_layout()   # the axes' width once the tick labels have their room
+    width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72 * 0.95
+    note = textwrap.wrap(errorbars, max(20, int(width_pt / (SMALL_PT * 0.58))))
+    ax.annotate("\n".join(note), xy=(0.5, 1.0), xycoords="axes fraction", xytext=(0, 4), textcoords="offset points",
+                ha="center", va="bottom", fontsize=SMALL_PT, color="0.3")
+    heading = textwrap.wrap(title, max(20, int(width_pt / (13.5 * 0.58))))
+    ax.set_title("\n".join(heading), loc="center", pad=4 + len(note) * SMALL_PT * 1.25 + 6)
 
 
 # Every interval drawn here is the one the tables print: the Student-t interval of the mean over
@@ -81,6 +98,29 @@ def _attach_intervals(ax, drawn: pd.DataFrame) -> None:
     drawn = drawn.reset_index(drop=True)
     ax.drawn_intervals = drawn
     ax.figure.drawn_intervals = drawn
+
+
+def bounds_of(value: str):
+    """The values a quantity can take, by its column name: an accuracy or a share in [0, 1], a
+    percentage in [0, 100]; None for anything else."""
+    if "accuracy" in value or value in ("share", "value"):
+        return (0.0, 1.0)
+    if value.endswith("_pct") or "(%)" in value:
+        return (0.0, 100.0)
+    return None
+
+
+FEW = "none for 3 runs or fewer"
+
+
+def _reader_intervals(frame: pd.DataFrame, by: str, value: str, bounds) -> pd.DataFrame:
+    """``stats.summarize`` of ``value`` per ``by`` with the interval the book's prose and tables
+    write (``display.interval_ends``): none for three runs or fewer (the dots are the runs), and
+    never beyond ``bounds`` (the t-interval on the logit scale where the plain one would leave them)."""
+    summary = stats.summarize(frame, by, value)
+    ends = [display.interval_ends(frame.loc[frame[by] == level, value], bounds=bounds) for level in summary[by]]
+    summary["ci_low"], summary["ci_high"] = [e[0] for e in ends], [e[1] for e in ends]
+    return summary
 
 
 def _interval_table(summary: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
@@ -118,7 +158,7 @@ def digit_grid(images: np.ndarray, labels: np.ndarray, rows: int = 10, cols: int
         ax.axis("off")
         if i < n:
             ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=images.max() or 1)
-            ax.set_title(captions[i] if captions else str(int(labels[i])), fontsize=8, pad=2)
+            ax.set_title(captions[i] if captions else str(int(labels[i])), fontsize=SMALL_PT, pad=2)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -245,7 +285,8 @@ def verdict_counts(counts, title: str = "verdicts over the result claims of both
 
 def measured_vs_paper(measured, paper, ylabel: str = "test accuracy", title: str | None = None):
     """Per-run values of this replication beside the paper's (dots), each source with its mean and
-    the 95% Student-t interval of that mean from ``stats.mean_ci`` (black)."""
+    the 95% Student-t interval of that mean (black) as the prose writes it (``_reader_intervals``:
+    none for three runs or fewer, within [0, 1] for an accuracy)."""
     sources = ["this replication (measured)", "paper (as printed)"]
     frame = pd.concat([
         pd.DataFrame({"source": sources[0], "value": list(measured)}),
@@ -254,7 +295,7 @@ def measured_vs_paper(measured, paper, ylabel: str = "test accuracy", title: str
     fig, ax = _subplots(figsize=(6, 3.6))
     sns.stripplot(data=frame, x="source", y="value", hue="source", order=sources, hue_order=sources,
                   size=8, jitter=0.08, ax=ax, legend=False)
-    summary = stats.summarize(frame.dropna(subset=["value"]), "source", "value")
+    summary = _reader_intervals(frame.dropna(subset=["value"]), "source", "value", bounds_of(ylabel))
     position = summary["source"].map(sources.index).to_numpy()
     bar = _has_interval(summary)
     # Wide flat markers for the means, so that they read as a level across each column of dots.
@@ -266,7 +307,7 @@ def measured_vs_paper(measured, paper, ylabel: str = "test accuracy", title: str
     _attach_intervals(ax, _interval_table(summary, ["source"]))
     ax.set_xlabel("")
     ax.set_ylabel(ylabel)
-    _title(ax, title or ylabel, f"dots: runs; black: mean and its {CI}")
+    _title(ax, title or ylabel, f"dots: runs; black: mean and its {CI}, {FEW}")
     fig.tight_layout()
     return fig
 
@@ -292,14 +333,15 @@ def final_accuracy(final, value: str = "test_accuracy", by: str = "config", titl
     appearance: horizontal, so that long category names stay readable at any page width.
 
     ``paper``, in the unit of ``value``: a number (dashed line) or a (low, high) range (shaded span).
-    A category with one run has no interval: its mean is drawn without a bar."""
+    The interval is the one the prose writes (``_reader_intervals``): a category of three runs or
+    fewer has none (its dots are the runs), and an accuracy's never leaves [0, 1]."""
     final = final.dropna(subset=[value])
     levels = list(pd.unique(final[by]))
     if ax is None:
         fig, ax = _subplots(figsize=(7, 0.5 * len(levels) + 1.6))
     sns.stripplot(data=final, x=value, y=by, hue=by, order=levels, hue_order=levels, size=6, jitter=0.1,
                   alpha=0.7, orient="h", ax=ax, legend=False)
-    summary = stats.summarize(final, by, value)
+    summary = _reader_intervals(final, by, value, bounds_of(value))
     # The stripplot put category i at y = i (top to bottom); the black marks go on the same rows.
     row = summary[by].map({level: i for i, level in enumerate(levels)}).to_numpy()
     bar = _has_interval(summary)
@@ -310,11 +352,11 @@ def final_accuracy(final, value: str = "test_accuracy", by: str = "config", titl
     _attach_intervals(ax, _interval_table(summary, [by]))
     reference = _paper_reference(ax, paper, "vertical")
     if reference is not None:
-        ax.legend(handles=[reference], loc="best", fontsize="small")
+        ax.legend(handles=[reference], loc="best", fontsize=SMALL_PT)
     ax.set_xlabel(axis_label(value))
     ax.set_ylabel("")
     _wrap_labels(ax, "y")
-    _title(ax, title or f"final {axis_label(value)} per seed", f"dots: seeds; black: mean and its {CI}")
+    _title(ax, title or f"final {axis_label(value)} per seed", f"dots: seeds; black: mean and its {CI}, {FEW}")
     ax.figure.tight_layout()
     return ax.figure
 
@@ -344,7 +386,7 @@ def benchmark_bars(summary, title: str, unit: str = "images/s"):
     frame = summary.reset_index(drop=True)
     fig, ax = _subplots(figsize=(8, 0.65 * len(frame) + 1.2))
     colours = sns.color_palette("deep", len(frame))
-    ax.barh([_wrap(display.words(m), 36) for m in frame["measurement"]], frame["median"], color=colours,
+    ax.barh([_wrap(display.words(m), 30) for m in frame["measurement"]], frame["median"], color=colours,
             xerr=[frame["median"] - frame["min"], frame["max"] - frame["median"]], capsize=3)
     ax.invert_yaxis()
     ax.set_xlabel(unit)
@@ -403,7 +445,7 @@ def ratio_curve(curve, declared: float, claimed: float, band=None, title: str | 
     _attach_intervals(ax, _interval_table(curve, ["threshold"]))
     ax.set_xlabel("validation accuracy threshold")
     ax.set_ylabel("steps ratio")
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="best", fontsize=SMALL_PT)
     _title(ax, title or "speed ratio against the threshold", f"dots: mean over seeds; bars: {CI}")
     fig.tight_layout()
     return fig
@@ -426,7 +468,7 @@ def paired_differences(table, unit_scale: float = 100.0, unit: str = "pp", title
     if margin:
         ax.axvspan(-margin * unit_scale, margin * unit_scale, color="0.85", zorder=0,
                    label=f"±{margin * unit_scale:g} {unit}: no difference worth a claim")
-        ax.legend(loc="best", fontsize="small")
+        ax.legend(loc="best", fontsize=SMALL_PT)
     ax.set_yticks(rows, [_wrap(c) for c in frame["comparison"]])
     ax.invert_yaxis()
     ax.set_xlabel(f"difference ({unit})")
@@ -443,7 +485,7 @@ def errors_by_predicted_digit(pileup, title: str | None = None):
     columns = [f"predicted {d}" for d in range(10)]
     counts = pileup[columns].to_numpy()
     fig, ax = _subplots(figsize=(7.5, 0.45 * len(pileup) + 1.6))
-    sns.heatmap(counts, annot=True, fmt="d", cmap="Reds", cbar=False, ax=ax, annot_kws={"fontsize": 10},
+    sns.heatmap(counts, annot=True, fmt="d", cmap="Reds", cbar=False, ax=ax, annot_kws={"fontsize": SMALL_PT},
                 linewidths=0.5, linecolor="0.9", xticklabels=list(range(10)),
                 yticklabels=[f"{r.removeprefix('improved CNN, ')} ({a:.4f})"
                              for r, a in zip(pileup["run_id"], pileup["test_accuracy"])])
@@ -468,11 +510,13 @@ def probe_effects(probed, title: str | None = None):
     fig, axes = _subplots(1, 2, figsize=(10, 0.4 * len(order) + 2), sharey=True)
     for ax, value, label in ((axes[0], "test_accuracy", "test accuracy"),
                              (axes[1], "share", "share of errors in the top wrong digit")):
-        sns.pointplot(data=frame, x=value, y="model", hue="run_id", order=order, ax=ax, markers="o",
-                      linestyles="-", legend=ax is axes[1])
+        # Markers only: the rows are kinds of model, not a sequence a line could join.
+        sns.pointplot(data=frame.assign(run_id=frame["run_id"].map(display.prose)), x=value, y="model",
+                      hue="run_id", order=order, ax=ax, markers="o", linestyles="none", dodge=0.3, errorbar=None,
+                      legend=ax is axes[1])
         ax.set_xlabel(label)
         ax.set_ylabel("")
-    axes[1].legend(title="", fontsize="small", loc="best")
+    axes[1].legend(title="", fontsize=SMALL_PT, loc="best")
     fig.suptitle(title or "what re-estimating batch norm and averaging checkpoints change")
     fig.tight_layout()
     return fig
@@ -490,7 +534,7 @@ def error_pileup_by_setup(pileup, title: str | None = None):
     ax.set_xlim(0, max(0.65, float(pileup["share"].max()) + 0.05) if len(pileup) else 1)
     ax.set_xlabel("share of a run's test errors in its top wrong digit")
     ax.set_ylabel("")
-    ax.legend(title="learning rate", fontsize="small", loc="best")
+    ax.legend(title="learning rate", fontsize=SMALL_PT, loc="best")
     _wrap_labels(ax, "y", 40)
     _title(ax, title or "where the errors go, every stored run", "dots: runs; dotted: 30%")
     fig.tight_layout()
@@ -518,7 +562,7 @@ def gradient_sizes(table, title: str | None = None):
     # Below the panels, in one row: inside a panel it covered that panel's lines.
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.suptitle(f"{title or 'gradient size per layer'}\nline: median over seeds; band: smallest to largest seed",
-                 fontsize="medium")
+                 fontsize=13)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
-    fig.legend(handles, labels, title=None, fontsize="small", loc="lower center", ncol=len(labels), frameon=False)
+    fig.legend(handles, labels, title=None, fontsize=SMALL_PT, loc="lower center", ncol=len(labels), frameon=False)
     return fig

@@ -76,7 +76,8 @@ def table_html(frame, index: bool = False, *, numeric=(), nowrap=NOWRAP_COLUMNS,
     for the narrow layout. Cells of the ``numeric`` columns are right-aligned, those of the
     ``nowrap`` columns never wrap, and a "verdict" column shows each known verdict as its badge
     (``badges``). Longer than ``collapse_above`` rows (None: never), the table is collapsed in a
-    ``<details>`` under ``summary`` (by default "N rows")."""
+    ``<details>`` under ``summary`` (by default the rows and what they hold: "16 rows, by
+    activation: learning rate, seeds, …")."""
     frame = _shown_frame(frame, index)
     columns = [str(c) for c in frame.columns]
     classes = [" ".join(k for k, names in (("num", numeric), ("nowrap", nowrap)) if c in map(str, names))
@@ -95,7 +96,7 @@ def table_html(frame, index: bool = False, *, numeric=(), nowrap=NOWRAP_COLUMNS,
                    for row in frame.itertuples(index=False))
     table = f'<table class="book-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
     if collapse_above is not None and len(frame) > collapse_above:
-        line = summary or f"{len(frame)} rows"
+        line = summary or f"{len(frame)} rows, by {columns[0]}: {', '.join(columns[1:])}"
         table = f'<details class="book-table"><summary>{_escape(line)}</summary>{table}</details>'
     elif summary:
         table = f'<p class="table-summary">{_escape(summary)}</p>{table}'

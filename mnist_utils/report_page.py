@@ -42,10 +42,13 @@ def claims_table(tested: pd.DataFrame) -> pd.DataFrame:
     what it claims and where, the measured value, n, the margin and the budget it was judged at
     (seven columns: the table fits the page; the words as printed are in the claims file)."""
     results = tested[tested["role"] == "result"]
+    budgets = results["ran"].map(report.headline_budget)
+    # A budget the row above has already said reads "as above": a chapter's claims share one.
+    shown = budgets.where(budgets != budgets.shift(), "as above")
     return pd.DataFrame({
         "verdict": results["verdict"], "paper": results["paper"].map(report.PAPER_NAMES),
         "claim": results["claim"] + " (" + results["where"] + ")", "measured": results["measured"],
-        "n": results["n"].map(runs), "margin": results["margin"], "budget": results["ran"]}).reset_index(drop=True)
+        "n": results["n"].map(runs), "margin": results["margin"], "budget": shown}).reset_index(drop=True)
 
 
 def facts_table(tested: pd.DataFrame) -> pd.DataFrame:

@@ -3,8 +3,9 @@
 A ``RunSet`` is every configuration of a list with every seed of another, on chosen data
 subsets; ``experiments`` declares each chapter's. ``train_many`` is the one call chapters
 make: every run looked up in the store by its key and trained (``train.train``) only when
-missing, then stored at once. It prints per run whether it was reused or trained, so a reader
-of a chapter sees what its execution cost.
+missing, then stored at once. It prints one line per run set saying how many runs were reused
+and how many trained, and a line per run it starts and finishes training (long work shows its
+progress), so a reader of a chapter sees what its execution cost without a line per stored run.
 """
 from __future__ import annotations
 
@@ -34,23 +35,27 @@ class RunSet:
     eval_size: int = 0
     cut_at: int = 0                 # longer runs are read as if stopped here (results.cut); 0: as run
     all_training_images: bool = False   # train on all 60,000 (``with_validation_in_training``)
+    raw_pixels: bool = False            # pixels as the files store them, 0-255 (``with_raw_pixels``)
 
     @property
     def train_kwargs(self) -> dict:
         return {"train_size": self.train_size, "eval_size": self.eval_size}
 
     def data(self, mnist: MNIST) -> MNIST:
-        """The splits this set trains on: ``mnist``, or it with the validation images added to training."""
-        return with_validation_in_training(mnist) if self.all_training_images else mnist
+        """The splits this set trains on: ``mnist``, or it with the validation images added to
+        training, or its pixels unscaled."""
+        data = with_validation_in_training(mnist) if self.all_training_images else mnist
+        return with_raw_pixels(data) if self.raw_pixels else data
 
     def __len__(self) -> int:
         return len(self.configs) * len(self.seeds)
 
 
-def declare(name, configs, seeds, train_size=0, eval_size=0, cut_at=0, all_training_images=False) -> RunSet:
+def declare(name, configs, seeds, train_size=0, eval_size=0, cut_at=0, all_training_images=False,
+            raw_pixels=False) -> RunSet:
     """A ``RunSet``, its seeds checked."""
     return RunSet(name, tuple(configs), tuple(training.check_seeds(list(seeds))), train_size or 0, eval_size or 0, cut_at,
-                  all_training_images)
+                  all_training_images, raw_pixels)
 
 
 # id of the training images -> (those images, the splits built from them): holding the images keeps
@@ -70,6 +75,23 @@ def with_validation_in_training(mnist: MNIST) -> MNIST:
                       np.concatenate([mnist.train.labels, mnist.validation.labels]))
         _with_validation[memo] = (mnist.train.images, MNIST(train=train, validation=mnist.validation, test=mnist.test))
     return _with_validation[memo][1]
+
+
+# id of the scaled training images -> (those images, the unscaled splits).
+_raw_pixels: dict[int, tuple[np.ndarray, MNIST]] = {}
+
+
+def with_raw_pixels(mnist: MNIST) -> MNIST:
+    """Every split with its pixels as the IDX files store them, 0 to 255, instead of scaled to
+    [0, 1] (Wang et al. 4.1.1: "the input value should not be too large, otherwise the model
+    training effect is not good or even unable to train"). The run's key changes with the data
+    fingerprint, not with the training code. Built once per ``mnist``, as above."""
+    memo = id(mnist.train.images)
+    if memo not in _raw_pixels:
+        unscaled = lambda split: Split(split.images * np.float32(255.0), split.labels)
+        _raw_pixels[memo] = (mnist.train.images, MNIST(train=unscaled(mnist.train), validation=unscaled(mnist.validation),
+                                                       test=unscaled(mnist.test)))
+    return _raw_pixels[memo][1]
 
 
 @dataclass
@@ -113,23 +135,22 @@ def train_many(configs: list[training.TrainConfig], seeds, mnist: MNIST, results
         raise training.TrainConfigError(f"configs: duplicate labels {names}")
     store = store or run_store.default()
     frames, arrays, keys, machines = [], {}, {}, {}
-    n_runs, started, n_trained = len(configs) * len(seeds), time.perf_counter(), 0
+    n_runs, started, n_trained, reused = len(configs) * len(seeds), time.perf_counter(), 0, ""
     for i, (config, seed) in enumerate(((c, s) for c in configs for s in seeds), 1):
         run_id = f"{config.name}/seed{seed}"
         spec = training.run_spec(config, seed, mnist, **train_kwargs)
         key = run_store.run_key(spec, run_store.data_fingerprint(mnist, **train_kwargs))
         stored = store.get(key)
-        if stored is None:
+        if stored is None:   # long work shows its progress: a line as each training starts and ends
             print(f"[{i}/{n_runs}] {run_id}: training (run {key[:12]})", flush=True)
             run = training.train(config, mnist, seed, **train_kwargs)
             stored = store.put(key, spec, run)
             n_trained += 1
             print(f"[{i}/{n_runs}] {run_id}: trained in {run.wall_seconds:.0f} s, stored as "
                   f"{store.describe(key)}", flush=True)
-        else:
-            print(f"[{i}/{n_runs}] {run_id}: reused {store.describe(key)} "
-                  f"(trained {stored.record.get('finished', '?')} in {stored.record.get('wall_seconds', 0):.0f} s)",
-                  flush=True)
+        else:                # a stored run is counted in the summary line, not printed
+            reused = (f"{run_id}: reused {store.describe(key)} (trained {stored.record.get('finished', '?')} in "
+                      f"{stored.record.get('wall_seconds', 0):.0f} s)")
         rows = stored.rows.copy()
         rows.insert(0, "run_id", run_id)
         rows.insert(1, "config", config.name)
@@ -144,9 +165,18 @@ def train_many(configs: list[training.TrainConfig], seeds, mnist: MNIST, results
     table = pd.concat(frames, ignore_index=True)
     if results is not None:
         results_io.write(table, results)
-    print(f"{n_runs} run{'s' if n_runs != 1 else ''}: {n_runs - n_trained} reused, {n_trained} trained, "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    print(summary_line(n_runs, n_trained, time.perf_counter() - started, reused), flush=True)
     return Trained(table, arrays, keys, machines)
+
+
+def summary_line(n_runs: int, n_trained: int, seconds: float, reused: str = "") -> str:
+    """The one line ``train_many`` prints for a call: "45 runs: 45 reused, 0 trained, 0 s". A
+    single stored run (as ``fill`` asks for them, one at a time) is named with where it is stored
+    (``reused``: that run's line)."""
+    if n_runs == 1 and n_trained == 0 and reused:
+        return reused
+    return (f"{n_runs} run{'s' if n_runs != 1 else ''}: {n_runs - n_trained} reused, {n_trained} trained, "
+            f"{seconds:.0f} s")
 
 
 def train_set(run_set, mnist: MNIST, profile: str) -> Trained:

@@ -67,24 +67,34 @@ def test_stopping_table_says_what_stopped_each_run():
 
 
 def test_accuracy_table_is_the_mean_and_student_t_interval():
-    final = pd.DataFrame({"config": ["relu"] * 3 + ["sigmoid"], "test_accuracy": [0.97, 0.98, 0.99, 0.95]})
+    final = pd.DataFrame({"config": ["relu"] * 4 + ["sigmoid"], "test_accuracy": [0.97, 0.98, 0.99, 0.98, 0.95]})
     shown = page.accuracy_table(final, 4)
-    half = 4.302653 * 0.01 / np.sqrt(3)   # t(0.975, 2) · sd / √n
-    assert shown.iloc[0].to_dict() == {"activation": "ReLU", "runs": 3, "mean test accuracy": "0.9800",
-                                       "sd": "0.0100", "95% CI low": f"{0.98 - half:.4f}",
+    sd = np.std([0.97, 0.98, 0.99, 0.98], ddof=1)
+    half = 3.182446 * sd / np.sqrt(4)   # t(0.975, 3) · sd / √n
+    assert pd.isna(shown.iloc[0]["each run"]), "a dash: four runs have an interval, their runs are not listed"
+    assert shown.iloc[0].drop("each run").to_dict() == {"activation": "ReLU", "runs": 4, "mean test accuracy": "0.9800",
+                                       "SD": f"{sd:.4f}", "95% CI low": f"{0.98 - half:.4f}",
                                        "95% CI high": f"{0.98 + half:.4f}"}
-    # one run: no spread, no interval (a dash in the page's table)
-    assert shown.iloc[1][["sd", "95% CI low", "95% CI high"]].isna().all()
+    # one run: no spread, no interval (a dash in the page's table); its run is listed
+    assert shown.iloc[1][["SD", "95% CI low", "95% CI high"]].isna().all() and shown.iloc[1]["each run"] == "0.9500"
     assert page.accuracy_table(final, 2).iloc[0]["mean test accuracy"] == "0.98"
+
+
+def test_accuracy_table_lists_few_runs_and_keeps_every_interval_inside_0_1():
+    few = page.accuracy_table(pd.DataFrame({"config": ["elu"] * 3, "test_accuracy": [0.2, 0.9, 0.99]}), 4)
+    assert few.iloc[0][["95% CI low", "95% CI high"]].isna().all() and few.iloc[0]["each run"] == "0.2000, 0.9000, 0.9900"
+    wide = page.accuracy_table(pd.DataFrame({"config": ["elu"] * 5, "test_accuracy": [0.5, 0.99, 0.98, 0.97, 0.2]}), 4)
+    assert 0 <= float(wide.iloc[0]["95% CI low"]) < float(wide.iloc[0]["95% CI high"]) <= 1
+    assert "each run" not in wide.columns
 
 
 def test_comparison_table_gives_paired_differences_in_percentage_points():
     shown = page.comparison_table(study())
     assert list(shown["comparison"]) == ["ReLU − Sigmoid", "ELU − Sigmoid", "ELU − ReLU"]
     relu_sigmoid = np.mean(np.array(TEST["relu"]) - np.array(TEST["sigmoid"])) * 100   # 1.0 pp
-    assert shown.iloc[0]["difference (pp)"] == f"{relu_sigmoid:.2f}" == "1.00"
+    assert shown.iloc[0]["difference (pp)"] == f"{relu_sigmoid:+.2f}" == "+1.00"
     assert shown.iloc[0]["pairs of runs"] == 3
-    assert float(shown.iloc[0]["95% CI low (pp)"]) < 1.0 < float(shown.iloc[0]["95% CI high (pp)"])
+    assert float(shown.iloc[0]["95% CI low (pp)"].replace("−", "-")) < 1.0 < float(shown.iloc[0]["95% CI high (pp)"])
     assert not any("_" in c for c in shown.columns)
 
 
@@ -130,7 +140,7 @@ def test_ordering_verdicts_come_from_the_claims_rules_and_are_recorded():
     assert values["order_verdict"] == recorded.loc[page.ORDER, "verdict"]
     assert values["elu_verdict"] == recorded.loc[page.ELU, "verdict"]
     assert values["elu_why"] == recorded.loc[page.ELU, "how"]
-    assert recorded.loc[page.ORDER, "measured"] == "ReLU +1.00 pp, ELU +0.93 pp vs Sigmoid"
+    assert recorded.loc[page.ORDER, "measured"].startswith("against Sigmoid: ReLU +1.00 pp (paired 95% CI ")
 
 
 def test_claims_without_their_arms_are_not_testable():
@@ -156,11 +166,11 @@ def test_ratio_numbers_read_the_declared_threshold():
 def test_accuracy_numbers_and_stopping_numbers():
     s = study()
     values = {**page.accuracy_numbers(s), **page.stopping_numbers(s)}
-    assert values["acc_relu"].startswith("0.9820 ± ")
+    assert values["acc_relu"] == "0.9820 (mean of 3 runs: 0.9800, 0.9830, 0.9830)", "three runs: shown, not summarised"
     assert values["n_seeds"] == 3
     assert values["epochs"] == "at most 5 epochs, stopped 1 epochs after the best validation loss"
     assert values["n_converged"] == "9 of 9"
-    assert values["stop_epochs"] == "sigmoid 4.0–4.0; relu 4.0–4.0; elu 4.0–4.0"
+    assert values["stop_epochs"] == "Sigmoid 4.0–4.0; ReLU 4.0–4.0; ELU 4.0–4.0"
 
 
 def test_tanh_numbers_pair_steps_by_seed():
@@ -210,4 +220,29 @@ def test_figures_fit_the_page_and_name_their_legend():
     assert all(ax.get_legend() is None for ax in figure.axes) and len(figure.legends) == 1
     assert [ax.get_title() for ax in figure.axes] == ["Sigmoid", "ReLU", "ELU"]
     gradient = page.gradient_table(s)
-    assert gradient.iloc[0].tolist() == ["Sigmoid", "0.3333", "3.0000"]
+    assert gradient.iloc[0].tolist() == ["Sigmoid", "0.333", "3"]
+    # The prose cites the table's own numbers (median over seeds, three significant figures).
+    cited = page.for_readers(page.dissipation_numbers(s))["gradient_ratios"]
+    assert cited == "; ".join(f"{a} {r}" for a, r in zip(gradient["activation"], gradient.iloc[:, 1]))
+
+
+def test_comparisons_and_glued_numbers_read_as_prose():
+    shown = page.comparison_table(study())
+    assert shown["difference (pp)"].str.match(r"^[+−]\d").all() and not shown.astype(str).apply(
+        lambda c: c.str.contains(r"(?<![\w.])-\d")).any().any()
+    values = page.for_readers({"x": "relu 0.1, sigmoid 0.03: CI -0.26 to -0.1", "n": 3})
+    assert values == {"x": "ReLU 0.1, Sigmoid 0.03: CI −0.26 to −0.1", "n": 3}
+
+
+def test_prose_numbers_show_few_seeds_as_runs_and_say_why_the_efficiency_verdict_is():
+    s = study()
+    s.__dict__["zeros"] = pd.DataFrame({"all": [0.03, 0.41, 0.80], "C1": 0.1, "differs_from_stored": 0})
+    rows = [{"measurement": page.benchmark_rows.activation_measurement(a), "value": v}
+            for a, values in {"relu": [1300, 1310, 1290, 1305, 1295], "sigmoid": [1000, 1010, 990, 1005, 995]}.items()
+            for v in values]
+    page.efficiency_numbers(s, pd.DataFrame(rows))
+    values = page.prose_numbers(s)
+    assert values["zero_share_runs"] == "0.413 (mean of 3 runs: 0.030, 0.410, 0.800)"
+    assert values["order_margin"] == "+0.2 pp"
+    assert values["efficiency_why"] == display.prose(s.checks.recorded("wang2020.activation.relu_efficiency", "how"))
+    assert values["efficiency_why"] and "-" not in values["efficiency_why"].replace(" - ", "")

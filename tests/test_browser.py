@@ -8,9 +8,11 @@ object reprs in the output (``<IPython.core.display.Markdown object>``,
 ``<Figure size ...>``), table cells whose texts run together, words broken mid-word
 in tables, internal identifiers in the reader's text (snake_case, claim ids),
 figures wider than the page, figures without a numbered caption or with a hash
-for alt text; and the report must fit a phone in under 10,000 px. The checks
-themselves are tested on two hand-made pages, one with every defect and one
-without (the good one drawn by ``display.table``).
+for alt text, printed per-run log lines of the run store ("[3/45] relu/seed2: reused
+data/runs/…"), and accuracy intervals that leave [0, 1] ("0.9917 ± 0.0191"); and the
+report must fit a phone in under 10,000 px. The checks themselves are tested on two
+hand-made pages, one with every defect and one without (the good one drawn by
+``display.table``), and the text scans on plain strings, which needs no browser.
 
 Screenshots go to ``_build/screenshots/``: each page's first screen at 1,400 and
 420 px, and the whole intro and report at both widths under ``full/``. Run after
@@ -50,11 +52,11 @@ NO_BROWSER = ("" if CHROMIUM and CHROMEDRIVER else
 SKIP_REASON = NO_BROWSER or ("no built book (make html)" if not PAGES else "")
 if SKIP_REASON and os.environ.get("REQUIRE_BROWSER") == "1":
     raise RuntimeError(f"browser check required but impossible: {SKIP_REASON}")
-# Skip each test rather than the module: a module-level skip collects no test, and pytest
-# then exits 5, which fails `make test` on a machine without Chromium. Without a built book
-# the page tests have no pages (pytest skips an empty parameter set); the checks' own tests,
-# on hand-made pages, still run.
-pytestmark = pytest.mark.skipif(bool(NO_BROWSER), reason=f"browser check skipped: {NO_BROWSER}")
+# Skip each test that needs the browser (its fixture skips), never the module: a module-level
+# skip collects no test, and pytest then exits 5, which fails `make test` on a machine without
+# Chromium; the scans of text need no browser and always run. Without a built book the page
+# tests have no pages (pytest skips an empty parameter set); the checks' own tests, on
+# hand-made pages, still run where there is a browser.
 # The chapters and reference pages (not the search page, the index or its redirect).
 BOOK_PAGES = [p for p in PAGES if p.startswith("book/")]
 
@@ -72,6 +74,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
+    if NO_BROWSER:
+        pytest.skip(f"browser check skipped: {NO_BROWSER}")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -285,6 +289,14 @@ OBJECT_REPR = re.compile(r"<(?:[\w.]+ )*[\w.]+ object(?: at 0x[0-9a-fA-F]+)?>|<F
 IDENTIFIER = re.compile(r"\b(?:wang2020|liu_fu|lecun_page)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 # Where an identifier is the right word, with the reason.
 ALLOWED_IDENTIFIERS = {"x86_64": "the processor architecture's own name (uname -m), in the hardware line"}
+# A line the run store printed for each run a chapter reused: the chapter says it once per run set
+# ("45 runs: 45 reused, 0 trained, 0 s"), never once per run.
+LOG_LINE = re.compile(r"\[\d+/\d+\] [^\n]*?: reused [^\n]*|\breused data/runs/\S+")
+# A mean with its half-width ("0.9917 ± 0.0191") or a 95% interval ("95% CI 0.9726–1.0108") of a
+# fraction: neither end may leave [0, 1]. Signed numbers are differences and may; a quantity
+# near zero (below 0.1, under chance for an accuracy: a loss gap, a spread) may reach below it.
+PLUS_MINUS = re.compile(r"(?<![\d.+\-−])([01]\.\d{3,}) ± (\d+\.\d{3,})")
+CI_SPAN = re.compile(r"(?<![\d.+\-−])([01]\.\d{3,})–(\d+\.\d{3,})")
 # Two table cells side by side whose texts are closer than this read as one ("0.9136 0.9136").
 MIN_CELL_GAP_PX = 6
 # The report, at a phone's width with its long tables collapsed.
@@ -367,6 +379,51 @@ def object_repr_problems(facts: dict) -> list[str]:
     """Reprs of Python objects anywhere a reader looks, printed output included."""
     text = facts[1400]["output_text"]
     return [f"{m.group(0)!r} in “…{excerpt(text, m)}…”" for m in OBJECT_REPR.finditer(text)]
+
+
+def log_lines(text: str) -> list[str]:
+    """Per-run log lines of the run store in ``text``."""
+    return [f"“{excerpt(text, m, 0)[:90]}”" for m in LOG_LINE.finditer(text)]
+
+
+def intervals_outside_0_1(text: str) -> list[str]:
+    """Means ± half-widths and 95% intervals of fractions whose upper end passes 1, or whose
+    lower end falls below 0 for a value of 0.1 or more (an accuracy)."""
+    found = []
+    for m in PLUS_MINUS.finditer(text):
+        mean, half = float(m.group(1)), float(m.group(2))
+        if mean <= 1 and (mean + half > 1 or (mean >= 0.1 and mean - half < 0)):
+            found.append(f"“{m.group(0)}” reaches {mean - half:.4f}–{mean + half:.4f} in “…{excerpt(text, m)}…”")
+    for m in CI_SPAN.finditer(text):
+        low, high = float(m.group(1)), float(m.group(2))
+        if low <= 1 < high:
+            found.append(f"“{m.group(0)}” ends above 1 in “…{excerpt(text, m)}…”")
+    return found
+
+
+def log_line_problems(facts: dict) -> list[str]:
+    """Lines a chapter printed for each run it took from the run store."""
+    return log_lines(facts[1400]["output_text"])
+
+
+def interval_problems(facts: dict) -> list[str]:
+    """Accuracy intervals that leave [0, 1], in prose, tables and printed output."""
+    return intervals_outside_0_1(facts[1400]["output_text"])
+
+
+def test_the_log_line_and_interval_scans_catch_what_they_must_and_nothing_else():
+    log = ("[1/15] sigmoid/seed0: reused data/runs/lenet5/0d7157c82f286bba.json (trained 2026-11-25 in 613 s)\n"
+           "[3/45] relu/seed2: reused data/runs/lenet5/7e5f015b664fcf70.json (trained 2026-11-26 in 329 s)\n"
+           "15 runs: 15 reused, 0 trained, 1 s\n[2/2] softmax/seed1: training (run 0d7157c82f28)")
+    assert len(log_lines(log)) == 2, "the per-run lines, not the summary nor a training in progress"
+    assert log_lines("45 runs: 45 reused, 0 trained, 0 s; softmax/seed0 was reused") == []
+    bad = ("0.9917 ± 0.0191 (95% CI 0.9726–1.0108, n = 2) | 0.7490 ± 0.9158 | 0.9951 ± 0.0089 "
+           "(95% CI 0.9862–1.0040, n = 2)")
+    assert len(intervals_outside_0_1(bad)) == 5
+    good = ("0.9865 ± 0.0010 (95% CI 0.9855–0.9875, n = 5); 0.9917 (mean of 2 runs: 0.9852, 0.9982); "
+            "+0.28 ± 0.16 pp; −0.0013 (paired 95% CI −0.0074 to +0.0049); 4.2 ± 0.7 (95% CI 3.4–4.9, n = 5); "
+            "0.0029 ± 0.0033; 0.9917 (95% CI 0.9712–0.9976 on the logit scale, n = 5); 156–644 images/s")
+    assert intervals_outside_0_1(good) == []
 
 
 def identifier_problems(facts: dict) -> list[str]:
@@ -474,6 +531,8 @@ PAGE_CHECKS = {
     "words broken mid-word in tables": broken_word_problems,
     "figures wider than the page": wide_figure_problems,
     "figure caption or alt-text problems": caption_problems,
+    "per-run log lines of the run store": log_line_problems,
+    "accuracy intervals outside [0, 1]": interval_problems,
 }
 
 
@@ -522,15 +581,20 @@ def _hand_made_pages(folder: Path) -> tuple[Path, Path]:
     bad = page.format(css="td { padding: 0; } table { width: 12em; } td { overflow-wrap: anywhere; }", body="""
         <p>The claim wang2020.activation.relu_converges_6x_faster and the column idx_bytes.</p>
         <div class="cell_output"><pre>&lt;IPython.core.display.Markdown object&gt;</pre>
-        <pre>&lt;Figure size 700x400 with 1 Axes&gt;</pre><pre>Name: seed, dtype: float64</pre></div>
+        <pre>&lt;Figure size 700x400 with 1 Axes&gt;</pre><pre>Name: seed, dtype: float64</pre>
+        <pre>[3/45] relu/seed2: reused data/runs/lenet5/7e5f015b664fcf70.json (trained 2026-11-26 in 329 s)</pre></div>
         <table><tr><td>0.9136</td><td>0.9136</td><td>reproduced</td></tr>
                <tr><td>0.0001</td><td>2</td><td>no_batch_norm</td></tr></table>
+        <p>The grid's best point: 0.9917 ± 0.0191 (95% CI 0.9726–1.0108, n = 2).</p>
         <img src="wide.png" alt="../_images/26bda6de38c0ab46ccb5d88026ca07b12b3de3.png">
         <figure><img src="narrow.png" alt="accuracy against iterations"><figcaption>accuracy</figcaption></figure>
         <div style="height: 12000px"></div>""")
     good = page.format(css="", body=f"""
         <p>ReLU converges about six times faster than Sigmoid; <code>idx_bytes</code> is code.</p>
         <div class="cell_input"><pre>glue("x", Markdown("a_b"))</pre></div>
+        <div class="cell_output"><pre>45 runs: 45 reused, 0 trained, 0 s</pre></div>
+        <p>The grid's best point: {display.interval([0.9852, 0.9982])}; the five runs:
+        {display.interval([0.9865, 0.9855, 0.9875, 0.9870, 0.9860])}.</p>
         {display.table(frame, summary=display.verdict_summary(frame["verdict"]))._repr_html_()}
         {display.table(frame.head(3))._repr_html_()}
         <figure><img src="narrow.png" alt="Test accuracy against training iterations">
@@ -542,7 +606,8 @@ def _hand_made_pages(folder: Path) -> tuple[Path, Path]:
 
 CHECKS = {"object reprs": object_repr_problems, "identifiers": identifier_problems,
           "cramped cells": cramped_cell_problems, "broken words": broken_word_problems,
-          "wide figures": wide_figure_problems, "captions": caption_problems}
+          "wide figures": wide_figure_problems, "captions": caption_problems,
+          "log lines": log_line_problems, "intervals": interval_problems}
 
 
 @pytest.fixture(scope="module")
@@ -573,4 +638,8 @@ def test_the_checks_catch_every_defect_of_issue_25(hand_made):
     captions = caption_problems(bad)
     assert any("has no caption" in p for p in captions) and any("has no figure number" in p for p in captions)
     assert any("is not a description" in p for p in captions)
+    logged = log_line_problems(bad)
+    assert len(logged) == 1 and "[3/45] relu/seed2: reused data/runs/" in logged[0]
+    outside = interval_problems(bad)
+    assert any("0.9917 ± 0.0191" in p for p in outside) and any("0.9726–1.0108" in p for p in outside)
     assert bad["closed_420"]["height"] > MAX_REPORT_HEIGHT_PX

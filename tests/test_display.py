@@ -238,7 +238,7 @@ def test_long_tables_collapse_under_a_one_line_summary():
                      r'16 inconclusive</summary><table', html)
     assert html.count("<tr>") == 32, "every row is still there, inside the details"
     default = display.table(frame)._repr_html_()
-    assert "<summary>31 rows</summary>" in default
+    assert "<summary>31 rows" in default, "the default summary counts the rows"
     at_threshold = display.table(frame.head(display.COLLAPSE_ABOVE))._repr_html_()
     assert "<details" not in at_threshold
     assert "<details" not in display.table(frame, collapse_above=None)._repr_html_()
@@ -344,3 +344,71 @@ def test_no_figure_is_wider_than_the_page():
     assert _width_px(plots.errors_by_predicted_digit(pileup)) <= MAX_PX
     fig, _ = plots._subplots(figsize=(14, 3))
     assert fig.get_figwidth() == plots.MAX_WIDTH_IN
+
+
+# ----------------------------------------------------------------------------- prose, intervals, layers
+def test_prose_names_identifiers_and_writes_true_minus_signs():
+    assert display.prose("sigmoid 0.0972; relu 1.37; elu 1.7; tanh 8,009") == \
+        "Sigmoid 0.0972; ReLU 1.37; ELU 1.7; Tanh 8,009"
+    assert display.prose("paired 95% CI -0.59 pp to -0.19 pp (-0.0074)") == "paired 95% CI −0.59 pp to −0.19 pp (−0.0074)"
+    assert display.prose("softmax/seed0, seeds 0-2, 784-120-84-10, 2026-11-30") == \
+        "softmax/seed 0, seeds 0-2, 784-120-84-10, 2026-11-30", "hyphens that are not minus signs stay"
+    assert display.prose("Adam 2e-3, batch 128, spe 32; constant 1e-4; 1e-05; 2.5e-3; key 0e3a1f") == \
+        "Adam 0.002, batch 128, 32 steps per execution; constant 0.0001; 0.00001; 0.0025; key 0e3a1f"
+    assert display.prose("x86_64, 2 cores; relu_b") == "x86_64, 2 cores; ReLU b", "an architecture keeps its name"
+    assert display.prose(5) == 5 and display.prose_values({"a": "relu", "n": 3}) == {"a": "ReLU", "n": 3}
+    frame = display.readable(pd.DataFrame({"comparison": ["elu − relu"], "low": ["-0.36 to +0.36"], "n": [5]}))
+    assert frame.iloc[0].tolist() == ["ELU − ReLU", "−0.36 to +0.36", 5]
+
+
+def _ends(text: str) -> tuple[float, float]:
+    low, high = re.search(r"95% CI (\S+?)(?:–| to )(\S+?)[ ,]", text).groups()
+    return tuple(float(v.replace("−", "-")) for v in (low, high))
+
+
+def test_an_interval_never_leaves_the_bounds_of_its_quantity():
+    # Two runs: the t-interval of "0.9917 ± 0.0191" would reach 1.0108. Few runs are shown, not summarised.
+    assert display.interval([0.9852, 0.9982]) == "0.9917 (mean of 2 runs: 0.9852, 0.9982)"
+    assert display.interval([0.9912]) == "0.9912 (1 run)" and display.interval([]) == "—"
+    three = display.interval([0.2, 0.9, 0.99])
+    assert "±" not in three and "0.2000, 0.9000, 0.9900" in three
+    # Within the bounds: the usual mean ± half-width, as stats.fmt_ci writes it.
+    from mnist_utils import stats
+    inside = [0.9865, 0.9855, 0.9875, 0.9870, 0.9860]
+    assert display.interval(inside) == stats.fmt_ci(stats.mean_ci(inside))
+    # Beyond them: the interval on the logit scale, inside (0, 1), around the mean.
+    for sample in ([0.5, 0.99, 0.98, 0.97, 0.2], [0.9999, 0.99, 0.95, 0.999, 0.7], [0.001, 0.3, 0.01, 0.02]):
+        text = display.interval(sample)
+        low, high = _ends(text)
+        assert 0 <= low < high <= 1 and "logit" in text and "±" not in text, text
+    # Runs at a bound have no logit: their range, never a clipped interval.
+    assert "runs at the bound" in display.interval([0.2, 0.9, 1.0, 0.5])
+
+
+def test_an_interval_in_other_units_and_unbounded():
+    assert display.interval([0.01, 0.012, 0.011, 0.013], 2, scale=100, unit="%").startswith("1.15% ± ")
+    text = display.interval([-0.2, 0.1, -0.3, 0.05], 2, bounds=None)
+    assert text.startswith("−0.09 ± ") and " to " in text, "negative ends with true minus signs and 'to'"
+
+
+def test_the_layer_table_reads_as_words_and_whole_numbers():
+    from mnist_utils import models
+
+    table = display.layer_table(models.build("lenet5", activation="relu"))
+    assert list(table.columns) == ["layer", "kind", "output shape", "parameters"]
+    c1 = table.set_index("layer").loc["C1"]
+    assert c1["kind"] == "convolution 5×5, 6 maps, ReLU" and c1["output shape"] == "28 × 28 × 6"
+    assert table["parameters"].dtype.kind == "i" and table["parameters"].sum() == 61_706
+    assert table.set_index("layer").loc["S2", "kind"] == "average pooling 2×2"
+    assert not table.astype(str).apply(lambda c: c.str.contains(r"None|\(|_")).any().any()
+    cnn = display.layer_table(models.build("liu_fu_cnn", widths=(16, 32, 32)))
+    assert {"batch normalisation", "ReLU", "dropout, rate 0.5", "max pooling 2×2"} <= set(cnn["kind"])
+    assert "C1 ReLU" in set(cnn["layer"]) and cnn["parameters"].sum() > 0
+
+
+def test_a_table_s_interval_ends_agree_with_the_prose_and_stay_in_bounds():
+    assert all(np.isnan(display.interval_ends([0.98, 0.99, 0.97])))   # three runs: shown, not summarised
+    low, high = display.interval_ends([0.5, 0.99, 0.98, 0.97, 0.2])
+    assert 0 < low < high < 1 and f"{low:.4f}–{high:.4f}" in display.interval([0.5, 0.99, 0.98, 0.97, 0.2])
+    low, high = display.interval_ends([0.9865, 0.9855, 0.9875, 0.9870, 0.9860])
+    assert f"{low:.4f}–{high:.4f}" in display.interval([0.9865, 0.9855, 0.9875, 0.9870, 0.9860])

@@ -56,7 +56,7 @@ def test_choose_reads_both_chapters():
     choice = page.choose(chapter3, chapter4)
     assert (choice.activation, choice.learning_rate) == ("relu", 0.002)    # 0.05 is not among the paper's four
     assert list(choice.by_activation.columns) == ["activation", "mean final validation accuracy (chapter 3)"]
-    assert list(choice.by_activation["activation"]) == ["relu", "elu", "sigmoid"]
+    assert list(choice.by_activation["activation"]) == ["ReLU", "ELU", "Sigmoid"], "named for readers"
     assert choice.by_activation.iloc[0, 1] == pytest.approx(0.985)
     assert list(choice.by_rate.columns) == ["activation", "learning rate", "mean final validation accuracy (chapter 4)"]
     assert list(choice.by_rate["learning rate"]) == ["0.05", "0.002", "0.001", "0.002"]
@@ -66,7 +66,7 @@ def test_stopping_table(study):
     table = page.stopping_table(study)
     assert list(table.columns) == ["model", "runs", "stopped before the cap", "best epoch, earliest", "best epoch, latest"]
     first = table.iloc[0]
-    assert (first["model"], first["runs"], first["stopped before the cap"]) == (CONFIGS[0].label, 5, 3)
+    assert (first["model"], first["runs"], first["stopped before the cap"]) == ("traditional LeNet-5 (Sigmoid)", 5, 3)
     assert (first["best epoch, earliest"], first["best epoch, latest"]) == (6.0, 9.0)
     assert study.ran.endswith("13 of 15 runs stopped before the cap")
     assert not study.converged(CONFIGS[0]) and study.converged(CONFIGS[1], CONFIGS[2])
@@ -75,8 +75,9 @@ def test_stopping_table(study):
 def test_overfitting_table(study):
     table = page.overfitting_table(study, digits=3)
     assert list(table.columns) == ["model", "seeds", "validation − training loss"]
-    assert table.set_index("model").loc[CONFIGS[1].label, "validation − training loss"] == "0.030"   # no spread
-    assert table.set_index("model").loc[CONFIGS[2].label, "validation − training loss"].startswith("0.012 ± ")
+    assert list(table["model"]) == ["traditional LeNet-5 (Sigmoid)", "ReLU, no dropout", "ReLU + dropout (improved)"]
+    assert table.set_index("model").loc["ReLU, no dropout", "validation − training loss"] == "0.030"   # no spread
+    assert table.set_index("model").loc["ReLU + dropout (improved)", "validation − training loss"].startswith("0.012 ± ")
 
 
 def test_error_table_beside_the_papers_values(study):
@@ -95,16 +96,17 @@ def test_judge_records_the_claims_in_order_and_the_numbers_of_the_prose(study):
     checks, numbers = page.judge(study, page.Choice("relu", 0.002, None, None), "smoke")
     frame = checks.frame()
     assert list(frame["claim_id"]) == [page.OVERFITTING, page.REDUCTION, page.BETTER, page.INITIALISATION,
-                                       page.TRAINING]
+                                       page.TRAINING, page.SPEED]
     assert frame.set_index("claim_id").loc[page.REDUCTION, "measured"] == "2.00% → 0.70%"
     assert frame.set_index("claim_id").loc[page.BETTER, "verdict"] == "inconclusive"      # two Sigmoid runs capped
     assert numbers["chosen"] == "relu at learning rate 0.002"
     assert (numbers["err_traditional"], numbers["err_improved"]) == ("2.00%", "0.70%")
     assert (numbers["paper_before"], numbers["paper_after"]) == ("2%", "0.7%")
-    assert numbers["gap_diff"].startswith("-0.0180 ")                        # 0.012 with dropout, 0.030 without
+    assert numbers["gap_diff"].replace("−", "-").startswith("-0.0180 ")     # 0.012 with dropout, 0.030 without
     assert numbers["train_gain"].startswith("+0.50 pp")
     assert numbers["reduction_verdict"] == frame.set_index("claim_id").loc[page.REDUCTION, "verdict"]
     for key in ("err_diff_pp", "dropout_overfit_verdict", "init_spread", "init_verdict", "training_accuracy_verdict",
+                "convergence_speed_verdict",
                 "reduction_margin", "reduction_why", "lecun_lenet5", "lecun_boosted"):
         assert numbers[key], key
 
@@ -117,7 +119,7 @@ def test_initialisation_runs_parsed_and_judged_as_a_second_look(study):
     assert set(final["model"]) == {c.label for c in CONFIGS} and sorted(set(final["init_seed"])) == [0, 1, 2, 3, 4]
     shown = page.initialisation_table(varied, digits=3)
     assert list(shown.columns) == ["model", "seeds", "test accuracy (mean)", "sd", "95% CI"]
-    assert shown.set_index("model").loc[CONFIGS[2].label, "test accuracy (mean)"] == 0.993
+    assert shown.set_index("model").loc[page.model_name(CONFIGS[2].label), "test accuracy (mean)"] == 0.993
     checks, _ = page.judge(study, page.Choice("relu", 0.002, None, None), "smoke")
     numbers = page.second_look(checks, study, varied[varied["config"].str.startswith(("traditional", "relu +"))])
     assert numbers["init_only_spread"] == "1.00"                  # both models: sd of the same errors' spread
@@ -125,6 +127,34 @@ def test_initialisation_runs_parsed_and_judged_as_a_second_look(study):
     assert checks.second_looks[0]["budget"].startswith("init seeds 0, 1, 2, 3, 4, data order of seed 0, ")
     assert page.second_look(checks, study, None) == {"init_only_spread": "not measured (init_seeds is empty)",
                                                      "init_only_verdict": "not judged"}
+
+
+def test_the_error_interval_stays_within_0_and_100_percent_and_few_runs_have_none():
+    wide = table()
+    near_zero = wide["config"] == CONFIGS[2].label
+    wide.loc[near_zero, "test_accuracy"] = 1 - wide.loc[near_zero, "seed"].map({0: 0.0001, 1: 0.03, 2: 0.0002,
+                                                                                 3: 0.0001, 4: 0.0003})
+    shown = page.error_table(page.measure(wide, CONFIGS, PARAMS))
+    low, high = (float(x) for x in shown["95% CI (%)"].iloc[2].split("–"))
+    assert 0 <= low < high <= 100, "a t-interval of these errors would start below 0%"
+    three = page.measure(table().query("seed < 3"), CONFIGS, PARAMS)
+    assert list(page.error_table(three)["95% CI (%)"]) == ["—"] * 3
+
+
+def test_the_error_reduction_is_told_in_the_error_s_own_sign(study):
+    checks, _ = page.judge(study, page.Choice("relu", 0.002, None, None), "smoke")
+    ends = page.reduction_numbers(study, checks)["reduction_ends"]
+    before, after = ends.split("; ")
+    assert before.startswith("before, ") and "our error − the paper's 2% = 0.00 pp" in before
+    assert after.startswith("after, ") and "our error − the paper's 0.7% = 0.00 pp" in after
+    worse = table()
+    worse.loc[worse["config"] == CONFIGS[2].label, "test_accuracy"] -= 0.002      # 0.9% error: 0.2 pp more than 0.7%
+    worse_study = page.measure(worse, CONFIGS, PARAMS)
+    checks, _ = page.judge(worse_study, page.Choice("relu", 0.002, None, None), "smoke")
+    after = page.reduction_numbers(worse_study, checks)["reduction_ends"].split("; ")[1]
+    assert "= +0.20 pp (95% CI +" in after, "more errors than the paper: a positive difference"
+    verdict = checks.recorded(page.REDUCTION, "how").split("after: ")[1].split(" (")[0]
+    assert after.startswith(f"after, {verdict}: ")
 
 
 def test_figures_fit_the_page_and_mark_the_papers_values(study):

@@ -28,7 +28,10 @@ def test_each_chapter_declares_its_runs_from_its_parameters():
                                         "final_configuration": ""})) == 1
     activations, *optimizer_arm = experiments.activation_study(**params["03_activation_study"])
     assert [s.name for s in optimizer_arm] == ["03_activation_study_extra", "03_activation_study_fully_connected",
-                                               "03_activation_study_optimizer_grid", "03_activation_study_optimizer"]
+                                               "03_activation_study_raw_pixels", "03_activation_study_optimizer_grid",
+                                               "03_activation_study_optimizer"]
+    raw = optimizer_arm[2]       # the same LeNet-5 on pixels of 0 to 255: its data, hence its key, differ
+    assert raw.raw_pixels and [c.model_kwargs["activation"] for c in raw.configs] == ["sigmoid", "tanh"]
     p = params["03_activation_study"]
     assert [c.name for c in activations.configs] == p["activations"] and activations.seeds == tuple(p["seeds"])
     assert all(c.patience == p["patience_epochs"] * p["evals_per_epoch"] for c in activations.configs)

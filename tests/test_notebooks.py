@@ -111,9 +111,16 @@ def test_baselines_check_some_outputs(name):
     """nbval --nbval-lax compares only marked cells: every chapter must mark at least one,
     and the marked cells must have outputs in the baseline (else the check is vacuous)."""
     nb = nbformat.read(paths.BASELINES / f"{name}.ipynb", as_version=4)
-    checked = [c for c in nb.cells if c.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" in c.source]
-    assert checked, f"{name}: no cell marked # NBVAL_CHECK_OUTPUT"
+    checked = [c for c in nb.cells if c.cell_type == "code" and "nbval-check-output" in c.metadata.get("tags", [])]
+    assert checked, f"{name}: no cell tagged nbval-check-output"
     assert all(c.outputs for c in checked), f"{name}: a checked cell has no output"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_readers_never_see_nbval_markers(name):
+    """nbval's markers are cell tags, never comments a reader sees in the code."""
+    nb = nbformat.read(paths.NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    assert not [c for c in nb.cells if c.cell_type == "code" and "NBVAL_" in c.source]
 
 
 def test_executed_book_chapters_are_in_the_toc():

@@ -17,15 +17,21 @@ from matplotlib.colors import to_rgb  # noqa: E402
 from mnist_utils import plots, stats  # noqa: E402
 
 T_975_2 = 4.302652729911275  # Student t, 97.5th percentile, 2 degrees of freedom (3 seeds)
+T_975_3 = 3.182446305284263  # 3 degrees of freedom (4 seeds)
 
 # 3 seeds x 2 configs with known values: "a" has mean 0.91 and sd 0.01, so its interval is
 # 0.91 ± t * 0.01 / sqrt(3) = 0.91 ± 0.02484; a bootstrap interval or ±1 sd would be much narrower.
 FINAL = pd.DataFrame({"config": ["a"] * 3 + ["b"] * 3, "seed": [0, 1, 2] * 2,
                       "test_accuracy": [0.90, 0.91, 0.92, 0.95, 0.96, 0.99]})
+# 4 seeds: the fewest the prose and the figures give an interval (three runs or fewer are shown as runs).
+# "a": mean 0.91, sd sqrt(2/3) * 0.01.
+FINAL4 = pd.DataFrame({"config": ["a"] * 4 + ["b"] * 4, "seed": [0, 1, 2, 3] * 2,
+                       "test_accuracy": [0.90, 0.91, 0.92, 0.91, 0.95, 0.96, 0.99, 0.97]})
 
 
 def texts(fig) -> str:
-    return " ".join(t.get_text() for ax in fig.axes for t in [ax.title, *ax.texts])
+    """Every title and note of the figure, its wrapping undone."""
+    return " ".join(" ".join(t.get_text().split()) for ax in fig.axes for t in [ax.title, *ax.texts])
 
 
 def legend_texts(ax) -> list[str]:
@@ -64,19 +70,22 @@ def test_final_values_put_long_category_names_on_the_vertical_axis_and_explain_t
 
 
 def test_final_accuracy_draws_the_tables_student_t_interval():
-    # "single" has one run: a mean marker but no interval and no bar.
-    final = pd.concat([FINAL, pd.DataFrame({"config": ["single"], "seed": [0], "test_accuracy": [0.93]})])
+    # "single" has one run and "three" three: a mean marker but no interval and no bar (the dots are the runs).
+    final = pd.concat([FINAL4, pd.DataFrame({"config": ["single", "three", "three", "three"], "seed": [0, 0, 1, 2],
+                                             "test_accuracy": [0.93, 0.92, 0.93, 0.94]})])
     fig = plots.final_accuracy(final)
     ax = fig.axes[0]
     table = stats.summarize(final, "config", "test_accuracy")
+    table.loc[table["n"] <= 3, ["ci_low", "ci_high"]] = np.nan
     assert_same_intervals(fig.drawn_intervals, table, ["config"])
     a = table.set_index("config").loc["a"]
-    assert a["ci_high"] - a["mean"] == pytest.approx(T_975_2 * 0.01 / np.sqrt(3)), "the Student-t half-width"
+    sd = np.std([0.90, 0.91, 0.92, 0.91], ddof=1)
+    assert a["ci_high"] - a["mean"] == pytest.approx(T_975_3 * sd / 2), "the Student-t half-width"
 
     rows = [t.get_text() for t in ax.get_yticklabels()]
-    assert rows == ["a", "b", "single"], "categories in order of first appearance"
+    assert rows == ["a", "b", "single", "three"], "categories in order of first appearance"
     segments = bar_segments(ax)
-    assert len(segments) == 2, "one bar per category with at least two runs, nothing else"
+    assert len(segments) == 2, "one bar per category with more than three runs, nothing else"
     for seg in segments:
         (x0, y0), (x1, y1) = seg
         assert y0 == y1, "horizontal bars"
@@ -103,7 +112,7 @@ def test_final_accuracy_shows_the_papers_value_or_range():
 
 
 def test_measured_vs_paper_draws_each_sources_mean_and_student_t_interval():
-    measured, paper = [0.90, 0.91, 0.92], [0.95, 0.96, 0.99, 0.97]
+    measured, paper = [0.90, 0.91, 0.92, 0.91], [0.95, 0.96, 0.99, 0.97]
     fig = plots.measured_vs_paper(measured, paper)
     ax = fig.axes[0]
     table = pd.DataFrame([{"source": "this replication (measured)", **stats.mean_ci(measured)},
@@ -119,6 +128,76 @@ def test_measured_vs_paper_draws_each_sources_mean_and_student_t_interval():
         expected = by_position.loc[columns[int(round(x0))]]
         np.testing.assert_allclose(sorted([y0, y1]), [expected["ci_low"], expected["ci_high"]])
     assert "95% confidence interval of the mean (Student t)" in texts(fig)
+
+
+def test_an_accuracy_interval_never_leaves_0_1_and_few_runs_have_none():
+    near_one = pd.DataFrame({"config": ["near 1"] * 5 + ["two"] * 2, "seed": [0, 1, 2, 3, 4, 0, 1],
+                             "test_accuracy": [0.999, 0.95, 0.9999, 0.99, 0.97, 0.9852, 0.9982]})
+    assert stats.mean_ci(near_one["test_accuracy"][:5])["ci_high"] > 1, "the plain t-interval would pass 1"
+    for fig in (plots.final_accuracy(near_one), plots.measured_vs_paper(near_one["test_accuracy"][:5], [0.9852, 0.9982])):
+        drawn = fig.drawn_intervals
+        assert (drawn["ci_high"].dropna() <= 1).all() and (drawn["ci_low"].dropna() >= 0).all()
+        assert drawn["ci_low"].isna().sum() == 1, "two runs: no interval"
+        for (x0, y0), (x1, y1) in bar_segments(fig.axes[0]):
+            assert max(x0, x1, y0, y1) <= 1
+        assert "none for 3 runs or fewer" in texts(fig)
+
+
+def test_a_title_and_the_note_below_it_never_overlap():
+    long_title = "the grid: test accuracy per training (shaded: the paper's five), a title long enough to wrap"
+    for fig in (plots.final_accuracy(FINAL4, title=long_title, paper=(0.95, 0.99)),
+                plots.measured_vs_paper([0.9, 0.91, 0.92, 0.91], [0.95, 0.96, 0.97, 0.98], title=long_title),
+                plots.learning_curves(curves(), x="step", title=long_title)):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        title, note = ax.title.get_window_extent(renderer), ax.texts[0].get_window_extent(renderer)
+        assert title.y0 >= note.y1 - 0.5, f"title {title} overlaps the note {note}"
+        figure = fig.bbox
+        assert note.x0 >= figure.x0 - 1 and note.x1 <= figure.x1 + 1, "the note stays within the figure"
+        plt.close(fig)
+
+
+def _smallest_text_px_on_a_phone(fig) -> float:
+    """The smallest visible text of ``fig`` in CSS pixels once the figure is shrunk to a phone's column."""
+    fig.canvas.draw()
+    shrink = min(1.0, plots.PHONE_COLUMN_PX / (fig.get_figwidth() * plots.DPI))
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
+    return min(sizes) * plots.DPI / 72 * shrink
+
+
+def test_no_figure_text_is_smaller_than_8_px_on_a_phone():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 500)
+    pileup = pd.DataFrame([{"run_id": f"improved CNN, seed {s}", "test_accuracy": 0.99,
+                            **{f"predicted {d}": int(rng.integers(0, 40)) for d in range(10)}} for s in range(3)])
+    setups = pd.DataFrame({"set-up": ["a", "b"] * 2, "schedule": ["constant", "cosine"] * 2, "widths": 1, "steps": 1,
+                           "share": [0.2, 0.3, 0.4, 0.5]})
+    gradients = pd.DataFrame([{"config": c, "layer": layer, "seed": s, "step": step, "rms": 0.01 + 0.001 * s}
+                              for c in ("sigmoid", "relu") for layer in ("C1", "F5") for s in range(2) for step in (0, 10)])
+    figures = [plots.final_accuracy(FINAL4, paper=0.97), plots.measured_vs_paper([0.9, 0.91], [0.95, 0.96]),
+               plots.learning_curves(curves(), x="step", paper=0.9), plots.digit_grid(rng.random((100, 28, 28)), labels),
+               plots.confusion(labels, np.where(rng.random(500) < 0.9, labels, 3)),
+               plots.errors_by_predicted_digit(pileup), plots.error_pileup_by_setup(setups),
+               plots.gradient_sizes(gradients), plots.weight_images(rng.normal(size=(784, 10))),
+               plots.verdict_counts(pd.Series({"reproduced": 3, "inconclusive": 2}))]
+    for fig in figures:
+        assert _smallest_text_px_on_a_phone(fig) >= plots.MIN_TEXT_PX - 0.05, fig.axes[0].get_title()
+        plt.close(fig)
+
+
+def test_probe_effects_mark_each_kind_of_model_without_joining_them():
+    from mnist_utils.probes import VARIANTS
+
+    probed = pd.DataFrame([{"run_id": f"improved CNN/seed{s}", "variant": v, "step": step, "test_accuracy": 0.98,
+                            "share": 0.3} for s in (0, 2) for v, step in ((VARIANTS[0], 18_000), (VARIANTS[0], 20_000),
+                                                                          *((v, 20_000) for v in VARIANTS[1:]))])
+    fig = plots.probe_effects(probed)
+    for ax in fig.axes:
+        joined = [line for line in ax.lines
+                  if len(line.get_xdata()) > 1 and line.get_linestyle() not in ("None", "none", "")]
+        assert not joined, "categories are not a sequence: markers only"
+    assert "improved CNN/seed 0" in legend_texts(fig.axes[1])
 
 
 def curves() -> pd.DataFrame:

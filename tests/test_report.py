@@ -99,3 +99,9 @@ def test_a_column_missing_in_every_row_is_not_shown():
 
     frame = pd.DataFrame({"config": ["a", "b"], "ci": [np.nan, None], "n": [1, 2]})
     assert ">ci<" not in report.table_html(frame) and "| config | n |" in report.table_markdown(frame)
+
+
+def test_a_collapsed_table_says_what_its_rows_hold():
+    frame = pd.DataFrame({"activation": ["relu"] * 13, "learning rate": ["0.001"] * 13, "seeds": [3] * 13})
+    html = report.table_html(frame)
+    assert "<summary>13 rows, by activation: learning rate, seeds</summary>" in html

@@ -63,6 +63,11 @@ def test_the_claims_tables_use_reader_names_and_whole_run_counts():
     assert list(table["paper"]) == ["Liu & Fu"] * 3 + ["Wang et al. (2020)"]
     facts = report_page.facts_table(ledger)
     assert [c.split(" (")[0] for c in facts["claim"]] == ["claim a.data", "claim a.data2"]
+    # A budget is said once where consecutive claims share it, in its first clause.
+    shared = ledger.assign(ran=["until convergence; 13 of 15 stopped", "until convergence; 13 of 15 stopped",
+                                "20,000 iterations", "20,000 iterations", "", "", ""])
+    assert list(report_page.claims_table(shared)["budget"]) == ["until convergence", "as above", "20,000 iterations",
+                                                               "as above"]
     for frame in (table, facts):
         assert not [c for c in frame.columns if "_" in c]
 

@@ -40,12 +40,46 @@ def test_second_call_reuses_every_run_and_returns_the_same_table(tiny_mnist, run
     pd.testing.assert_frame_equal(first.table, second.table)
     out = capsys.readouterr().out
     assert "2 runs: 0 reused, 2 trained" in out and "2 runs: 2 reused, 0 trained" in out
-    assert out.count(": reused ") == 2
+    assert out.count(": training (run ") == 2 and out.count(": trained in ") == 2   # progress of real work
+    assert ": reused " not in out, "a stored run is counted in the summary, not printed on a line of its own"
     # What chapters draw from the model comes back from the store too.
     np.testing.assert_array_equal(first.predictions("softmax/seed0"), second.predictions("softmax/seed0"))
     assert second.predictions("softmax/seed0").shape == (64,)
     assert second.weights("softmax/seed1", "logits")[0].shape == (784, 10)
     assert len(run_store.entries()) == 2
+
+
+def test_a_chapter_whose_runs_are_stored_prints_one_line_per_run_set(tiny_mnist, run_store, capsys):
+    runsets.train_many([SOFTMAX, dataclasses.replace(SOFTMAX, label="again")], [0, 1, 2], tiny_mnist, store=run_store)
+    capsys.readouterr()
+    runsets.train_many([SOFTMAX], [0, 1, 2], tiny_mnist, store=run_store)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("3 runs: 3 reused, 0 trained, ")
+
+
+def test_a_new_run_among_stored_ones_shows_its_progress_and_the_summary(tiny_mnist, run_store, capsys):
+    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
+    capsys.readouterr()
+    runsets.train_many([SOFTMAX], [0, 1], tiny_mnist, store=run_store)
+    lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("  ")]   # train's own
+    assert [line.split(":")[0] for line in lines[:2]] == ["[2/2] softmax/seed1"] * 2
+    assert "training (run " in lines[0] and "trained in " in lines[1]
+    assert len(lines) == 3 and lines[2].startswith("2 runs: 1 reused, 1 trained, ")
+
+
+def test_a_single_stored_run_says_where_it_is_stored(tiny_mnist, run_store, capsys):
+    """``fill`` asks for its runs one at a time: each stored one names its file."""
+    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
+    capsys.readouterr()
+    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("softmax/seed0: reused ") and "(trained " in lines[0]
+
+
+def test_the_summary_line():
+    assert runsets.summary_line(45, 0, 0.2) == "45 runs: 45 reused, 0 trained, 0 s"
+    assert runsets.summary_line(1, 1, 12.4, "x: reused y") == "1 run: 0 reused, 1 trained, 12 s"
+    assert runsets.summary_line(1, 0, 0.0, "x: reused y") == "x: reused y"
 
 
 def test_a_stored_run_equals_a_fresh_training(tiny_mnist, run_store):
@@ -154,3 +188,15 @@ def test_all_training_images_add_the_validation_split_and_change_the_key_not_the
     key = lambda m: store.run_key(training.run_spec(config, 0, m), store.data_fingerprint(m), code="c", backend_name="b")
     assert key(both) != key(tiny_mnist)
     assert training.run_spec(config, 0, both)["n_train"] == len(both.train)
+
+
+def test_raw_pixels_are_the_files_values_and_key_their_runs_apart():
+    from mnist_utils.data import MNIST, Split
+
+    split = lambda n: Split(np.linspace(0, 1, n * 784, dtype=np.float32).reshape(n, 28, 28), np.zeros(n, np.int32))
+    mnist = MNIST(train=split(4), validation=split(2), test=split(2))
+    raw = runsets.with_raw_pixels(mnist)
+    assert raw.train.images.max() == np.float32(255.0) and raw.test.images.min() == 0
+    assert runsets.with_raw_pixels(mnist) is raw                         # built once: the fingerprint memo holds
+    from mnist_utils import store
+    assert store.data_fingerprint(raw) != store.data_fingerprint(mnist)
