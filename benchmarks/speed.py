@@ -187,7 +187,7 @@ def race_setups(quick: bool) -> list[tuple[str, TrainConfig, int, bool, int, int
     budget = params["steps"]
     shown = f"widths {'/'.join(map(str, params['widths']))}, batch {baseline.batch_size}, {budget:,} iterations"
     chapter6 = replace(baseline, steps=budget, test_every=None,
-                       label=f"chapter 6 set-up: Adam {baseline.learning_rate:g}, {shown}")
+                       label=f"the tutorial set-up: Adam {baseline.learning_rate:g}, {shown}")
     recipe = replace(recipe, label=f"chapter 9 {recipe.label}: peak {recipe.learning_rate:g}, {shown}")
     lenet = TrainConfig("lenet5", {"activation": "elu", "pooling": "max", "dropout_rate": 0.25}, "adam", 2e-3, 128,
                         epochs=1, label="LeNet-5 ELU, max-pool, dropout 0.25, Adam 2e-3, batch 128, spe 32")

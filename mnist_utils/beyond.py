@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import stats
+from . import display, stats
 
 MIN_SEEDS = 5     # the rule's seeds: Liu & Fu's five trainings
 
@@ -109,7 +109,7 @@ def against_papers(ours: dict, target: float, image_budget: int) -> pd.DataFrame
     for name, (accuracies, ensemble, images) in ours.items():
         accuracies = np.asarray(accuracies, dtype=float)
         rows.append({"what": name, "source": "this book", "images per model": f"{images:,}",
-                     "test accuracy": stats.fmt_ci(stats.mean_ci(accuracies)),
+                     "test accuracy": display.interval(accuracies),
                      "ensemble of the models": "" if ensemble is None else f"{ensemble:.4f}",
                      "the rule's answer": answer(accuracies, images, target, image_budget)})
     return pd.DataFrame(rows)
@@ -126,7 +126,7 @@ def time_to_accuracy(bench: pd.DataFrame, n_train: int) -> pd.DataFrame:
     rows = []
     for (measurement, target), runs in race.groupby(["measurement", "target"], sort=False):
         reached = runs["value"].notna()
-        rows.append({"set-up": measurement, "target": f"{target:.2%}",
+        rows.append({"set-up": display.current_setup_name(measurement), "target": f"{target:.2%}",
                      "median seconds": f"{runs['value'].median():,.0f}" if reached.all() else
                      f"not reached ({(~reached).sum()} of {len(runs)} repeats)",
                      "repeats": len(runs),
@@ -218,7 +218,7 @@ def recipe_numbers(final: pd.DataFrame, baseline: str, recipe: str, params: dict
 
     images = params["steps"] * params["batch_size"]
     chosen = stats.summarize(final, "config", "val_accuracy").set_index("config")["mean"].idxmax()
-    ours, theirs = (stats.fmt_ci(stats.mean_ci(_accuracies(final, name))) for name in (recipe, baseline))
+    ours, theirs = (display.interval(_accuracies(final, name)) for name in (recipe, baseline))
     d = stats.difference(*measures.paired(measures.per_seed(final, recipe, "test_accuracy"),
                                           measures.per_seed(final, baseline, "test_accuracy")), paired=True)
     reply = answer(_accuracies(final, recipe), images, target(), params["image_budget"])
@@ -231,7 +231,7 @@ def recipe_numbers(final: pd.DataFrame, baseline: str, recipe: str, params: dict
         five_reply = answer(final_five["test_accuracy"], five_images, target(), params["image_budget"])
         summary += (f" For chapter 6's final five (the validation-chosen cosine schedule on all 60,000 training "
                     f"images, {five_images:,} images each): **{five_reply}** "
-                    f"({stats.fmt_ci(stats.mean_ci(final_five['test_accuracy']))}).")
+                    f"({display.interval(final_five['test_accuracy'])}).")
     return {"recipe_measured": ours, "baseline_measured": theirs, "final_five_answer": five_reply or "not run",
             "recipe_gain": stats.fmt_difference(d, scale=100, unit=" pp"),
             "validation_choice": "the recipe" if chosen == recipe else "the baseline", "answer_recipe": reply,

@@ -60,10 +60,10 @@ def finals(trained, default=None) -> pd.DataFrame | None:
     return final_rows(trained.table) if trained is not None else default
 
 
-def model_summary(sets: dict) -> str:
-    """Keras's summary of the full model at the page's widths."""
+def layer_table(sets: dict) -> pd.DataFrame:
+    """The full model at the page's widths, layer by layer (``display.layer_table``)."""
     [full] = sets[FULL].configs
-    return models.summary_text(models.build("liu_fu_cnn", **full.model_kwargs))
+    return display.layer_table(models.build("liu_fu_cnn", **full.model_kwargs))
 
 
 def _widths(widths) -> str:
@@ -96,7 +96,7 @@ def setup_numbers(final: pd.DataFrame, params: dict, n_train: int) -> dict:
     training images of the first section)."""
     paper, steps = _paper(), params["steps"]
     protocol = claims.protocol("liu_fu.cnn.unstated_choices")
-    return {"cnn_measured": stats.fmt_ci(stats.mean_ci(final["test_accuracy"])),
+    return {"cnn_measured": display.interval(final["test_accuracy"]),
             "cnn_paper": stats.fmt_ci(stats.mean_ci(paper)),
             "cnn_paper_range": f"{min(paper):.4f}–{max(paper):.4f}",
             "cnn_best": f"{final['test_accuracy'].max():.4f}", "cnn_rate": f"{params['learning_rate']:g}",
@@ -157,7 +157,7 @@ def tutorial_numbers(final: pd.DataFrame, params: dict, sets: dict, checks, n_tr
     accuracy, steps, ran = final["test_accuracy"], params["steps"], _tutorial_ran(params, n_train)
     record = checks.second_look if FINAL_FIVE in sets else \
         (lambda claim_id, measured, **kw: checks.judge(claim_id, measured, **kw))
-    verdict = record(ACCURACY, stats.fmt_ci(stats.mean_ci(accuracy)), sample=accuracy, iterations=steps, ran=ran,
+    verdict = record(ACCURACY, display.interval(accuracy), sample=accuracy, iterations=steps, ran=ran,
                      finding=TUTORIAL)
     best = record(BEST, f"best of {len(final)}: {accuracy.max():.4f}", sample=accuracy, iterations=steps, ran=ran,
                   finding=TUTORIAL)
@@ -192,15 +192,15 @@ def grid_table(grid_final: pd.DataFrame | None, final: pd.DataFrame, params: dic
     tutorial = f"{TUTORIAL}, all {len(final)} trainings above"
     candidates = pd.concat([grid_final, final.assign(config=tutorial)])
     grid = stats.summarize(candidates, "config", "val_accuracy").rename(columns={"config": "configuration"})
-    tests = stats.summarize(candidates, "config", "test_accuracy").set_index("config")
     label = experiments.sensitivity_label(chosen(grid_final, params))
     grid["chosen"] = grid["configuration"].map(lambda c: "yes" if c == label else "")
-    grid["validation accuracy"] = grid.apply(stats.fmt_ci, axis=1)
-    grid["test accuracy"] = grid["configuration"].map(lambda c: stats.fmt_ci(tests.loc[c]))
     sample = lambda c: candidates.loc[candidates["config"] == c, "test_accuracy"]
+    grid["validation accuracy"] = grid["configuration"].map(
+        lambda c: display.interval(candidates.loc[candidates["config"] == c, "val_accuracy"]))
+    grid["test accuracy"] = grid["configuration"].map(lambda c: display.interval(sample(c)))
     grid["verdict on the paper's mean"] = [
         verdicts.judgement(ACCURACY, sample=sample(c), iterations=params["steps"]).verdict if c == tutorial else
-        checks.second_look(ACCURACY, stats.fmt_ci(tests.loc[c]), iterations=params["steps"], sample=sample(c),
+        checks.second_look(ACCURACY, display.interval(sample(c)), iterations=params["steps"], sample=sample(c),
                            ran=f"{c}, {_run_description(params, n_train)}")
         for c in grid["configuration"]]
     grid["n"] = grid["n"].astype(int)
@@ -262,7 +262,7 @@ def final_numbers(five: pd.DataFrame, grid_choice: str, params: dict, sets: dict
     else:
         what = ("This profile has not trained the final five (its parameter final_configuration is empty): the "
                 "verdicts are taken on the tutorial set-up above, the one configuration it has.")
-    judged, best = stats.fmt_ci(stats.mean_ci(five["test_accuracy"])), five["test_accuracy"].max()
+    judged, best = display.interval(five["test_accuracy"]), five["test_accuracy"].max()
     numbers = {"grid_chosen": grid_choice or "none (no grid ran)", "grid_agrees": agrees, "final_what": what,
                "final_measured": judged, "final_best": f"{best:.4f}"}
     if FINAL_FIVE not in sets:       # the tutorial set-up is the verdict of record (``tutorial_numbers``)
@@ -317,7 +317,7 @@ def confusion_figure(trained, final: pd.DataFrame, test):
     fig = plots.confusion(test.labels, trained.predictions(run), title=f"{run}: test confusion matrix")
     for ax in fig.axes:
         for text in ax.texts:
-            text.set_fontsize(11)
+            text.set_fontsize(plots.SMALL_PT)
     return plots.fit_page(fig)
 
 
@@ -483,7 +483,7 @@ def softmax_numbers(five: pd.DataFrame, params: dict, sets: dict, mnist, checks,
     sharing = checks.judge("liu_fu.cnn.parameter_sharing_accuracy", f"{d_dense['diff'] * 100:+.2f} pp over the fully "
                            f"connected network", a=five["test_accuracy"], b=accuracy, iterations=steps, ran=ran)
     return numbers | {"dense_parameters": f"{n_dense:,}", "fewer_weights_verdict": verdict, "sharing_verdict": sharing,
-                      "dense_measured": stats.fmt_ci(stats.mean_ci(accuracy)),
+                      "dense_measured": display.interval(accuracy),
                       "vs_dense": stats.fmt_difference(d_dense, scale=100, unit=" pp")}
 
 
@@ -674,7 +674,7 @@ def gpu_numbers(gpu: dict, checks) -> dict:
             | {"gpu_verdict": "not tested (no runs stored)", "gpu_best_verdict": "not tested"}
     accuracy, steps = on_gpu["test_accuracy"], params["steps"]
     ran = f"{steps:,} iterations, widths {_widths(params['widths'])}, on a GPU (Keras on JAX)"
-    measured, best = stats.fmt_ci(stats.mean_ci(accuracy)), f"{accuracy.max():.4f}"
+    measured, best = display.interval(accuracy), f"{accuracy.max():.4f}"
     return numbers | {   # the same declared tests; recorded as second looks, outside the report's tally
         "gpu_speed": f"{on_gpu['images_per_second'].median():,.0f}",
         "gpu_seconds": f"{on_gpu['wall_seconds'].median():.0f}", "gpu_measured": measured, "gpu_best": best,

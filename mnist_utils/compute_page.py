@@ -11,6 +11,8 @@ import textwrap
 
 import pandas as pd
 
+from . import display
+
 # The BN CNN that parts 1 and 2 of benchmarks/speed.py time (its ``bn_cnn``: widths 32/64/64,
 # the paper profile's), at batch 50; tests/test_compute_page.py checks the script still says so.
 BN_CNN = "BN CNN 32/64/64, batch 50"
@@ -107,17 +109,17 @@ def race(bench: pd.DataFrame, target: float = 0.99) -> pd.DataFrame:
     did not reach the target within its budget)."""
     rows = summary(bench[bench["part"] == "time_to_accuracy"], by=("measurement", "target"))
     rows = rows[rows["target"] == target].reset_index(drop=True)
-    return rows.assign(label=rows["measurement"].map(setup_name))
+    return rows.assign(label=rows["measurement"].map(short_setup_name))
 
 
-def setup_name(measurement: str) -> str:
+def short_setup_name(measurement: str) -> str:
     """A race set-up by its name alone: 'Keras example: Conv32-Conv64 + …' -> 'Keras example'."""
-    return re.split(r"[:,]", measurement, maxsplit=1)[0].strip()
+    return re.split(r"[:,]", display.current_setup_name(measurement), maxsplit=1)[0].strip()
 
 
 def race_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Each set-up in full (the figure names it only), its seconds and how many runs reached the target."""
-    return (_shown(rows.assign(label=rows["measurement"]), "set-up", "seconds")
+    return (_shown(rows.assign(label=rows["measurement"].map(display.current_setup_name)), "set-up", "seconds")
             .rename(columns={"repeats": "runs that reached the target"}))
 
 

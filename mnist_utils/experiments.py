@@ -310,11 +310,11 @@ def beyond_the_papers(*, seeds, ingredient_seeds, ingredients, widths, keep_prob
         return TrainConfig("liu_fu_cnn", kwargs, "adam", learning_rate, batch_size, steps=budget,
                            eval_every=eval_every, test_every=test_every, label=label)
 
-    chapter6 = setup("chapter 6 set-up", reference_steps, reference_test_every) if reference_steps else None
+    chapter6 = setup("the tutorial set-up", reference_steps, reference_test_every) if reference_steps else None
     # As in chapter 6's ablations: at a constant rate a shorter run is the prefix of a longer one.
     prefix = (chapter6 is not None and steps <= reference_steps and bool(reference_test_every)
               and steps % reference_test_every == 0 and steps % eval_every == 0)
-    baseline = chapter6 if prefix else setup("chapter 6 set-up", steps)
+    baseline = chapter6 if prefix else setup("the tutorial set-up", steps)
     values = dict(peak_learning_rate=peak_learning_rate, warmup_fraction=warmup_fraction,
                   label_smoothing=label_smoothing, shift=shift, rotate=rotate)
     alone = [_with_ingredient(setup(f"+ {name.replace('_', ' ')}", steps), name, **values) for name in ingredients]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import claims, measures, plots, stats
+from . import claims, display, measures, plots, stats
 from .results import final_rows, with_model_kwargs
 from .verdicts import Verdicts
 
@@ -101,12 +101,14 @@ def of(frame: pd.DataFrame, activation: str, lr: str, value: str) -> pd.Series:
 
 # ------------------------------------------------------------------------ tables and figures
 def accuracy_table(study: Study, digits: int = 4) -> pd.DataFrame:
-    """Final validation and test accuracy per activation and rate, mean ± 95% CI half-width."""
+    """Final validation and test accuracy per activation and rate: the mean and its 95% interval
+    inside [0, 1], or the runs themselves for three or fewer (``display.interval``)."""
     s = study.summary
+    cell = lambda metric: [display.interval(of(study.final, a, lr, metric), digits)
+                           for a, lr in zip(s["activation"], s["lr"])]
     return pd.DataFrame({
-        "activation": s["activation"], "learning rate": s["lr"], "seeds": s["n"].astype(int),
-        "validation accuracy": [stats.fmt_mean_half(m, h, digits) for m, h in zip(s["val_acc_mean"], s["val_acc_ci95"])],
-        "test accuracy": [stats.fmt_mean_half(m, h, digits) for m, h in zip(s["test_acc_mean"], s["test_acc_ci95"])]})
+        "activation": s["activation"].map(display.name), "learning rate": s["lr"], "seeds": s["n"].astype(int),
+        "validation accuracy": cell("val_accuracy"), "test accuracy": cell("test_accuracy")})
 
 
 def speed_table(study: Study) -> pd.DataFrame:
@@ -124,7 +126,8 @@ def oscillation_table(study: Study, digits: int = 4) -> pd.DataFrame:
     osc = stats.summarize(study.stability, ["activation", "lr"], "oscillation")
     runs = study.stability.groupby(["activation", "lr"], sort=False)["diverged"].agg(["sum", "size"])
     return pd.DataFrame({"activation": osc["activation"], "learning rate": osc["lr"],
-                         "oscillation": [stats.fmt_mean_half(m, h, digits) for m, h in zip(osc["mean"], osc["ci_half"])],
+                         "oscillation": [display.interval(of(study.stability, a, lr, "oscillation"), digits)
+                                         for a, lr in zip(osc["activation"], osc["lr"])],
                          "runs diverged": [f"{int(d)} of {int(n)}" for d, n in zip(runs["sum"], runs["size"])]})
 
 

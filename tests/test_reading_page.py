@@ -101,13 +101,15 @@ class Labelled:
         return len(self.labels)
 
 
-def fake_mnist(first_label: int):
-    """Labels and images shaped like MNIST's files (zeros, one full pixel), split 55,000 / 5,000."""
+def fake_mnist(first_label: int, test_classes: int = 10):
+    """Labels and images shaped like MNIST's files (zeros, one full pixel), split 55,000 / 5,000;
+    the test file's labels cycle through ``test_classes`` digits."""
     y_train = np.tile(np.arange(10, dtype=np.uint8), 6_000)
     y_train[0] = first_label
     x_train = np.zeros((60_000, 28, 28), dtype=np.uint8)
     x_train[0, 5, 5] = 255
-    raw = {"x_train": x_train, "y_train": y_train, "y_test": np.zeros(10_000, dtype=np.uint8)}
+    y_test = (np.arange(10_000) % test_classes).astype(np.uint8)
+    raw = {"x_train": x_train, "y_train": y_train, "y_test": y_test}
     return raw, SimpleNamespace(train=Labelled(y_train[:55_000]), validation=Labelled(y_train[55_000:]))
 
 
@@ -122,6 +124,18 @@ def test_judge_reproduces_every_data_claim_on_mnist_shaped_data(tmp_path, monkey
     verdicts = reading_page.judge("test", raw, mnist, files, sizes())
     assert len(verdicts) == 19
     assert set(verdicts.loc[verdicts["verdict"] != "reproduced", "claim_id"]) == failing
+
+
+def test_a_digit_missing_from_the_test_file_fails_the_classes_check(tmp_path, monkeypatch):
+    # The check reads both files: a test file without the 9s must not pass on the training file's labels.
+    for name in NAMES:
+        (tmp_path / name).write_bytes(b"")
+    monkeypatch.setattr(reading_page.paths, "mnist_cache", lambda: tmp_path)
+    monkeypatch.setattr(reading_page.Verdicts, "save", lambda self: self.frame())
+    raw, mnist = fake_mnist(5, test_classes=9)
+    verdicts = reading_page.judge("test", raw, mnist, pd.DataFrame({"file": NAMES}), sizes()).set_index("claim_id")
+    assert verdicts.loc["wang2020.data.digit_classes", "verdict"] == "not reproduced"
+    assert "(9 classes)" in verdicts.loc["wang2020.data.digit_classes", "measured"]
 
 
 def test_verdict_and_evidence_tables_name_claims_in_words():
