@@ -202,9 +202,14 @@ def judge(study: Study, choice: Choice, profile: str) -> tuple[Verdicts, dict]:
     reach = stats.steps_to_reach(study.results, threshold)
     steps = lambda config: reach[reach["config"] == config.label].set_index("seed")["steps"]
     fast, slow = measures.paired(steps(dropout), steps(traditional))
-    speed = checks.judge(SPEED, f"steps to validation accuracy {threshold}: improved {np.nanmean(fast):,.0f}, "
-                                f"traditional {np.nanmean(slow):,.0f} (means over seeds)", a=fast, b=slow,
-                         converged=both, ran=ran)
+    reached = ~(np.isnan(fast) | np.isnan(slow))
+    if reached.sum() < 2:        # a model that never reached the threshold has no steps to compare
+        speed = checks.undecided(SPEED, f"steps to validation accuracy {threshold}: {int(reached.sum())} seed(s) where "
+                                        "both models reached it", "too few seeds where both models reached the threshold")
+    else:
+        speed = checks.judge(SPEED, f"steps to validation accuracy {threshold}: improved {np.nanmean(fast):,.0f}, "
+                                    f"traditional {np.nanmean(slow):,.0f} (means over the {int(reached.sum())} seeds where "
+                                    "both reached it)", a=fast[reached], b=slow[reached], converged=both, ran=ran)
     before_paper, after_paper = paper_errors()
     return checks, {
         "gap_diff": stats.fmt_difference(d_gap, digits=4),

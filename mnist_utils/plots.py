@@ -512,7 +512,8 @@ def probe_effects(probed, title: str | None = None):
                              (axes[1], "share", "share of errors in the top wrong digit")):
         # Markers only: the rows are kinds of model, not a sequence a line could join.
         sns.pointplot(data=frame.assign(run_id=frame["run_id"].map(display.prose)), x=value, y="model",
-                      hue="run_id", order=order, ax=ax, markers="o", linestyles="none", dodge=0.3, errorbar=None,
+                      hue="run_id", order=order, ax=ax, markers="o", linestyles="none",
+                  dodge=0.3 if frame["run_id"].nunique() > 1 else False, errorbar=None,   # seaborn divides by runs − 1
                       legend=ax is axes[1])
         ax.set_xlabel(label)
         ax.set_ylabel("")

@@ -168,3 +168,13 @@ def test_figures_fit_the_page_and_mark_the_papers_values(study):
     diamonds = [line for line in errors.axes[0].lines if line.get_marker() == "D"]
     assert [float(np.asarray(d.get_xdata())[0]) for d in diamonds] == [2.0, 0.7]
     plt.close(errors)
+
+
+def test_a_convergence_speed_without_runs_that_reach_the_threshold_is_undecided(study, monkeypatch):
+    # No run reaches 0.999: no steps to compare, so the claim is inconclusive, never an error.
+    measure = page.claims.measure
+    monkeypatch.setattr(page.claims, "measure", lambda claim_id: {**measure(claim_id), "threshold": 0.999}
+                        if claim_id == page.SPEED else measure(claim_id))
+    checks, _ = page.judge(study, page.Choice("relu", 0.002, None, None), "smoke")
+    row = checks.frame().set_index("claim_id").loc[page.SPEED]
+    assert row["verdict"] == "inconclusive" and "0 seed(s) where both models reached it" in row["measured"]
