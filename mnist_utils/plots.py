@@ -42,6 +42,15 @@ def fit_page(fig, width: float = MAX_WIDTH_IN):
     if w > width:
         fig.set_size_inches(width, h * width / w)
         fig.tight_layout()
+    # The page shows the figure's tight bounding box, which a legend or a label outside the axes
+    # can widen past the figure itself: shrink until that box fits too.
+    for _ in range(3):
+        tight = fig.get_tightbbox(fig.canvas.get_renderer()).width
+        if tight <= width:
+            break
+        w, h = fig.get_size_inches()
+        fig.set_size_inches(w * width / tight * 0.98, h * width / tight * 0.98)
+        fig.tight_layout()
     return fig
 
 
