@@ -166,7 +166,7 @@ def tutorial_numbers(final: pd.DataFrame, params: dict, sets: dict, checks, n_tr
 
 
 def _tutorial_ran(params: dict, n_train: int) -> str:
-    return (f"Adam at a constant {params['learning_rate']:g}, {n_train:,} training images, "
+    return (f"Adam at a constant {params['learning_rate']:g}, {n_train:,} training images; "
             f"{params['steps']:,} iterations of {params['batch_size']} images, widths {_widths(params['widths'])}")
 
 
@@ -178,7 +178,7 @@ def probe_explanation(probed: pd.DataFrame) -> str:
     after = probed.groupby("variant")["test_accuracy"].mean()
     said = [f"{variant} {after[variant]:.4f} ({changes.loc[variant, 'accuracy_pp']:+.2f} pp)"
             for variant in probes.VARIANTS[1:] if variant in changes.index]
-    return f"probes of {probed['run_id'].nunique()} trainings: {', '.join(said)}"
+    return f"{probed['run_id'].nunique()} probed trainings: {', '.join(said)}"
 
 
 def grid_table(grid_final: pd.DataFrame | None, final: pd.DataFrame, params: dict, checks, n_train: int):
@@ -237,7 +237,7 @@ def judged_ran(params: dict, sets: dict, mnist) -> str:
         return (f"the tutorial set-up (Adam at a constant {params['learning_rate']:g}), "
                 f"{params['steps']:,} iterations of {params['batch_size']} images, widths {_widths(params['widths'])}")
     n_images = len(sets[FINAL_FIVE].data(mnist).train.head(params["train_size"]))
-    return (f"{params['final_configuration']}, chosen on the validation split, {n_images:,} training images, "
+    return (f"{params['final_configuration']}, chosen on the validation split, {n_images:,} training images; "
             f"{params['steps']:,} iterations of {params['batch_size']} images, widths {_widths(params['widths'])}")
 
 
@@ -279,7 +279,7 @@ def final_numbers(five: pd.DataFrame, grid_choice: str, params: dict, sets: dict
     above = int((five["test_accuracy"] > max(_paper())).sum())
     numbers["final_above_best"] = (f"{above} of these {len(five)} trainings lie above the best of the paper's five "
                                    f"({max(_paper()):.4f}).")
-    checks.explain(ACCURACY, f"{above} of {len(five)} above the paper's best training ({max(_paper()):.4f})",
+    checks.explain(ACCURACY, f"{above} of {len(five)} above the paper's best ({max(_paper()):.4f})",
                    finding=CHOSEN)
     return numbers
 

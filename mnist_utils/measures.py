@@ -203,17 +203,25 @@ def activation_evidence(results: pd.DataFrame, final: pd.DataFrame, threshold: f
     arm's second looks on this evidence (``activation_page``)."""
     accuracy = {a: per_seed(final, a, "test_accuracy") for a in dict.fromkeys(final["config"])}
     gaps = final.assign(gap=overfitting_gap(final))
-    diff = lambda a, b: stats.fmt_difference(stats.difference(*paired(accuracy[a], accuracy[b]), paired=True),
-                                             scale=100, unit=" pp")
+    def diff(a, b):       # "+0.28 pp (95% CI +0.12 to +0.44)": the pairing and n are said once, before
+        d = stats.difference(*paired(accuracy[a], accuracy[b]), paired=True)
+        if np.isnan(d["ci_low"]):
+            return f"{stats.signed(d['diff'] * 100)} pp (no interval)"
+        return (f"{stats.signed(d['diff'] * 100)} pp (95% CI {stats.signed(d['ci_low'] * 100)} to "
+                f"{stats.signed(d['ci_high'] * 100)})")
+
+    n_pairs = lambda a, b: len(paired(accuracy[a], accuracy[b])[0])
     found = {}
     if {"sigmoid", "relu", "elu"} <= set(accuracy):
         found["wang2020.activation.relu_elu_beat_sigmoid"] = (
-            f"against Sigmoid: ReLU {diff('relu', 'sigmoid')}, ELU {diff('elu', 'sigmoid')}",
+            f"against Sigmoid, paired, n = {n_pairs('relu', 'sigmoid')}: ReLU {diff('relu', 'sigmoid')}, "
+            f"ELU {diff('elu', 'sigmoid')}",
             {"pairs": {"ReLU > Sigmoid": paired(accuracy["relu"], accuracy["sigmoid"]),
                        "ELU > Sigmoid": paired(accuracy["elu"], accuracy["sigmoid"])}})
     if {"relu", "elu"} <= set(accuracy):
         elu, relu = paired(accuracy["elu"], accuracy["relu"])
-        found["wang2020.activation.elu_slightly_better"] = (f"ELU − ReLU {diff('elu', 'relu')}",
+        found["wang2020.activation.elu_slightly_better"] = (f"ELU − ReLU, paired, n = {n_pairs('elu', 'relu')}: "
+                                                            f"{diff('elu', 'relu')}",
                                                             {"a": elu, "b": relu})
     if {"sigmoid", "relu"} <= set(accuracy):
         ratios = speed_ratios(results, "sigmoid", "relu", threshold)

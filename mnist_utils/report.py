@@ -257,7 +257,7 @@ def headline_html(ledger, second_looks=None) -> str:
                         f'<td class="value" data-label="here">{_escape(r["measured"])}{budget}</td>'
                         f'<td class="verdict">{verdict_badge(r["verdict"])}{why}</td></tr>')
     head = "".join(f"<th>{h}</th>" for h in ("claim", "the paper", "measured here", "verdict"))
-    widths = "".join(f'<col style="width:{w}%">' for w in (31, 21, 31, 17))
+    widths = "".join(f'<col style="width:{w}%">' for w in (27, 15, 32, 26))
     return (f'{_HEADLINE_CSS}<table class="headline-verdicts"><colgroup>{widths}</colgroup>'
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 

@@ -121,7 +121,7 @@ def equivalent_to(sample, paper_accuracy: float, *, margin: float, short_of: str
                              f"within {band} of the paper", p(-margin, "greater"))
         return Judgement("reproduced", f"{interval}: not below the paper beyond {band}, and above it by an amount the "
                                        f"runs cannot place within or beyond {band}", band,
-                         "at least the paper's; above it by an undecided amount", p(-margin, "greater"))
+                         "not below the paper; above it by an undecided amount", p(-margin, "greater"))
     if high < -margin:
         if short_of:
             return Judgement("inconclusive", f"{interval}: below the paper beyond {band}, but the runs stopped short of "
