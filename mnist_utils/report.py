@@ -251,13 +251,14 @@ def headline_html(ledger, second_looks=None) -> str:
         for r in group:
             budget = f'<br><small>{_escape(headline_budget(r["budget"]))}</small>' \
                 if r["budget"] and not shared_budget else ""
-            why = f'<br><small>{_escape(r["why"])}</small>' if r["why"] else ""
+            # The why sits under the measured value, in the widest column (a block of its own on a phone).
+            why = f'<br><small class="why">why: {_escape(r["why"])}</small>' if r["why"] else ""
             rows.append(f'<tr><td class="claim"><a href="{r["chapter"]}.html">{_escape(r["claim"])}</a></td>'
                         f'<td class="value" data-label="paper">{_escape(r["paper_value"])}</td>'
-                        f'<td class="value" data-label="here">{_escape(r["measured"])}{budget}</td>'
-                        f'<td class="verdict">{verdict_badge(r["verdict"])}{why}</td></tr>')
+                        f'<td class="value" data-label="here">{_escape(r["measured"])}{budget}{why}</td>'
+                        f'<td class="verdict">{verdict_badge(r["verdict"])}</td></tr>')
     head = "".join(f"<th>{h}</th>" for h in ("claim", "the paper", "measured here", "verdict"))
-    widths = "".join(f'<col style="width:{w}%">' for w in (27, 15, 32, 26))
+    widths = "".join(f'<col style="width:{w}%">' for w in (28, 17, 38, 17))
     return (f'{_HEADLINE_CSS}<table class="headline-verdicts"><colgroup>{widths}</colgroup>'
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
