@@ -166,7 +166,7 @@ def tutorial_numbers(final: pd.DataFrame, params: dict, sets: dict, checks, n_tr
 
 
 def _tutorial_ran(params: dict, n_train: int) -> str:
-    return (f"Adam at a constant {params['learning_rate']:g}, {n_train:,} training images; "
+    return (f"Adam at a constant {params['learning_rate']:g}, {n_train:,} images; "
             f"{params['steps']:,} iterations of {params['batch_size']} images, widths {_widths(params['widths'])}")
 
 
@@ -176,9 +176,8 @@ def probe_explanation(probed: pd.DataFrame) -> str:
         return ""
     changes = measures.probe_changes(probed).set_index("variant")
     after = probed.groupby("variant")["test_accuracy"].mean()
-    said = [f"{variant} {after[variant]:.4f} ({changes.loc[variant, 'accuracy_pp']:+.2f} pp)"
-            for variant in probes.VARIANTS[1:] if variant in changes.index]
-    return f"{probed['run_id'].nunique()} probed trainings: {', '.join(said)}"
+    said = [f"{after[variant]:.4f} with {variant}" for variant in probes.VARIANTS[1:] if variant in changes.index]
+    return f"probes: {', '.join(said)}"
 
 
 def grid_table(grid_final: pd.DataFrame | None, final: pd.DataFrame, params: dict, checks, n_train: int):
@@ -237,7 +236,7 @@ def judged_ran(params: dict, sets: dict, mnist) -> str:
         return (f"the tutorial set-up (Adam at a constant {params['learning_rate']:g}), "
                 f"{params['steps']:,} iterations of {params['batch_size']} images, widths {_widths(params['widths'])}")
     n_images = len(sets[FINAL_FIVE].data(mnist).train.head(params["train_size"]))
-    return (f"{params['final_configuration']}, chosen on the validation split, {n_images:,} training images; "
+    return (f"{params['final_configuration']} (validation choice), {n_images:,} images; "
             f"{params['steps']:,} iterations of {params['batch_size']} images, widths {_widths(params['widths'])}")
 
 

@@ -246,7 +246,7 @@ def headline_html(ledger, second_looks=None) -> str:
     phone's as blocks, with no horizontal scrolling; each claim links to the chapter that tested it."""
     rows = []
     for paper, shared_budget, group in _by_paper(ledger, second_looks):
-        note = f' <small>(every run below: {_escape(shared_budget)})</small>' if shared_budget else ""
+        note = f' <small>(every run below: {_escape(headline_budget(shared_budget))})</small>' if shared_budget else ""
         rows.append(f'<tr><th colspan="4">{_escape(paper)}{note}</th></tr>')
         for r in group:
             budget = f'<br><small>{_escape(headline_budget(r["budget"]))}</small>' \

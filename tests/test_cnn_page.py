@@ -263,7 +263,7 @@ def test_the_tutorial_set_up_is_the_claims_other_finding_beside_a_chosen_schedul
     assert [(c[0], c[1], c[3]["finding"]) for c in checks.calls] == [
         ("second_look", "liu_fu.cnn.accuracy", cnn_page.TUTORIAL), ("second_look", "liu_fu.cnn.best_accuracy",
                                                                     cnn_page.TUTORIAL)]
-    assert checks.calls[0][3]["ran"] == ("Adam at a constant 0.0001, 55,000 training images; 20,000 iterations of 50 "
+    assert checks.calls[0][3]["ran"] == ("Adam at a constant 0.0001, 55,000 images; 20,000 iterations of 50 "
                                          "images, widths 16/32/32")
     assert "Welch" in numbers["tutorial_why"] and "90% CI" in numbers["tutorial_why"]
     alone = Checks()

@@ -193,7 +193,7 @@ def test_the_reader_frame_renames_every_column_and_formats_every_cell():
                                    "p-value", "SHA-256 matches", "images/s", "verdict"]
     assert shown.iloc[0].tolist() == ["ReLU converges about 6 times faster than Sigmoid", "without batch norm", "2,500",
                                       "0.9136", "+0.42", "0.043", "yes", "438", "reproduced"]
-    assert shown.iloc[1].tolist() == ["Improved CNN: test accuracy after 20,000 iterations", "LeNet-5", "20,000",
+    assert shown.iloc[1].tolist() == ["Improved CNN: test accuracy", "LeNet-5", "20,000",
                                       "0.9136", "−1.00", "< 0.001", "no", "1,234", "not reproduced"]
 
 
