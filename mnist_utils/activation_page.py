@@ -91,6 +91,11 @@ class Study:
     def claimed_ratio(self) -> float:
         return claims.values(RATIO)[0]
 
+    @property
+    def interpolated(self) -> bool:
+        """Whether the 6× claim's crossings are interpolated between evaluations (its ``measure``)."""
+        return claims.measure(RATIO).get("crossing") == "interpolated"
+
     @cached_property
     def extra(self) -> pd.DataFrame:
         extra = self.table("_extra", activation_configs=False)
@@ -195,7 +200,7 @@ def reach_table(study: Study) -> pd.DataFrame:
 def ratio_curve(study: Study) -> pd.DataFrame:
     """``measures.ratio_curve`` of Sigmoid over ReLU at ``ratio_thresholds`` and the declared threshold."""
     thresholds = sorted(set(study.params["ratio_thresholds"]) | {study.threshold})
-    return measures.ratio_curve(study.results, "sigmoid", "relu", thresholds)
+    return measures.ratio_curve(study.results, "sigmoid", "relu", thresholds, interpolate=study.interpolated)
 
 
 def ratio_table(study: Study) -> pd.DataFrame:
@@ -418,11 +423,15 @@ def ratio_numbers(study: Study, evidence: dict) -> dict:
     verdict = _judge_evidence(study, RATIO, evidence)
     if RATIO in evidence:
         found = evidence[RATIO][1]
-        ratio = f"{'≥ ' if found['censored'] else ''}{stats.fmt_ci(stats.mean_ci(found['per_seed_ratios']), 1)}"
+        ratio = f"{'≥ ' if found['censored'].any() else ''}{stats.fmt_ci(stats.mean_ci(found['per_seed_ratios']), 1)}"
+        resolution = measures.ratio_resolution(study.results, "sigmoid", "relu", study.threshold)
+        finest = (f"{resolution['max_change']:.1%} at most (median {resolution['median_change']:.1%}) over "
+                  f"{resolution['n']} seeds" if resolution["n"] else "not measurable (no seed with a ratio)")
     else:
-        ratio = NEEDS[RATIO]
+        ratio = finest = NEEDS[RATIO]
     return {"threshold": f"{study.threshold:.2f}", "ratio": ratio, "paper_ratio": f"{study.claimed_ratio:g}",
-            "ratio_verdict": verdict}
+            "ratio_verdict": verdict, "ratio_look": study.checks.recorded(RATIO, "look", ""),
+            "ratio_resolution": finest}
 
 
 def baseline_numbers(study: Study) -> dict:
@@ -623,7 +632,8 @@ def optimizer_numbers(study: Study) -> dict:
         seeds = ", ".join(map(str, p["second_seeds"]))
         ran = (f"{p['second_optimizer']} at the rates chosen on validation, seeds {seeds}, "
                + convergence_budget(stops, p["patience_epochs"], p["max_epochs"]))
-        found = measures.activation_evidence(second, second_final, study.threshold, study.claimed_ratio)
+        found = measures.activation_evidence(second, second_final, study.threshold, study.claimed_ratio,
+                                             study.interpolated)
         for claim_id, (measured, evidence) in found.items():
             study.checks.second_look(claim_id, measured, ran=ran, converged=bool(stops["converged"].all()), **evidence)
     changed = [f"“{display.claim_label(r['claim_id'])}” ({study.checks.recorded(r['claim_id'])} with Adam, {r['verdict']} "
@@ -651,7 +661,8 @@ def for_readers(values: dict) -> dict:
 def numbers(study: Study, bench: pd.DataFrame | None = None) -> dict:
     """Every number the prose cites, by glue key, the chapter's verdicts recorded in ``study.checks``
     on the way (in the page's order; the second looks last). ``bench``: the benchmark's rows."""
-    evidence = measures.activation_evidence(study.results, study.final, study.threshold, study.claimed_ratio)
+    evidence = measures.activation_evidence(study.results, study.final, study.threshold, study.claimed_ratio,
+                                            study.interpolated)
     return {**stopping_numbers(study), **accuracy_numbers(study), **ordering_numbers(study, evidence),
             **ratio_numbers(study, evidence), **baseline_numbers(study), **overfitting_numbers(study, evidence),
             **parameter_numbers(study), **saturation_numbers(study), **raw_pixel_numbers(study),

@@ -68,6 +68,32 @@ def error_control() -> dict:
     return dict(load()["error_control"])
 
 
+def sequential_plans() -> list[dict]:
+    """The declared sequential plans of seeds (``sequential_plans:``), each checked: stages that
+    grow from the pilot to the cap, and an alpha per look."""
+    plans = [dict(p) for p in load().get("sequential_plans", [])]
+    for plan in plans:
+        stages = [plan["pilot"], *plan["stages"]]
+        if stages != sorted(set(stages)) or stages[-1] != plan["cap"]:
+            raise ClaimError(f"{paths.CLAIMS.name}: sequential plan {plan['id']!r}: pilot {plan['pilot']}, stages "
+                             f"{plan['stages']} and cap {plan['cap']} must grow strictly and end at the cap")
+        if not 0 < plan["alpha_per_look"] <= 0.05:
+            raise ClaimError(f"{paths.CLAIMS.name}: sequential plan {plan['id']!r}: alpha_per_look="
+                             f"{plan['alpha_per_look']!r} must be in (0, 0.05]")
+        for claim_id in plan["claims"]:
+            claim(claim_id)      # an unknown id is a typo
+    return plans
+
+
+def sequential_plan(claim_id: str) -> dict | None:
+    """The sequential plan that governs ``claim_id``'s seeds, or None."""
+    found = [p for p in sequential_plans() if claim_id in p["claims"]]
+    if len(found) > 1:
+        raise ClaimError(f"{paths.CLAIMS.name}: claim {claim_id!r} is in two sequential plans: "
+                         f"{', '.join(p['id'] for p in found)}")
+    return found[0] if found else None
+
+
 def amendments() -> list[dict]:
     """Every declared change to a claim's test after its first verdict (``amendments:``)."""
     return list(load().get("amendments", []))

@@ -73,15 +73,15 @@ def softmax_baseline(*, seeds, learning_rate, batch_size, steps, eval_every, tra
 
 def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size, max_epochs,
                      evals_per_epoch, patience_epochs, extra_activations=(), fully_connected_activations=(),
-                     raw_pixel_activations=(), second_optimizer="momentum",
+                     raw_pixel_activations=(), raw_pixel_seeds=None, second_optimizer="momentum",
                      second_learning_rates=(), second_grid_seeds=(0,), second_rates=None, second_seeds=(0, 1, 2),
                      train_size=0, eval_size=0, **_) -> list[RunSet]:
     """Chapter 3: LeNet-5 with each activation, trained to convergence (capped); the
     ``extra_activations`` (Tanh: a claim of the paper's background) beside them; the fully
     connected network of LeNet-5's hidden widths with each of ``fully_connected_activations``
     (``fully_connected``: the speed half of the weight-sharing claim); LeNet-5 with each of
-    ``raw_pixel_activations`` on pixels of 0 to 255 ("the input value should not be too large");
-    and the
+    ``raw_pixel_activations`` on pixels of 0 to 255 ("the input value should not be too large")
+    on ``raw_pixel_seeds`` (None: ``seeds``); and the
     optimizer arm: each activation with ``second_optimizer`` at each of
     ``second_learning_rates`` on ``second_grid_seeds``, then at the rate chosen for it
     (``second_rates``, {activation: rate}, the validation split's choice) on ``second_seeds``."""
@@ -100,7 +100,8 @@ def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size
         sets.append(declare("03_activation_study_fully_connected", dense, seeds, train_size, eval_size))
     if raw_pixel_activations:
         raw = [config(a, learning_rate, f"{a}, pixels 0-255") for a in raw_pixel_activations]
-        sets.append(declare("03_activation_study_raw_pixels", raw, seeds, train_size, eval_size, raw_pixels=True))
+        sets.append(declare("03_activation_study_raw_pixels", raw, seeds if raw_pixel_seeds is None else raw_pixel_seeds,
+                         train_size, eval_size, raw_pixels=True))
     if second_learning_rates:
         if second_optimizer not in OPTIMIZERS or second_optimizer == optimizer:
             raise TrainConfigError(f"second_optimizer={second_optimizer!r}: must be one of {', '.join(OPTIMIZERS)} "

@@ -86,6 +86,20 @@ class Shards:
         return self.owner[key]
 
 
+def chapter_overrides(name: str, overrides: dict) -> dict:
+    """The overrides that apply to chapter ``name``: ``key`` applies to every chapter that
+    declares it, ``<chapter>.key`` (its name or number: ``04.seeds``) to that chapter alone, e.g.
+    to train chapter 5 on more seeds while chapter 4, whose runs choose its rate, keeps its own."""
+    chosen = {}
+    for key, value in overrides.items():
+        chapter, dot, parameter = key.rpartition(".")
+        if not dot:
+            chosen.setdefault(key, value)
+        elif name == chapter or name.startswith(f"{chapter}_"):
+            chosen[parameter] = value
+    return chosen
+
+
 def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | None = None,
                deadline: float | None = None, list_only: bool = False, shards: Shards | None = None) -> bool:
     """Train (or, with ``list_only``, list) the missing runs of chapters ``names`` of
@@ -105,7 +119,7 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
               (["03_activation_study", "04_learning_rate_study"] if name == "05_dropout" else []) + [name]]
     for name in dict.fromkeys(needed):
         params = chapter_parameters(name, profile)
-        params.update({k: v for k, v in overrides.items() if k in params})
+        params.update({k: v for k, v in chapter_overrides(name, overrides).items() if k in params})
         if name == "05_dropout" and not {"03_activation_study", "04_learning_rate_study"} <= set(trained):
             print(f"== {name}: chosen from the runs of chapters 3 and 4, which are not all stored yet", flush=True)
             if shards is None:
@@ -158,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapters", nargs="*", help="chapter names or numbers, in the order to train them "
                                                       "(default: all training chapters)")
     parser.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a parameter of every chosen chapter that declares it (an experiment)")
+                        help="override a parameter of every chosen chapter that declares it (an experiment); "
+                             "CHAPTER.KEY=VALUE (e.g. 04.seeds=[0,1,2]) overrides it in that chapter alone")
     parser.add_argument("--store", help="run-store folder to write (default: data/runs for a record profile "
                                         "without overrides, data/scratch/runs otherwise)")
     parser.add_argument("--minutes", type=float, help="start no run that would end after this many minutes")

@@ -125,6 +125,15 @@ def second_looks_file(profile: str, chapter: str) -> Path:
     return results_dir(profile) / "second_looks" / f"{chapter}.csv"
 
 
+def plan_looks_file(profile: str, chapter: str) -> Path:
+    """Where a chapter writes the looks of the sequential plans it judged (one row per look)."""
+    return results_dir(profile) / "plan_looks" / f"{chapter}.csv"
+
+
+def find_plan_looks(profile: str, chapter: str) -> Path:
+    return _readable(RESULTS / profile / "plan_looks" / f"{chapter}.csv")
+
+
 def find_second_looks(profile: str, chapter: str) -> Path:
     return _readable(RESULTS / profile / "second_looks" / f"{chapter}.csv")
 

@@ -58,6 +58,20 @@ UNITS = {
 }
 
 
+def _two_sided() -> str:
+    """The level of a two-sided interval at the current test size: "95%" (a plan's look: "97.5%")."""
+    return stats.level(1 - stats.ALPHA)
+
+
+def _one_sided_pair() -> str:
+    """The level of the two-sided interval whose ends are one-sided bounds at the current size: "90%"."""
+    return stats.level(1 - 2 * stats.ALPHA)
+
+
+def _size_of_test() -> str:
+    return stats.level(stats.ALPHA)
+
+
 def _signed(value: float, unit: str) -> str:
     return UNITS[unit](value).replace("-", "−")     # a true minus sign
 
@@ -109,15 +123,15 @@ def equivalent_to(sample, paper_accuracy: float, *, margin: float, short_of: str
     against = "the paper's five runs (Welch)" if paper_runs is not None else "the paper"
     low, high = d["ci_low"], d["ci_high"]
     p = lambda shift, alternative: _p_to_paper(sample, paper_accuracy, paper_runs, shift, alternative)
-    interval = (f"mean − {against} {_signed(d['diff'], 'accuracy')} (95% CI {_signed(wide['ci_low'], 'accuracy')} to "
-                f"{_signed(wide['ci_high'], 'accuracy')}; the rule decides on the 90% CI "
+    interval = (f"mean − {against} {_signed(d['diff'], 'accuracy')} ({_two_sided()} CI {_signed(wide['ci_low'], 'accuracy')} "
+                f"to {_signed(wide['ci_high'], 'accuracy')}; the rule decides on the {_one_sided_pair()} CI "
                 f"{_signed(low, 'accuracy')} to {_signed(high, 'accuracy')})")
     if low > margin:
         return Judgement("exceeded", f"{interval}: wholly above the paper beyond {band}", band,
                          f"better than the paper beyond {band}", p(margin, "greater"))
     if low >= -margin:
         if high <= margin:
-            return Judgement("reproduced", f"{interval}: within {band} (two one-sided tests at 5%)", band,
+            return Judgement("reproduced", f"{interval}: within {band} (two one-sided tests at {_size_of_test()})", band,
                              f"within {band} of the paper", p(-margin, "greater"))
         return Judgement("reproduced", f"{interval}: not below the paper beyond {band}, and above it by an amount the "
                                        f"runs cannot place within or beyond {band}", band,
@@ -162,7 +176,7 @@ def at_least(sample, floor: float, *, margin: float, unit: str = "accuracy", sho
     line = floor - margin
     if np.isnan(b["lower"]):
         return Judgement("inconclusive", f"{b['n']} run(s) without a spread ({b['mean']:.4f}): no bound to judge by", band)
-    bounds = f"our mean {b['mean']:.4f}, one-sided 95% bounds {b['lower']:.4f} and {b['upper']:.4f}"
+    bounds = f"our mean {b['mean']:.4f}, one-sided {_two_sided()} bounds {b['lower']:.4f} and {b['upper']:.4f}"
     if b["lower"] >= line:
         return Judgement("reproduced", f"{bounds}: the lower bound reaches {floor:.4f} {band} = {line:.4f}", band,
                          f"reaches {floor:.4f} {band}", stats.one_sided_p(sample, line, "greater"))
@@ -225,7 +239,7 @@ def beats(a, b, *, margin: float = 0.0, unit: str = "accuracy", paired: bool = T
                                          f"fewer than two runs a side, or no spread)", band)
     # One style for both ends: percentages, or factors where an end is beyond a doubling.
     ends_unit = "factor" if relative and max(abs(d["ci_low"]), abs(d["ci_high"])) >= np.log(2) else unit
-    interval = f"{kind} 95% CI {_signed(d['ci_low'], ends_unit)} to {_signed(d['ci_high'], ends_unit)} (n = {d['n']})"
+    interval = f"{kind} {_two_sided()} CI {_signed(d['ci_low'], ends_unit)} to {_signed(d['ci_high'], ends_unit)} (n = {d['n']})"
     zero = "×1 (no difference)" if relative else "zero"
     twice = lambda shift, alternative: min(1.0, 2 * stats.difference_p(a, b, shift, alternative, paired=paired))
     if d["ci_low"] > 0:
@@ -267,7 +281,7 @@ def differs(a, b, *, margin: float = 0.0, unit: str = "accuracy", paired: bool =
     if np.isnan(d["ci_low"]):
         return Judgement("inconclusive", f"difference {_signed(d['diff'], unit)} without an interval (n = {d['n']})",
                          band, "no interval")
-    interval = (f"{'paired' if paired else 'Welch'} 95% CI {_signed(d['ci_low'], unit)} to {_signed(d['ci_high'], unit)} "
+    interval = (f"{'paired' if paired else 'Welch'} {_two_sided()} CI {_signed(d['ci_low'], unit)} to {_signed(d['ci_high'], unit)} "
                 f"(n = {d['n']})")
     if d["ci_low"] > 0 or d["ci_high"] < 0:
         side = "greater" if d["ci_low"] > 0 else "less"
@@ -288,7 +302,7 @@ def beats_by(a, b, *, size: float, size_margin: float, margin: float = 0.0, pair
     *inconclusive*. Direction without size is partially reproduced."""
     d = stats.difference(a, b, paired=paired, confidence=1 - 2 * stats.ALPHA)
     line, band = size - size_margin, f"−{_size(size_margin, 'accuracy')}"
-    what = (f"one-sided 95% bounds {_signed(d['ci_low'], 'accuracy')} and {_signed(d['ci_high'], 'accuracy')} "
+    what = (f"one-sided {_two_sided()} bounds {_signed(d['ci_low'], 'accuracy')} and {_signed(d['ci_high'], 'accuracy')} "
             f"against the paper's {_signed(size, 'accuracy')} {band} = {_signed(line, 'accuracy')}")
     if np.isnan(d["ci_low"]):
         sized = Judgement("inconclusive", f"no interval (n = {d['n']})", band)
@@ -306,7 +320,7 @@ def beats_each(pairs: dict, **rule_args) -> Judgement:
     return all_of({name: beats(a, b, **rule_args) for name, (a, b) in pairs.items()})
 
 
-def ratio_about(per_seed_ratios, claimed: float, *, relative_margin: float, censored: bool = False) -> Judgement:
+def ratio_about(per_seed_ratios, claimed: float, *, relative_margin: float, censored=False) -> Judgement:
     """"A is about ``claimed`` times B" from per-seed ratios: *reproduced* when a TOST puts
     their mean within ``claimed`` × (1 ± ``relative_margin``); *partially reproduced* when the
     95% interval lies above 1 (faster) but wholly outside that band; *not reproduced* when it
@@ -314,12 +328,13 @@ def ratio_about(per_seed_ratios, claimed: float, *, relative_margin: float, cens
     ``censored`` ratios (runs of the slower arm that never reached the threshold count as the
     budget) the ratios are lower bounds: they can show "more than about X", never "about X"."""
     values = stats.finite_values(per_seed_ratios)
+    censored = bool(np.any(censored))       # one flag, or one per seed (a plan's look cuts it with the ratios)
     low, high = claimed * (1 - relative_margin), claimed * (1 + relative_margin)
     band = f"{low:.1f}× to {high:.1f}×"
     if not stats.varies(values):
         return Judgement("inconclusive", f"{len(values)} per-seed ratio(s) without a spread: no interval", band)
     s = stats.mean_ci(values)
-    interval = f"95% CI {s['ci_low']:.1f}× to {s['ci_high']:.1f}× (n = {s['n']})"
+    interval = f"{_two_sided()} CI {s['ci_low']:.1f}× to {s['ci_high']:.1f}× (n = {s['n']})"
     outside = s["ci_high"] < low or s["ci_low"] > high
     if censored:
         if s["ci_low"] > high:
@@ -381,7 +396,7 @@ def fewer_steps(a_steps, b_steps, *, cap: float, paired: bool = True) -> Judgeme
                          gist=f"every run {'sooner' if separated[0] == 'reproduced' else 'later'} ({test})", p_value=p)
     if separated:
         return Judgement("inconclusive", f"the censoring orders the arms ({separated[1]}), but too few runs for that "
-                                         f"order to decide: {test}, above 5%", gist="too few runs to decide")
+                                         f"order to decide: {test}, above {_size_of_test()}", gist="too few runs to decide")
     return Judgement("inconclusive", f"rests on censored runs: this {reached(a, a_hit)}, the other "
                                      f"{reached(b, b_hit)} within {cap:,.0f} steps", gist="rests on censored runs")
 
@@ -436,7 +451,7 @@ def steadier_and_better(a_spread, b_spread, a_accuracy, b_accuracy, *, margin: f
         steadier = Judgement("not reproduced", f"{what}: varies more, one-sided p = {spread['p_more']:.3f}",
                              p_value=spread["p_more"])
     else:
-        steadier = Judgement("inconclusive", f"{what}: neither less nor more spread at 5% (p = {spread['p_less']:.2f})")
+        steadier = Judgement("inconclusive", f"{what}: neither less nor more spread at {_size_of_test()} (p = {spread['p_less']:.2f})")
     return all_of({"less spread over seeds": steadier,
                    "more accurate": beats(a_accuracy, b_accuracy, margin=margin, paired=True)})
 

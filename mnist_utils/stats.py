@@ -17,14 +17,36 @@ and no interval of zero width is ever reported.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 from scipy import optimize
 from scipy import stats as st
 
 N_TEST = 10_000          # MNIST's test images: the resolution of every test accuracy
-ALPHA = 0.05             # every interval is 95%, every one-sided test at 5%
+ALPHA = 0.05             # every interval is 95%, every one-sided test at 5% (a look of a sequential plan: less)
 POWER = 0.80             # the power at which ``resolvable_effect`` is computed
+
+
+@contextlib.contextmanager
+def significance(alpha: float):
+    """Every test and interval inside at level ``alpha`` instead of 5% (a look of a sequential
+    plan spends part of a claim's 5%: ``verdicts.Verdicts.judge``); the book's displayed
+    intervals, computed outside, stay 95%."""
+    global ALPHA
+    if not 0 < alpha <= 0.5:
+        raise ValueError(f"alpha={alpha!r}: must be in (0, 0.5]")
+    saved, ALPHA = ALPHA, alpha
+    try:
+        yield
+    finally:
+        ALPHA = saved
+
+
+def level(confidence: float) -> str:
+    """A confidence level or test size as the book writes it: 0.95 -> "95%", 0.975 -> "97.5%"."""
+    return f"{confidence * 100:.3g}%"
 
 
 def finite_values(values) -> np.ndarray:
@@ -40,8 +62,10 @@ def varies(values) -> bool:
     return len(x) > 1 and float(np.ptp(x)) > 1e-6 * max(1.0, float(np.abs(x).max()))
 
 
-def mean_ci(values, confidence: float = 0.95) -> dict:
-    """Mean, standard deviation and Student-t confidence interval of a sample."""
+def mean_ci(values, confidence: float | None = None) -> dict:
+    """Mean, standard deviation and Student-t confidence interval of a sample (at 1 − ``ALPHA``,
+    95%, unless ``confidence`` says otherwise)."""
+    confidence = 1 - ALPHA if confidence is None else confidence
     x = finite_values(values)
     n = len(x)
     if n == 0:
@@ -81,7 +105,7 @@ def accuracy_margin(paper_accuracies) -> float:
     return 2 * max(paper_sd, binomial_se)
 
 
-def difference(a, b, *, paired: bool, confidence: float = 0.95) -> dict:
+def difference(a, b, *, paired: bool, confidence: float | None = None) -> dict:
     """mean(a) − mean(b) with its confidence interval and two-sided p-value: paired (a[i] and
     b[i] share seed i; SciPy's ``ttest_rel``) or Welch (SciPy's ``ttest_ind``). NaN interval and
     p-value when there is no spread to estimate (fewer than two values a side, or values that
@@ -110,7 +134,7 @@ def difference(a, b, *, paired: bool, confidence: float = 0.95) -> dict:
         if not (varies(a) or varies(b)):
             return none
         sd, test = float(np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)), st.ttest_ind(a, b, equal_var=False)
-    interval = test.confidence_interval(confidence)
+    interval = test.confidence_interval(1 - ALPHA if confidence is None else confidence)
     return {**none, "ci_low": float(interval.low), "ci_high": float(interval.high), "p_value": float(test.pvalue),
             "sd": sd}
 
@@ -213,17 +237,28 @@ def difference_p(a, b, shift: float, alternative: str, *, paired: bool) -> float
     return float(st.ttest_ind(a - shift, b, equal_var=False, alternative=alternative).pvalue)
 
 
-def steps_to_reach(results: pd.DataFrame, threshold: float, metric: str = "val_accuracy") -> pd.DataFrame:
+def steps_to_reach(results: pd.DataFrame, threshold: float, metric: str = "val_accuracy", *,
+                   interpolate: bool = False) -> pd.DataFrame:
     """First evaluation step at which each run's ``metric`` reached ``threshold`` (NaN: never,
-    i.e. censored at the run's last step ``budget_steps``)."""
+    i.e. censored at the run's last step ``budget_steps``). With ``interpolate``, the crossing
+    between that evaluation and the one before it, on the straight line through them (a run that
+    reached it at its first evaluation keeps that step: the line has no start); ``bracket`` is
+    the width of the interval the crossing lies in, the measurement's own step."""
     rows = []
     for run_id, run in results.sort_values("step").groupby("run_id", sort=False):
-        hit = run.loc[run[metric] >= threshold, "step"]
-        rows.append({"run_id": run_id, "config": run["config"].iloc[0], "seed": run["seed"].iloc[0],
-                     "steps": float(hit.iloc[0]) if len(hit) else np.nan,
-                     "epochs": float(run.loc[hit.index[0], "epoch"]) if len(hit) else np.nan,
-                     "budget_steps": float(run["step"].max())})
-    return pd.DataFrame(rows)
+        steps, values, epochs = (run[c].to_numpy(float) for c in ("step", metric, "epoch"))
+        hit = np.flatnonzero(values >= threshold)
+        row = {"run_id": run_id, "config": run["config"].iloc[0], "seed": run["seed"].iloc[0], "steps": np.nan,
+               "epochs": np.nan, "bracket": np.nan, "budget_steps": float(steps.max())}
+        if len(hit):
+            i = hit[0]
+            row |= {"steps": steps[i], "epochs": epochs[i], "bracket": steps[i] - (steps[i - 1] if i else 0.0)}
+            if interpolate and i > 0:
+                share = (threshold - values[i - 1]) / (values[i] - values[i - 1])
+                row["steps"] = steps[i - 1] + share * (steps[i] - steps[i - 1])
+                row["epochs"] = epochs[i - 1] + share * (epochs[i] - epochs[i - 1])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["run_id", "config", "seed", "steps", "epochs", "bracket", "budget_steps"])
 
 
 def fmt_mean_half(mean: float, half: float, digits: int = 4) -> str:

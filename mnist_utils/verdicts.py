@@ -8,6 +8,7 @@ The report chapter reads these files with the claims file; it never recomputes t
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from . import claims, display, paths, rules, stats
@@ -53,11 +54,70 @@ def paper_arguments(claim_id: str, rule: str, args: dict) -> dict:
             "margin": stats.accuracy_margin(source)}
 
 
+def _is_per_seed(value) -> bool:
+    """A one-dimensional array of numbers (one per seed), as the rules take them."""
+    if isinstance(value, (np.ndarray, pd.Series)):
+        return value.ndim == 1
+    return isinstance(value, list) and all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in value)
+
+
+def seed_count(evidence: dict) -> int:
+    """How many seeds the per-seed arrays of a rule's evidence hold (pairs are tuples of arrays,
+    several comparisons a dict of them): the longest."""
+    def lengths(value):
+        if isinstance(value, dict):
+            return [n for v in value.values() for n in lengths(v)]
+        if isinstance(value, tuple):
+            return [n for v in value for n in lengths(v)]
+        return [len(value)] if _is_per_seed(value) else []
+    return max(lengths(evidence), default=0)
+
+
+def first_seeds(evidence, n: int, total: int):
+    """``evidence`` with every per-seed array of ``total`` values cut to its first ``n`` (the
+    seeds 0 to n − 1 of a plan's look: the chapters list seeds in order)."""
+    if isinstance(evidence, dict):
+        return {k: first_seeds(v, n, total) for k, v in evidence.items()}
+    if isinstance(evidence, tuple):
+        return tuple(first_seeds(v, n, total) for v in evidence)
+    if _is_per_seed(evidence) and len(evidence) == total:
+        return evidence.iloc[:n] if isinstance(evidence, pd.Series) else evidence[:n]
+    return evidence
+
+
+def sequential_judgement(claim_id: str, plan: dict, evidence: dict) -> tuple[rules.Judgement, int, str, list[dict]]:
+    """A claim of a sequential plan judged look by look (claims file ``sequential_plans:``): at
+    each declared stage n that the runs reach, the rule on seeds 0 to n − 1 at the plan's alpha
+    per look; the first look that decides (any verdict but inconclusive) is the verdict, else
+    the last look's. Returns the judgement, its n, what the reader is told of the looks, and one
+    row per look taken. Runs short of the first stage are the pilot, judged at 5% as before."""
+    total, stages, alpha = seed_count(evidence), plan["stages"], plan["alpha_per_look"]
+    taken = [n for n in stages if n <= total]
+    if not taken:
+        return judgement(claim_id, **evidence), total, (f"the pilot of plan {plan['id']} (n = {total}); its first look "
+                                                        f"is at n = {stages[0]}"), []
+    looks = []
+    for k, n in enumerate(taken, 1):
+        with stats.significance(alpha):
+            judged = judgement(claim_id, **first_seeds(evidence, n, total))
+        looks.append({"claim_id": claim_id, "plan": plan["id"], "look": k, "of": len(stages), "n": n, "alpha": alpha,
+                      "verdict": judged.verdict, "gist": judged.gist or judged.why})
+        if judged.verdict != "inconclusive":
+            return judged, n, f"decided at look {k} of {len(stages)} (n = {n}, α = {alpha:g} per look)", looks
+    if taken[-1] == plan["cap"]:
+        said = f"undecided at the cap, look {len(taken)} of {len(stages)} (n = {taken[-1]}, α = {alpha:g} per look)"
+    else:
+        said = (f"undecided at look {len(taken)} of {len(stages)} (n = {taken[-1]}, α = {alpha:g} per look); the "
+                f"plan's next stage is n = {stages[len(taken)]}")
+    return judged, taken[-1], said, looks
+
+
 class Verdicts:
     """Collect a chapter's verdicts; ``save()`` writes them atomically."""
 
     def __init__(self, profile: str, chapter: str):
         self.profile, self.chapter, self.rows, self.second_looks = profile, chapter, [], []
+        self.plan_looks: list[dict] = []     # every look of a sequential plan taken here
 
     def judge(self, claim_id: str, measured: str, *, per_seed=None, ran: str = "", finding: str = "",
               **evidence) -> str:
@@ -85,9 +145,17 @@ class Verdicts:
         rows[-1]["explanation"] = explanation
 
     def _judge(self, into: list, claim_id: str, measured: str, per_seed, ran: str, finding: str, evidence: dict) -> str:
-        judged = judgement(claim_id, **evidence)
         per_seed = evidence.get("sample") if per_seed is None else per_seed
-        return self._record(claim_id, measured, judged, per_seed, ran, into=into, finding=finding)
+        plan = claims.sequential_plan(claim_id) if into is self.rows else None    # second looks: no plan
+        if plan is None:
+            return self._record(claim_id, measured, judgement(claim_id, **evidence), per_seed, ran, into=into,
+                                finding=finding)
+        total = seed_count(evidence)
+        judged, n, look, looks = sequential_judgement(claim_id, plan, evidence)
+        self.plan_looks += looks
+        if per_seed is not None and len(per_seed) == total:
+            per_seed = first_seeds(per_seed, n, total)
+        return self._record(claim_id, measured, judged, per_seed, ran, into=into, finding=finding, look=look)
 
     def undecided(self, claim_id: str, measured: str, why: str) -> str:
         """A claim these runs cannot decide for a reason its rule does not see (e.g. the paper's
@@ -101,13 +169,14 @@ class Verdicts:
         return self._record(claim_id, f"not testable with these parameters: {why}", rules.not_testable(why))
 
     def _record(self, claim_id: str, measured: str, judged: rules.Judgement, sample=None, ran: str = "",
-                into: list | None = None, finding: str = "") -> str:
+                into: list | None = None, finding: str = "", look: str = "") -> str:
         summary = stats.mean_ci(sample) if sample is not None and len(sample) else {}
         (self.rows if into is None else into).append({
             "claim_id": claim_id, "chapter": self.chapter, "measured": measured, "verdict": judged.verdict,
             "n": summary.get("n"), "mean": summary.get("mean"),
             "ci_low": summary.get("ci_low"), "ci_high": summary.get("ci_high"), "how": judged.why, "budget": ran,
             "margin": judged.margin, "gist": judged.gist, "finding": finding, "explanation": "", "p_value": judged.p_value,
+            "look": look,
         })
         return judged.verdict
 
@@ -127,6 +196,11 @@ class Verdicts:
             write_results(pd.DataFrame(self.second_looks), second)
         else:
             second.unlink(missing_ok=True)   # a rerun without those runs leaves no stale second look
+        looks = paths.plan_looks_file(self.profile, self.chapter)
+        if self.plan_looks:
+            write_results(pd.DataFrame(self.plan_looks), looks)
+        else:
+            looks.unlink(missing_ok=True)
         return frame
 
 
@@ -144,6 +218,13 @@ def read_second_looks(profile: str) -> pd.DataFrame:
     columns = ["claim_id", "chapter", "measured", "verdict", "n", "mean", "ci_low", "ci_high", "how", "budget", "margin",
                "gist", "finding", "explanation", "p_value"]
     frames = _per_chapter(profile, "second_looks", paths.find_second_looks)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def read_plan_looks(profile: str) -> pd.DataFrame:
+    """Every look of the sequential plans the chapters of one profile took; empty when none."""
+    frames = _per_chapter(profile, "plan_looks", paths.find_plan_looks)
+    columns = ["claim_id", "plan", "look", "of", "n", "alpha", "verdict", "gist"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
@@ -173,14 +254,14 @@ def claim_ledger(profile: str) -> pd.DataFrame:
     where the claims file says so, else "not tested", with its reason as ``measured``."""
     entries = pd.DataFrame(claims.load()["claims"])
     recorded = read_all(profile).reindex(columns=["claim_id", "measured", "n", "verdict", "how", "budget", "margin",
-                                                  "gist", "finding", "explanation", "p_value"])
+                                                  "gist", "finding", "explanation", "p_value", "look"])
     ledger = entries[entries["role"].isin(["result", "data"])].merge(
         recorded.rename(columns={"budget": "ran"}), left_on="id", right_on="claim_id", how="left")
     ledger["verdict"] = ledger["verdict"].fillna(
         ledger["kind"].map(lambda k: "not testable" if k == "not_testable" else "not tested"))
     reason = ledger["reason"] if "reason" in ledger else pd.Series("", index=ledger.index)
     ledger["measured"] = ledger["measured"].fillna(reason.fillna(""))
-    for column in ("ran", "margin", "gist", "finding", "explanation"):     # text columns: empty, never NaN
+    for column in ("ran", "margin", "gist", "finding", "explanation", "look"):     # text columns: empty, never NaN
         ledger[column] = ledger[column].map(lambda v: "" if pd.isna(v) else v)
     return ledger.reset_index(drop=True)
 

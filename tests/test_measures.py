@@ -95,10 +95,30 @@ def test_activation_evidence_reads_any_run_set_by_activation_and_pairs_seeds():
     assert set(found) == {"wang2020.activation.relu_elu_beat_sigmoid", "wang2020.activation.elu_slightly_better",
                           "wang2020.activation.relu_converges_6x_faster", "wang2020.activation.relu_alleviates_overfitting"}
     measured, evidence = found["wang2020.activation.relu_converges_6x_faster"]
-    assert list(evidence["per_seed_ratios"]) == [6.0, 6.0, 6.0] and not evidence["censored"]
+    assert list(evidence["per_seed_ratios"]) == [6.0, 6.0, 6.0] and not evidence["censored"].any()
     a, b = found["wang2020.activation.relu_elu_beat_sigmoid"][1]["pairs"]["ReLU > Sigmoid"]
     np.testing.assert_allclose(a - b, [0.005] * 3)
     # Without Sigmoid runs only the ELU-against-ReLU claim has its arms.
     no_sigmoid = results[results["config"] != "sigmoid"]
     assert set(measures.activation_evidence(no_sigmoid, final[final["config"] != "sigmoid"], 0.97, 6)) == \
         {"wang2020.activation.elu_slightly_better"}
+
+
+def test_an_interpolated_crossing_lies_on_the_line_between_the_evaluations_around_it():
+    rows = [{"run_id": "relu/seed0", "config": "relu", "seed": 0, "step": s, "epoch": s / 400, "val_accuracy": v}
+            for s, v in [(100, 0.90), (200, 0.96), (300, 0.98), (400, 0.99)]]
+    rows += [{"run_id": "sigmoid/seed0", "config": "sigmoid", "seed": 0, "step": s, "epoch": s / 400,
+              "val_accuracy": 0.5 + s / 2000} for s in range(100, 1100, 100)]
+    results = pd.DataFrame(rows)
+    first = stats.steps_to_reach(results, 0.97).set_index("run_id")
+    line = stats.steps_to_reach(results, 0.97, interpolate=True).set_index("run_id")
+    assert first.loc["relu/seed0", "steps"] == 300 and line.loc["relu/seed0", "steps"] == pytest.approx(250)
+    assert line.loc["relu/seed0", "bracket"] == 100
+    assert line.loc["sigmoid/seed0", "steps"] == pytest.approx(940)       # 0.5 + s/2000 = 0.97
+    ratios = measures.speed_ratios(results, "sigmoid", "relu", 0.97, interpolate=True)
+    assert ratios.loc[0, "ratio"] == pytest.approx(940 / 250)
+    # Every other evaluation dropped (200 and 400 kept): relu crosses between 200 and 400.
+    assert measures.speed_ratios(results, "sigmoid", "relu", 0.97, interpolate=True, every=2).loc[0, "fast_steps"] \
+        == pytest.approx(200 + 200 * (0.01 / 0.03))
+    resolution = measures.ratio_resolution(results, "sigmoid", "relu", 0.97)
+    assert resolution["n"] == 1 and resolution["max_change"] > 0

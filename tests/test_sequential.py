@@ -1,0 +1,139 @@
+"""The sequential plans of seeds (claims file ``sequential_plans:``): declared before the runs
+of their looks, judged look by look at the plan's alpha, and the book's seeds are the plan's."""
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mnist_utils import claims, paths, profiles, rules, stats, verdicts
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout
+
+
+def declared_at(plan_id: str) -> datetime | None:
+    """When git first committed the plan to the claims file (None: not committed yet)."""
+    found = _git("log", "--format=%cI", "--reverse", "-S", f"id: {plan_id}", "--", "data/paper_claims.yaml").split()
+    return datetime.fromisoformat(found[0]) if found else None
+
+
+PLAN = {"id": "test_plan", "claims": ["x"], "pilot": 5, "stages": [10, 20], "cap": 20, "alpha_per_look": 0.025}
+
+
+def test_every_plan_is_well_formed_and_points_at_a_parameter_of_its_chapter():
+    plans = claims.sequential_plans()
+    assert plans, "the claims file declares no sequential plan"
+    for plan in plans:
+        chapter, name = plan["parameter"]["chapter"], plan["parameter"]["name"]
+        assert name in profiles.notebook_parameters(paths.NOTEBOOKS / f"{chapter}.ipynb"), plan["id"]
+        for claim_id in plan["claims"]:
+            assert claims.claim(claim_id)["role"] == "result", claim_id
+
+
+def test_the_record_runs_each_plan_on_seeds_zero_to_n_minus_one_at_a_declared_stage():
+    """A look of n takes seeds 0 to n − 1: the book of record's seeds are the plan's pilot or
+    one of its stages, in order, never a count between them."""
+    for plan in claims.sequential_plans():
+        chapter, name = plan["parameter"]["chapter"], plan["parameter"]["name"]
+        seeds = profiles.chapter_parameters(chapter, "cpu")[name]
+        assert seeds == list(range(len(seeds))), f"{plan['id']}: {chapter}.{name} = {seeds}"
+        assert len(seeds) in [plan["pilot"], *plan["stages"]], f"{plan['id']}: {len(seeds)} seeds"
+
+
+def test_no_look_precedes_its_declaration():
+    """Every plan was committed before its runs beyond the pilot: each training run of the book
+    of record that a look beyond the pilot takes (seed ≥ pilot, in the results of the plan's
+    chapter) finished after the commit that declared the plan, and its ``declared:`` date is
+    that commit's day."""
+    store = {p.stem: p for p in paths.RUNS.glob("*/*.json")}
+    checked = 0
+    for plan in claims.sequential_plans():
+        when = declared_at(plan["id"])
+        if when is None:
+            pytest.fail(f"plan {plan['id']}: not committed; a look needs its plan committed first")
+        assert str(plan["declared"]) == when.date().isoformat(), plan["id"]
+        chapter = plan["parameter"]["chapter"]
+        looks = paths.RESULTS / "cpu" / "plan_looks" / f"{chapter}.csv"
+        if not looks.exists() or plan["id"] not in set(pd.read_csv(looks)["plan"]):
+            continue      # no look taken yet: the pilot alone
+        for results in sorted((paths.RESULTS / "cpu").glob(f"{chapter}*.csv")):
+            table = pd.read_csv(results, usecols=["seed", "run_key"])
+            for key in table.loc[table["seed"] >= plan["pilot"], "run_key"].dropna().unique():
+                if key not in store:
+                    continue    # a run of another backend or a cut (its source is checked under its own key)
+                finished = datetime.fromisoformat(json.loads(store[key].read_text())["record"]["finished"])
+                assert finished > when, f"plan {plan['id']}: run {key[:12]} finished {finished}, before {when}"
+                checked += 1
+    assert checked, "no look took a run beyond its pilot: nothing was checked"
+
+
+def test_a_look_decides_at_the_plans_alpha_and_the_first_decisive_look_stands(monkeypatch):
+    monkeypatch.setattr(claims, "claim", lambda claim_id: {"rule": "beats", "rule_args": {}, "budget": "as_run"})
+    rng = np.random.default_rng(0)
+    b = rng.normal(0.0, 1.0, 20)
+    a = b + 1.0 + rng.normal(0.0, 0.3, 20)       # a clear effect: decided at the first look
+    judged, n, said, looks = verdicts.sequential_judgement("x", PLAN, {"a": a, "b": b})
+    assert (judged.verdict, n, len(looks)) == ("reproduced", 10, 1)
+    assert "decided at look 1 of 2" in said and "97.5% CI" in judged.why
+    reference = rules.beats(a[:10], b[:10])
+    with stats.significance(0.025):
+        assert judged.why == rules.beats(a[:10], b[:10]).why
+    assert reference.why != judged.why          # outside a look: 95%
+
+
+def test_an_effect_significant_at_5_percent_but_not_at_the_looks_alpha_goes_on_to_the_next_stage(monkeypatch):
+    monkeypatch.setattr(claims, "claim", lambda claim_id: {"rule": "beats", "rule_args": {}, "budget": "as_run"})
+    diff = np.array([0.5, 1.2, -0.1, 0.9, 0.3, 1.4, 0.2, 0.8, -0.2, 1.0]) - 0.2    # paired t: p = 0.046
+    p = stats.difference(diff, np.zeros(10), paired=True)["p_value"]
+    assert 0.025 < p < 0.05
+    assert rules.beats(diff, np.zeros(10)).verdict == "reproduced"           # at 5% it would have decided
+    evidence = {"a": np.concatenate([diff, np.full(10, 1.0) + np.linspace(0, 0.1, 10)]), "b": np.zeros(20)}
+    judged, n, said, looks = verdicts.sequential_judgement("x", PLAN, evidence)
+    assert [look["verdict"] for look in looks] == ["inconclusive", "reproduced"]
+    assert n == 20 and "decided at look 2 of 2" in said
+
+
+def test_runs_short_of_the_first_stage_are_the_pilot_judged_at_5_percent(monkeypatch):
+    monkeypatch.setattr(claims, "claim", lambda claim_id: {"rule": "beats", "rule_args": {}, "budget": "as_run"})
+    a, b = np.array([1.0, 1.2, 0.9, 1.1, 1.3]), np.zeros(5)
+    judged, n, said, looks = verdicts.sequential_judgement("x", PLAN, {"a": a, "b": b})
+    assert looks == [] and n == 5 and "pilot" in said and "95% CI" in judged.why
+
+
+def test_a_claim_undecided_at_the_cap_says_so_and_a_stage_short_of_it_names_the_next(monkeypatch):
+    monkeypatch.setattr(claims, "claim", lambda claim_id: {"rule": "beats", "rule_args": {}, "budget": "as_run"})
+    rng = np.random.default_rng(1)
+    noise = {"a": rng.normal(0, 1, 20), "b": rng.normal(0, 1, 20)}
+    judged, n, said, _ = verdicts.sequential_judgement("x", PLAN, noise)
+    assert judged.verdict == "inconclusive" and n == 20 and "undecided at the cap" in said
+    half = {k: v[:12] for k, v in noise.items()}
+    judged, n, said, _ = verdicts.sequential_judgement("x", PLAN, half)
+    assert n == 10 and "next stage is n = 20" in said
+
+
+def test_first_seeds_cuts_every_per_seed_array_and_leaves_the_rest():
+    evidence = {"pairs": {"A > B": (np.arange(20.0), pd.Series(np.arange(20.0)))}, "cap": 500.0,
+                "censored": np.zeros(20, bool), "floor": 0.5, "other": [1.0, 2.0]}
+    cut = verdicts.first_seeds(evidence, 10, verdicts.seed_count(evidence))
+    assert len(cut["pairs"]["A > B"][0]) == 10 and len(cut["pairs"]["A > B"][1]) == 10
+    assert len(cut["censored"]) == 10 and cut["cap"] == 500.0 and cut["other"] == [1.0, 2.0]
+
+
+def test_significance_restores_the_level_even_when_the_rule_raises():
+    with pytest.raises(ValueError):
+        with stats.significance(0.01):
+            assert stats.ALPHA == 0.01
+            raise ValueError("boom")
+    assert stats.ALPHA == 0.05
+    with pytest.raises(ValueError, match="alpha=0"):
+        with stats.significance(0):
+            pass
