@@ -31,6 +31,17 @@ def runs(n) -> str:
     return "" if n is None or pd.isna(n) else f"{int(n):,}"
 
 
+def look_mark(look: str) -> str:
+    """Where a claim of a sequential plan stands, in a few words beside its n: ", look 1 of 2"
+    (decided there), ", at the cap" (undecided there), ", look 1 of 2, undecided" (more to come)."""
+    found = re.search(r"look (\d+) of (\d+)", str(look or ""))
+    if not found:
+        return ""
+    if str(look).startswith("decided"):
+        return f", look {found[1]} of {found[2]}"
+    return ", at the cap" if "the cap" in str(look) else f", look {found[1]} of {found[2]}, undecided"
+
+
 def claim_names(ids) -> list[str]:
     """The claims file's short statement of each claim id (the id itself where it has none)."""
     words = {c["id"]: c.get("claim") or c["id"] for c in claims.load()["claims"]}
@@ -48,7 +59,8 @@ def claims_table(tested: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "verdict": results["verdict"], "paper": results["paper"].map(report.PAPER_NAMES),
         "claim": results["claim"] + " (" + results["where"] + ")", "measured": results["measured"],
-        "n": results["n"].map(runs), "margin": results["margin"], "budget": shown}).reset_index(drop=True)
+        "n": [runs(n) + look_mark(look) for n, look in zip(results["n"], results.get("look", [""] * len(results)))],
+        "margin": results["margin"], "budget": shown}).reset_index(drop=True)
 
 
 def facts_table(tested: pd.DataFrame) -> pd.DataFrame:
@@ -232,7 +244,72 @@ def numbers(tested: pd.DataFrame, second_looks: pd.DataFrame, totals: dict, prof
     family = holm_table(tested)
     values |= {"holm_family": len(family), "holm_holds": int((family["holds family-wise"] == "yes").sum()),
                "claim_alpha": f"{claims.error_control()['per_claim_alpha']:g}"}
+    planned = tested[tested["id"].isin({c for p in claims.sequential_plans() for c in p["claims"]})]
+    stands = (planned["look"] if "look" in planned else pd.Series("", index=planned.index)).fillna("").astype(str)
+    values |= {"plan_claims": len(planned), "plan_decided": int(stands.str.startswith("decided").sum()),
+               "plan_at_cap": int(stands.str.contains("at the cap").sum()),
+               "plan_waiting": int((~stands.str.startswith("decided") & ~stands.str.contains("at the cap")).sum())}
     values |= {"total_minutes": f"{totals['minutes']:.0f}", "total_images": f"{totals['images_millions']:.1f}",
                "ledger_profile": profile, "ledger_runs": f"{totals['runs']:,}",
                "ledger_shared_runs": f"{totals['shared_uses']:,}", "ledger_hardware": totals["hardware"]}
     return values
+
+
+# ------------------------------------------------------------------ the sequential plans
+def _seeds_of(plan: dict) -> str:
+    return f"{plan['pilot']} → {' → '.join(map(str, plan['stages']))}"
+
+
+def plan_minutes(plan: dict, profile: str) -> float | None:
+    """Training minutes of the runs beyond the pilot of a plan's run sets (from the store's
+    records; the configurations it declares ``predating`` it left out). None where its runs
+    are derived entries (kept weights, probes) that no results table lists."""
+    from . import store as run_store
+    from .results import read as read_results
+
+    if not plan["run_sets"]:
+        return None
+    keys = set()
+    for name in plan["run_sets"]:
+        path = paths.find_results(profile, name)
+        if path.exists():
+            table = read_results(path)
+            table = table[(table["seed"] >= plan["pilot"]) & ~table["config"].isin(plan.get("predating", []))]
+            keys |= set(table["run_key"].dropna())
+    records = run_store.default().records(sorted(keys)) if keys else pd.DataFrame(columns=["wall_seconds"])
+    return float(pd.to_numeric(records.get("wall_seconds"), errors="coerce").sum() / 60)
+
+
+def plans_table(profile: str) -> pd.DataFrame:
+    """The declared sequential plans as readers see them: which claims, the seeds from the pilot
+    through the stages, the alpha of each look, the declared cost and order, and what the runs
+    beyond the pilot cost (training minutes from the store)."""
+    rows = []
+    for plan in sorted(claims.sequential_plans(), key=lambda p: p["order"]):
+        spent = plan_minutes(plan, profile)
+        estimate = plan["cost_minutes"]["stages"]
+        rows.append({"order": plan["order"], "claims": "; ".join(claim_names(plan["claims"])),
+                     "seeds (pilot → stages)": _seeds_of(plan), "α per look": f"{plan['alpha_per_look']:g}",
+                     "declared cost (min)": " + ".join(f"{m:g}" for m in estimate),
+                     "spent (min)": "derived entries" if spent is None else f"{spent:,.0f}",
+                     "declared": str(plan["declared"])})
+    return pd.DataFrame(rows)
+
+
+def plan_looks_table(tested: pd.DataFrame, looks: pd.DataFrame) -> pd.DataFrame:
+    """Per claim of a sequential plan: each look taken (n and its verdict), the verdict of
+    record and where the claim stands (decided at a look, undecided at the cap, or waiting for
+    the next stage; the pilot alone before the first look)."""
+    planned = {c: p for p in claims.sequential_plans() for c in p["claims"]}
+    rows = []
+    for claim_id, plan in planned.items():
+        taken = looks[looks["claim_id"] == claim_id] if len(looks) else looks
+        record = tested[tested["id"] == claim_id]
+        said = ("; ".join(f"n = {int(r['n'])}: {r['verdict']}" for _, r in taken.iterrows())
+                or "none yet (the pilot alone)")
+        rows.append({"claim": claim_names([claim_id])[0], "looks": said,
+                     "verdict": record["verdict"].iloc[0] if len(record) else "not tested",
+                     "where it stands": record["look"].iloc[0] if len(record) and record.get("look") is not None
+                     and record["look"].iloc[0] else
+                     f"the pilot (its first look is at n = {plan['stages'][0]})"})
+    return pd.DataFrame(rows, columns=["claim", "looks", "verdict", "where it stands"])

@@ -185,6 +185,19 @@ class Verdicts:
         rows = [r for r in self.rows if r["claim_id"] == claim_id]
         return str(rows[-1][column]) if rows else default
 
+    def plan_table(self) -> pd.DataFrame:
+        """This chapter's claims under a sequential plan as readers see them: each look taken
+        (its n and verdict), the verdict of record and where the claim stands."""
+        rows = []
+        for row in self.rows:
+            if not row.get("look"):
+                continue
+            taken = [look for look in self.plan_looks if look["claim_id"] == row["claim_id"]]
+            rows.append({"claim": display.claim_label(row["claim_id"]),
+                         "looks": "; ".join(f"n = {look['n']}: {look['verdict']}" for look in taken) or "none yet",
+                         "verdict": row["verdict"], "where it stands": row["look"]})
+        return pd.DataFrame(rows, columns=["claim", "looks", "verdict", "where it stands"])
+
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
 
