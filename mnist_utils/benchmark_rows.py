@@ -23,3 +23,27 @@ def activation_measurement(activation: str) -> str:
 def race_targets() -> tuple[float, float]:
     """The benchmark's part 3 (time to accuracy) targets: 99.0%, and Liu & Fu's best training."""
     return 0.99, claims.values("liu_fu.cnn.best_accuracy")[0] / 100
+
+
+def paired_speeds(bench, measurement_a: str, measurement_b: str) -> dict:
+    """Two timed models of the benchmark, paired by round (``benchmarks.speed.interleaved_blocks``):
+    images per second of wall time per round (``a``, ``b``), and what readers are told beside
+    the verdict: the rounds, the machine's load before, and the ratio a/b in CPU time (the
+    threads' work, which a slower VM does not stretch) with its 95% interval."""
+    import numpy as np
+
+    from . import stats
+
+    rows = {m: bench[bench["measurement"] == m].sort_values("repeat") for m in (measurement_a, measurement_b)}
+    a, b = (rows[m]["value"].to_numpy(float) for m in (measurement_a, measurement_b))
+    said = f"{min(len(a), len(b))} interleaved rounds"
+    if "cpu_images_per_second" in bench and len(a) == len(b) and len(a) > 1:
+        cpu_a, cpu_b = (rows[m]["cpu_images_per_second"].to_numpy(float) for m in (measurement_a, measurement_b))
+        if np.isfinite(cpu_a).all() and np.isfinite(cpu_b).all():
+            s = stats.mean_ci(np.log(cpu_a / cpu_b))
+            said += (f"; in CPU time the ratio is ×{np.exp(s['mean']):.3f} (95% CI ×{np.exp(s['ci_low']):.3f} to "
+                     f"×{np.exp(s['ci_high']):.3f})")
+        load = rows[measurement_a]["load_before"].dropna() if "load_before" in bench else []
+        if len(load):
+            said += f"; load average {float(load.iloc[0]):.2f} before"
+    return {"a": a, "b": b, "said": said}

@@ -591,13 +591,14 @@ def ablation_numbers(ablated, params: dict, checks) -> dict:
 
 
 def speed_numbers(params: dict, checks) -> dict:
-    """Liu & Fu factorise C1 "to speed up the operation": the benchmark's alternating timings
+    """Liu & Fu factorise C1 "to speed up the operation": the benchmark's interleaved timings
     of the factorised and unfactorised model in one process (part 5), never training runs
     timed at different moments on a shared machine; with the verdict."""
     widths = params["widths"]
     bench = read_results(paths.BENCHMARK)
-    timed = {v: bench.loc[bench["measurement"] == benchmark_rows.factorised_measurement(widths, v), "value"].to_numpy()
-             for v in ("factorised", "unfactorised")}
+    paired = benchmark_rows.paired_speeds(bench, *(benchmark_rows.factorised_measurement(widths, v)
+                                                    for v in ("factorised", "unfactorised")))
+    timed = {"factorised": paired["a"], "unfactorised": paired["b"]}
     if not (len(timed["factorised"]) and len(timed["unfactorised"])):
         why = f"no benchmark rows for widths {_widths(widths)}"
         return {"speed_full": "not measured",
@@ -606,9 +607,9 @@ def speed_numbers(params: dict, checks) -> dict:
     fast, slow = np.median(timed["factorised"]), np.median(timed["unfactorised"])
     return {"speed_full": f"{fast:,.0f}", "speed_unfactorised": f"{slow:,.0f}",
             "factorised_speed_verdict": checks.judge(
-                "liu_fu.cnn.factorised_kernels_speed", f"{fast:,.0f} vs {slow:,.0f} images/s (median of "
-                f"{len(timed['factorised'])} alternating repeats)", a=timed["factorised"], b=timed["unfactorised"],
-                ran="the benchmark's part 5 (`make benchmark`)")}   # paired by repeat
+                "liu_fu.cnn.factorised_kernels_speed", f"{fast:,.0f} vs {slow:,.0f} images/s (medians of "
+                f"{paired['said']})", a=timed["factorised"], b=timed["unfactorised"],
+                ran="the benchmark's part 5 (`make benchmark`)")}   # paired by round
 
 
 # ----------------------------------------------------------------- gradients
