@@ -78,6 +78,12 @@ class Study:
         """Whether every run of ``activations`` stopped by the patience rule, not the epoch cap."""
         return bool(self.stops.loc[self.stops["config"].isin(activations), "converged"].all())
 
+    def converged_by_seed(self, *activations) -> np.ndarray:
+        """Per seed (in seed order): whether the runs of all ``activations`` with that seed stopped
+        by the patience rule."""
+        stops = self.stops[self.stops["config"].isin(activations)]
+        return stops.groupby("seed")["converged"].all().sort_index().to_numpy(bool)
+
     @cached_property
     def accuracy(self) -> dict:
         """Test accuracy per activation of ``activations``, indexed by seed."""
@@ -400,12 +406,13 @@ def arm_budget(study: Study, claim_id: str) -> dict:
     arms = ARMS[claim_id]
     if arms is None:
         return {}
+    # Per seed, so that a sequential plan's look at n asks only whether its own n runs converged.
     if claim_id == ORDER:
-        return {"converged": {f"{a} > Sigmoid": {"a": study.converged(a.lower()), "b": study.converged("sigmoid")}
-                              for a in ("ReLU", "ELU")}}
+        return {"converged": {f"{a} > Sigmoid": {"a": study.converged_by_seed(a.lower()),
+                                                 "b": study.converged_by_seed("sigmoid")} for a in ("ReLU", "ELU")}}
     if claim_id == ELU:
-        return {"converged": {"a": study.converged("elu"), "b": study.converged("relu")}}
-    return {"converged": study.converged(*arms)}
+        return {"converged": {"a": study.converged_by_seed("elu"), "b": study.converged_by_seed("relu")}}
+    return {"converged": study.converged_by_seed(*arms)}
 
 
 def ordering_numbers(study: Study, evidence: dict) -> dict:

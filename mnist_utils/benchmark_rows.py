@@ -34,7 +34,9 @@ def paired_speeds(bench, measurement_a: str, measurement_b: str) -> dict:
 
     from . import stats
 
-    rows = {m: bench[bench["measurement"] == m].sort_values("repeat") for m in (measurement_a, measurement_b)}
+    rows = {m: bench[bench["measurement"] == m] for m in (measurement_a, measurement_b)}
+    if "repeat" in bench:
+        rows = {m: r.sort_values("repeat", kind="stable") for m, r in rows.items()}
     a, b = (rows[m]["value"].to_numpy(float) for m in (measurement_a, measurement_b))
     said = f"{min(len(a), len(b))} interleaved rounds"
     if "cpu_images_per_second" in bench and len(a) == len(b) and len(a) > 1:

@@ -583,7 +583,7 @@ class Budget:
         if self.kind == "convergence":
             if converged is None:
                 raise ValueError("this claim is judged at convergence: pass converged=")
-            return bool(converged), "convergence (some runs hit the epoch cap)"
+            return bool(np.all(converged)), "convergence (some runs hit the epoch cap)"   # one flag, or one per seed
         return True, ""
 
 
