@@ -75,6 +75,12 @@ class Study:
         """``value`` of one model's final rows, per seed."""
         return measures.per_seed(self.final, config.label, value)
 
+    def converged_by_seed(self, *configs) -> np.ndarray:
+        """Per seed (in seed order): whether the patience rule ended the runs of all ``configs``
+        with that seed (a sequential plan's look at n asks about its own n runs)."""
+        stops = self.stops[self.stops["config"].isin([c.label for c in configs])]
+        return stops.groupby("seed")["converged"].all().sort_index().to_numpy(bool)
+
     def converged(self, *configs) -> bool:
         """Whether the patience rule, not the epoch cap, ended every run of ``configs``."""
         of = self.stops.groupby("config")["converged"].all()
@@ -176,12 +182,13 @@ def judge(study: Study, choice: Choice, profile: str) -> tuple[Verdicts, dict]:
     overfit = checks.judge(
         OVERFITTING, f"validation − training loss gap {d_gap['diff']:+.4f} with dropout; test error "
                      f"{d_err['diff'] * 100:+.2f} pp", a=gap_without, b=gap_with,
-        converged=study.converged(without, dropout), ran=ran)
+        converged=study.converged_by_seed(without, dropout), ran=ran)
     errors = error_table(study)
     before, after = errors["test error (%)"].iloc[0], errors["test error (%)"].iloc[2]
-    final = lambda config: study.final.loc[study.final["config"] == config.label, "test_accuracy"]
+    final = lambda config: study.final[study.final["config"] == config.label].sort_values("seed")["test_accuracy"]
     checks.judge(REDUCTION, f"{before}% → {after}%", before=final(traditional), after=final(dropout),
-                 converged={"before": study.converged(traditional), "after": study.converged(dropout)}, ran=ran)
+                 converged={"before": study.converged_by_seed(traditional), "after": study.converged_by_seed(dropout)},
+                 ran=ran)
     improved, lenet5 = measures.paired(study.per_seed(dropout, "test_accuracy"),
                                        study.per_seed(traditional, "test_accuracy"))
     both = study.converged(dropout, traditional)
@@ -197,7 +204,8 @@ def judge(study: Study, choice: Choice, profile: str) -> tuple[Verdicts, dict]:
                                         f"{spread['sd_ratio']:.2f}; {training}",
                         a_spread=improved, b_spread=lenet5, a_accuracy=train_improved, b_accuracy=train_lenet5,
                         converged=both, ran=ran)
-    trained = checks.judge(TRAINING, training, a=train_improved, b=train_lenet5, converged=arms, ran=ran)
+    trained = checks.judge(TRAINING, training, a=train_improved, b=train_lenet5, ran=ran,
+                           converged={"a": study.converged_by_seed(dropout), "b": study.converged_by_seed(traditional)})
     threshold = claims.measure(SPEED)["threshold"]
     reach = stats.steps_to_reach(study.results, threshold)
     steps = lambda config: reach[reach["config"] == config.label].set_index("seed")["steps"]
