@@ -147,6 +147,8 @@ class Verdicts:
     def _judge(self, into: list, claim_id: str, measured: str, per_seed, ran: str, finding: str, evidence: dict) -> str:
         per_seed = evidence.get("sample") if per_seed is None else per_seed
         plan = claims.sequential_plan(claim_id) if into is self.rows else None    # second looks: no plan
+        if plan is not None and plan.get("profile", "cpu") != self.profile:
+            plan = None       # a plan governs the seeds of the book of record's profile only
         if plan is None:
             return self._record(claim_id, measured, judgement(claim_id, **evidence), per_seed, ran, into=into,
                                 finding=finding)
