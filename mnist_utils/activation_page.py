@@ -432,8 +432,9 @@ def ratio_numbers(study: Study, evidence: dict) -> dict:
         found = evidence[RATIO][1]
         ratio = f"{'≥ ' if found['censored'].any() else ''}{stats.fmt_ci(stats.mean_ci(found['per_seed_ratios']), 1)}"
         resolution = measures.ratio_resolution(study.results, "sigmoid", "relu", study.threshold)
-        finest = (f"{resolution['max_change']:.1%} at most (median {resolution['median_change']:.1%}) over "
-                  f"{resolution['n']} seeds" if resolution["n"] else "not measurable (no seed with a ratio)")
+        finest = (f"{resolution['mean_change']:.1%} on the mean ratio (a seed's ratio by a median "
+                  f"{resolution['median_change']:.1%}, at most {resolution['max_change']:.1%}, over {resolution['n']} "
+                  "seeds)" if resolution["n"] else "not measurable (no seed with a ratio)")
     else:
         ratio = finest = NEEDS[RATIO]
     return {"threshold": f"{study.threshold:.2f}", "ratio": ratio, "paper_ratio": f"{study.claimed_ratio:g}",

@@ -117,15 +117,17 @@ def speed_ratios(results: pd.DataFrame, slow: str, fast: str, threshold: float, 
 
 
 def ratio_resolution(results: pd.DataFrame, slow: str, fast: str, threshold: float) -> dict:
-    """How finely the interpolated per-seed ratio is measured: the largest and the median change
-    of a seed's ratio when the evaluations are twice as far apart (every other one dropped), and
+    """How finely the interpolated ratio is measured: the change of the mean ratio (the judged
+    quantity) and the largest and median change of a seed's ratio when the evaluations are twice
+    as far apart (every other one dropped), and
     the evaluations' own spacing as a share of the fast arm's steps. Interpolation's error grows
     with the spacing, so the change at twice the spacing bounds the error at the spacing run."""
     full = speed_ratios(results, slow, fast, threshold, interpolate=True).set_index("seed")["ratio"]
     halved = speed_ratios(results, slow, fast, threshold, interpolate=True, every=2).set_index("seed")["ratio"]
     change = (halved / full - 1).abs().dropna()
     reach = stats.steps_to_reach(results[results["config"] == fast], threshold)
-    return {"max_change": float(change.max()) if len(change) else np.nan,
+    return {"mean_change": float(abs(halved.mean() / full.mean() - 1)) if len(change) else np.nan,
+            "max_change": float(change.max()) if len(change) else np.nan,
             "median_change": float(change.median()) if len(change) else np.nan,
             "spacing_share": float((reach["bracket"] / reach["steps"]).median()) if reach["steps"].notna().any()
             else np.nan, "n": len(change)}
