@@ -150,6 +150,8 @@ class Verdicts:
         if plan is not None and plan.get("profile", "cpu") != self.profile:
             plan = None       # a plan governs the seeds of the book of record's profile only
         if plan is None:
+            if into is self.rows:
+                self._on_the_pilot(claim_id, measured, per_seed, ran, evidence)
             return self._record(claim_id, measured, judgement(claim_id, **evidence), per_seed, ran, into=into,
                                 finding=finding)
         total = seed_count(evidence)
@@ -158,6 +160,20 @@ class Verdicts:
         if per_seed is not None and len(per_seed) == total:
             per_seed = first_seeds(per_seed, n, total)
         return self._record(claim_id, measured, judged, per_seed, ran, into=into, finding=finding, look=look)
+
+    def _on_the_pilot(self, claim_id: str, measured: str, per_seed, ran: str, evidence: dict) -> None:
+        """A claim outside every plan whose runs a plan extended (its chapter's ``seeds``): judged
+        of record on all of them, and again, as a second look, on the pilot's seeds it was first
+        judged on, so that the report shows where the plan's runs moved it."""
+        total = seed_count(evidence)
+        for plan in claims.sequential_plans():
+            if (plan["parameter"] == {"chapter": self.chapter, "name": "seeds"} and plan.get("profile", "cpu") == self.profile
+                    and total in plan["stages"]):
+                pilot, sample = plan["pilot"], evidence.get("sample") if per_seed is None else per_seed
+                self._record(claim_id, measured, judgement(claim_id, **first_seeds(evidence, pilot, total)),
+                             None if sample is None else first_seeds(sample, pilot, total),
+                             f"{ran}; the first {pilot} seeds, before plan {plan['id']} added runs",
+                             into=self.second_looks)
 
     def undecided(self, claim_id: str, measured: str, why: str) -> str:
         """A claim these runs cannot decide for a reason its rule does not see (e.g. the paper's

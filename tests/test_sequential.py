@@ -156,3 +156,19 @@ def test_significance_restores_the_level_even_when_the_rule_raises():
     with pytest.raises(ValueError, match="alpha=0"):
         with stats.significance(0):
             pass
+
+
+def test_a_claim_outside_the_plans_on_their_runs_gets_a_second_look_on_the_pilot(monkeypatch):
+    plan = {**PLAN, "parameter": {"chapter": "03_activation_study", "name": "seeds"}}
+    monkeypatch.setattr(claims, "sequential_plans", lambda: [plan])
+    monkeypatch.setattr(claims, "sequential_plan", lambda claim_id: None)
+    monkeypatch.setattr(claims, "claim", lambda claim_id: {"rule": "beats", "rule_args": {}, "budget": "as_run"})
+    checks = verdicts.Verdicts("cpu", "03_activation_study")
+    b = np.zeros(20)
+    a = np.r_[np.full(5, 1.0) + np.linspace(0, 0.1, 5), np.full(15, -1.0)]    # ahead on the pilot, behind after
+    checks.judge("y", "measured", a=a, b=b)
+    assert checks.rows[0]["verdict"] == "not reproduced"                   # of record: all twenty
+    assert checks.second_looks[0]["verdict"] == "reproduced" and "first 5 seeds" in checks.second_looks[0]["budget"]
+    other = verdicts.Verdicts("cpu", "05_dropout")                          # no plan extended its seeds
+    other.judge("y", "measured", a=a, b=b)
+    assert other.second_looks == []
