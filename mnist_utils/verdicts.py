@@ -8,10 +8,10 @@ The report chapter reads these files with the claims file; it never recomputes t
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from . import claims, display, paths, rules, stats
+from .sequential import first_seeds, judge_by_looks, seed_count
 from .results import read as read_results
 from .results import write as write_results
 
@@ -52,64 +52,6 @@ def paper_arguments(claim_id: str, rule: str, args: dict) -> dict:
         args["paper_runs"] = paper
     return {**args, "floor" if rule == "at_least" else "paper_accuracy": value,
             "margin": stats.accuracy_margin(source)}
-
-
-def _is_per_seed(value) -> bool:
-    """A one-dimensional array of numbers (one per seed), as the rules take them."""
-    if isinstance(value, (np.ndarray, pd.Series)):
-        return value.ndim == 1
-    return isinstance(value, list) and all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in value)
-
-
-def seed_count(evidence: dict) -> int:
-    """How many seeds the per-seed arrays of a rule's evidence hold (pairs are tuples of arrays,
-    several comparisons a dict of them): the longest."""
-    def lengths(value):
-        if isinstance(value, dict):
-            return [n for v in value.values() for n in lengths(v)]
-        if isinstance(value, tuple):
-            return [n for v in value for n in lengths(v)]
-        return [len(value)] if _is_per_seed(value) else []
-    return max(lengths(evidence), default=0)
-
-
-def first_seeds(evidence, n: int, total: int):
-    """``evidence`` with every per-seed array of ``total`` values cut to its first ``n`` (the
-    seeds 0 to n − 1 of a plan's look: the chapters list seeds in order)."""
-    if isinstance(evidence, dict):
-        return {k: first_seeds(v, n, total) for k, v in evidence.items()}
-    if isinstance(evidence, tuple):
-        return tuple(first_seeds(v, n, total) for v in evidence)
-    if _is_per_seed(evidence) and len(evidence) == total:
-        return evidence.iloc[:n] if isinstance(evidence, pd.Series) else evidence[:n]
-    return evidence
-
-
-def sequential_judgement(claim_id: str, plan: dict, evidence: dict) -> tuple[rules.Judgement, int, str, list[dict]]:
-    """A claim of a sequential plan judged look by look (claims file ``sequential_plans:``): at
-    each declared stage n that the runs reach, the rule on seeds 0 to n − 1 at the plan's alpha
-    per look; the first look that decides (any verdict but inconclusive) is the verdict, else
-    the last look's. Returns the judgement, its n, what the reader is told of the looks, and one
-    row per look taken. Runs short of the first stage are the pilot, judged at 5% as before."""
-    total, stages, alpha = seed_count(evidence), plan["stages"], plan["alpha_per_look"]
-    taken = [n for n in stages if n <= total]
-    if not taken:
-        return judgement(claim_id, **evidence), total, (f"the pilot of plan {plan['id']} (n = {total}); its first look "
-                                                        f"is at n = {stages[0]}"), []
-    looks = []
-    for k, n in enumerate(taken, 1):
-        with stats.significance(alpha):
-            judged = judgement(claim_id, **first_seeds(evidence, n, total))
-        looks.append({"claim_id": claim_id, "plan": plan["id"], "look": k, "of": len(stages), "n": n, "alpha": alpha,
-                      "verdict": judged.verdict, "gist": judged.gist or judged.why})
-        if judged.verdict != "inconclusive":
-            return judged, n, f"decided at look {k} of {len(stages)} (n = {n}, α = {alpha:g} per look)", looks
-    if taken[-1] == plan["cap"]:
-        said = f"undecided at the cap, look {len(taken)} of {len(stages)} (n = {taken[-1]}, α = {alpha:g} per look)"
-    else:
-        said = (f"undecided at look {len(taken)} of {len(stages)} (n = {taken[-1]}, α = {alpha:g} per look); the "
-                f"plan's next stage is n = {stages[len(taken)]}")
-    return judged, taken[-1], said, looks
 
 
 class Verdicts:
@@ -155,7 +97,7 @@ class Verdicts:
             return self._record(claim_id, measured, judgement(claim_id, **evidence), per_seed, ran, into=into,
                                 finding=finding)
         total = seed_count(evidence)
-        judged, n, look, looks = sequential_judgement(claim_id, plan, evidence)
+        judged, n, look, looks = judge_by_looks(claim_id, plan, evidence, judgement)
         self.plan_looks += looks
         if per_seed is not None and len(per_seed) == total:
             per_seed = first_seeds(per_seed, n, total)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import claims, paths, profiles, rules, stats, verdicts
+from mnist_utils import claims, paths, profiles, rules, sequential, stats, verdicts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,7 +100,7 @@ def test_a_look_decides_at_the_plans_alpha_and_the_first_decisive_look_stands(mo
     rng = np.random.default_rng(0)
     b = rng.normal(0.0, 1.0, 20)
     a = b + 1.0 + rng.normal(0.0, 0.3, 20)       # a clear effect: decided at the first look
-    judged, n, said, looks = verdicts.sequential_judgement("x", PLAN, {"a": a, "b": b})
+    judged, n, said, looks = sequential.judge_by_looks("x", PLAN, {"a": a, "b": b}, verdicts.judgement)
     assert (judged.verdict, n, len(looks)) == ("reproduced", 10, 1)
     assert "decided at look 1 of 2" in said and "97.5% CI" in judged.why
     reference = rules.beats(a[:10], b[:10])
@@ -116,7 +116,7 @@ def test_an_effect_significant_at_5_percent_but_not_at_the_looks_alpha_goes_on_t
     assert 0.025 < p < 0.05
     assert rules.beats(diff, np.zeros(10)).verdict == "reproduced"           # at 5% it would have decided
     evidence = {"a": np.concatenate([diff, np.full(10, 1.0) + np.linspace(0, 0.1, 10)]), "b": np.zeros(20)}
-    judged, n, said, looks = verdicts.sequential_judgement("x", PLAN, evidence)
+    judged, n, said, looks = sequential.judge_by_looks("x", PLAN, evidence, verdicts.judgement)
     assert [look["verdict"] for look in looks] == ["inconclusive", "reproduced"]
     assert n == 20 and "decided at look 2 of 2" in said
 
@@ -124,7 +124,7 @@ def test_an_effect_significant_at_5_percent_but_not_at_the_looks_alpha_goes_on_t
 def test_runs_short_of_the_first_stage_are_the_pilot_judged_at_5_percent(monkeypatch):
     monkeypatch.setattr(claims, "claim", lambda claim_id: {"rule": "beats", "rule_args": {}, "budget": "as_run"})
     a, b = np.array([1.0, 1.2, 0.9, 1.1, 1.3]), np.zeros(5)
-    judged, n, said, looks = verdicts.sequential_judgement("x", PLAN, {"a": a, "b": b})
+    judged, n, said, looks = sequential.judge_by_looks("x", PLAN, {"a": a, "b": b}, verdicts.judgement)
     assert looks == [] and n == 5 and "pilot" in said and "95% CI" in judged.why
 
 
@@ -132,17 +132,17 @@ def test_a_claim_undecided_at_the_cap_says_so_and_a_stage_short_of_it_names_the_
     monkeypatch.setattr(claims, "claim", lambda claim_id: {"rule": "beats", "rule_args": {}, "budget": "as_run"})
     rng = np.random.default_rng(1)
     noise = {"a": rng.normal(0, 1, 20), "b": rng.normal(0, 1, 20)}
-    judged, n, said, _ = verdicts.sequential_judgement("x", PLAN, noise)
+    judged, n, said, _ = sequential.judge_by_looks("x", PLAN, noise, verdicts.judgement)
     assert judged.verdict == "inconclusive" and n == 20 and "undecided at the cap" in said
     half = {k: v[:12] for k, v in noise.items()}
-    judged, n, said, _ = verdicts.sequential_judgement("x", PLAN, half)
+    judged, n, said, _ = sequential.judge_by_looks("x", PLAN, half, verdicts.judgement)
     assert n == 10 and "next stage is n = 20" in said
 
 
 def test_first_seeds_cuts_every_per_seed_array_and_leaves_the_rest():
     evidence = {"pairs": {"A > B": (np.arange(20.0), pd.Series(np.arange(20.0)))}, "cap": 500.0,
                 "censored": np.zeros(20, bool), "floor": 0.5, "other": [1.0, 2.0]}
-    cut = verdicts.first_seeds(evidence, 10, verdicts.seed_count(evidence))
+    cut = sequential.first_seeds(evidence, 10, sequential.seed_count(evidence))
     assert len(cut["pairs"]["A > B"][0]) == 10 and len(cut["pairs"]["A > B"][1]) == 10
     assert len(cut["censored"]) == 10 and cut["cap"] == 500.0 and cut["other"] == [1.0, 2.0]
 

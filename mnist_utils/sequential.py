@@ -1,0 +1,69 @@
+"""Sequential plans of seeds (claims file ``sequential_plans:``): a claim its first seeds left
+undecided is judged at each declared stage n on seeds 0 to n − 1, at the plan's alpha per look,
+and the first look that decides stands. Per-seed evidence is cut to a look's seeds here; the
+rules themselves never know about looks (``stats.significance`` sets their level)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import rules, stats
+
+
+def _is_per_seed(value) -> bool:
+    """A one-dimensional array of numbers (one per seed), as the rules take them."""
+    if isinstance(value, (np.ndarray, pd.Series)):
+        return value.ndim == 1
+    return isinstance(value, list) and all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in value)
+
+
+def seed_count(evidence: dict) -> int:
+    """How many seeds the per-seed arrays of a rule's evidence hold (pairs are tuples of arrays,
+    several comparisons a dict of them): the longest."""
+    def lengths(value):
+        if isinstance(value, dict):
+            return [n for v in value.values() for n in lengths(v)]
+        if isinstance(value, tuple):
+            return [n for v in value for n in lengths(v)]
+        return [len(value)] if _is_per_seed(value) else []
+    return max(lengths(evidence), default=0)
+
+
+def first_seeds(evidence, n: int, total: int):
+    """``evidence`` with every per-seed array of ``total`` values cut to its first ``n`` (the
+    seeds 0 to n − 1 of a plan's look: the chapters list seeds in order)."""
+    if isinstance(evidence, dict):
+        return {k: first_seeds(v, n, total) for k, v in evidence.items()}
+    if isinstance(evidence, tuple):
+        return tuple(first_seeds(v, n, total) for v in evidence)
+    if _is_per_seed(evidence) and len(evidence) == total:
+        return evidence.iloc[:n] if isinstance(evidence, pd.Series) else evidence[:n]
+    return evidence
+
+
+def judge_by_looks(claim_id: str, plan: dict, evidence: dict, judge) -> tuple[rules.Judgement, int, str, list[dict]]:
+    """A claim of a sequential plan judged look by look (claims file ``sequential_plans:``): at
+    each declared stage n that the runs reach, the rule on seeds 0 to n − 1 at the plan's alpha
+    per look; the first look that decides (any verdict but inconclusive) is the verdict, else
+    the last look's. Returns the judgement, its n, what the reader is told of the looks, and one
+    row per look taken. Runs short of the first stage are the pilot, judged at 5% as before.
+    ``judge(claim_id, **evidence)`` is the declared test (``verdicts.judgement``)."""
+    total, stages, alpha = seed_count(evidence), plan["stages"], plan["alpha_per_look"]
+    taken = [n for n in stages if n <= total]
+    if not taken:
+        return judge(claim_id, **evidence), total, (f"the pilot of plan {plan['id']} (n = {total}); its first look "
+                                                        f"is at n = {stages[0]}"), []
+    looks = []
+    for k, n in enumerate(taken, 1):
+        with stats.significance(alpha):
+            judged = judge(claim_id, **first_seeds(evidence, n, total))
+        looks.append({"claim_id": claim_id, "plan": plan["id"], "look": k, "of": len(stages), "n": n, "alpha": alpha,
+                      "verdict": judged.verdict, "gist": judged.gist or judged.why})
+        if judged.verdict != "inconclusive":
+            return judged, n, f"decided at look {k} of {len(stages)} (n = {n}, α = {alpha:g} per look)", looks
+    if taken[-1] == plan["cap"]:
+        said = f"undecided at the cap, look {len(taken)} of {len(stages)} (n = {taken[-1]}, α = {alpha:g} per look)"
+    else:
+        said = (f"undecided at look {len(taken)} of {len(stages)} (n = {taken[-1]}, α = {alpha:g} per look); the "
+                f"plan's next stage is n = {stages[len(taken)]}")
+    return judged, taken[-1], said, looks
