@@ -123,7 +123,8 @@ def equivalent_to(sample, paper_accuracy: float, *, margin: float, short_of: str
     against = "the paper's five runs (Welch)" if paper_runs is not None else "the paper"
     low, high = d["ci_low"], d["ci_high"]
     p = lambda shift, alternative: _p_to_paper(sample, paper_accuracy, paper_runs, shift, alternative)
-    interval = (f"mean − {against} {_signed(d['diff'], 'accuracy')} ({_two_sided()} CI {_signed(wide['ci_low'], 'accuracy')} "
+    interval = (f"mean − {against} {_signed(d['diff'], 'accuracy')} ({_two_sided()} CI "
+                f"{_signed(wide['ci_low'], 'accuracy')} "
                 f"to {_signed(wide['ci_high'], 'accuracy')}; the rule decides on the {_one_sided_pair()} CI "
                 f"{_signed(low, 'accuracy')} to {_signed(high, 'accuracy')})")
     if low > margin:
@@ -239,7 +240,8 @@ def beats(a, b, *, margin: float = 0.0, unit: str = "accuracy", paired: bool = T
                                          f"fewer than two runs a side, or no spread)", band)
     # One style for both ends: percentages, or factors where an end is beyond a doubling.
     ends_unit = "factor" if relative and max(abs(d["ci_low"]), abs(d["ci_high"])) >= np.log(2) else unit
-    interval = f"{kind} {_two_sided()} CI {_signed(d['ci_low'], ends_unit)} to {_signed(d['ci_high'], ends_unit)} (n = {d['n']})"
+    interval = (f"{kind} {_two_sided()} CI {_signed(d['ci_low'], ends_unit)} to {_signed(d['ci_high'], ends_unit)} "
+                f"(n = {d['n']})")
     zero = "×1 (no difference)" if relative else "zero"
     twice = lambda shift, alternative: min(1.0, 2 * stats.difference_p(a, b, shift, alternative, paired=paired))
     if d["ci_low"] > 0:
@@ -281,7 +283,8 @@ def differs(a, b, *, margin: float = 0.0, unit: str = "accuracy", paired: bool =
     if np.isnan(d["ci_low"]):
         return Judgement("inconclusive", f"difference {_signed(d['diff'], unit)} without an interval (n = {d['n']})",
                          band, "no interval")
-    interval = (f"{'paired' if paired else 'Welch'} {_two_sided()} CI {_signed(d['ci_low'], unit)} to {_signed(d['ci_high'], unit)} "
+    interval = (f"{'paired' if paired else 'Welch'} {_two_sided()} CI {_signed(d['ci_low'], unit)} to "
+                f"{_signed(d['ci_high'], unit)} "
                 f"(n = {d['n']})")
     if d["ci_low"] > 0 or d["ci_high"] < 0:
         side = "greater" if d["ci_low"] > 0 else "less"
@@ -451,7 +454,8 @@ def steadier_and_better(a_spread, b_spread, a_accuracy, b_accuracy, *, margin: f
         steadier = Judgement("not reproduced", f"{what}: varies more, one-sided p = {spread['p_more']:.3f}",
                              p_value=spread["p_more"])
     else:
-        steadier = Judgement("inconclusive", f"{what}: neither less nor more spread at {_size_of_test()} (p = {spread['p_less']:.2f})")
+        steadier = Judgement("inconclusive", f"{what}: neither less nor more spread at {_size_of_test()} "
+                                             f"(p = {spread['p_less']:.2f})")
     return all_of({"less spread over seeds": steadier,
                    "more accurate": beats(a_accuracy, b_accuracy, margin=margin, paired=True)})
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pandas as pd
 
 from . import claims, display, paths, rules, stats
-from .sequential import first_seeds, judge_by_looks, seed_count
 from .results import read as read_results
 from .results import write as write_results
+from .sequential import first_seeds, judge_by_looks, seed_count
 
 
 def verdicts_file(profile: str, chapter: str):
@@ -109,8 +109,8 @@ class Verdicts:
         judged on, so that the report shows where the plan's runs moved it."""
         total = seed_count(evidence)
         for plan in claims.sequential_plans():
-            if (plan["parameter"] == {"chapter": self.chapter, "name": "seeds"} and plan.get("profile", "cpu") == self.profile
-                    and total in plan["stages"]):
+            extends = plan["parameter"] == {"chapter": self.chapter, "name": "seeds"}
+            if extends and plan.get("profile", "cpu") == self.profile and total in plan["stages"]:
                 pilot, sample = plan["pilot"], evidence.get("sample") if per_seed is None else per_seed
                 self._record(claim_id, measured, judgement(claim_id, **first_seeds(evidence, pilot, total)),
                              None if sample is None else first_seeds(sample, pilot, total),
