@@ -75,11 +75,13 @@ def backend_table(on_backends: pd.DataFrame) -> pd.DataFrame:
     """Test accuracy per seed on each Keras backend stored, and JAX − TensorFlow in pp when both are."""
     wide = on_backends.pivot_table(index="seed", columns="backend", values="test_accuracy")
     table = pd.DataFrame({"seed": wide.index.astype(int)})
+    # A seed without a run on one backend shows a dash (None), never "nan".
     for backend, name in (("tensorflow", "TensorFlow"), ("jax", "JAX")):
         if backend in wide:
-            table[f"{name} test accuracy"] = [f"{v:.4f}" for v in wide[backend]]
+            table[f"{name} test accuracy"] = [None if pd.isna(v) else f"{v:.4f}" for v in wide[backend]]
     if {"tensorflow", "jax"} <= set(wide.columns):
-        table["JAX − TensorFlow (pp)"] = [f"{v:+.2f}" for v in (wide["jax"] - wide["tensorflow"]) * 100]
+        table["JAX − TensorFlow (pp)"] = [None if pd.isna(v) else f"{v:+.2f}"
+                                          for v in (wide["jax"] - wide["tensorflow"]) * 100]
     return table
 
 

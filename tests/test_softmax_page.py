@@ -83,3 +83,12 @@ def test_jax_numbers_judge_only_a_complete_set_of_seeds():
 def test_accuracy_table_never_shows_a_raw_float(digits):
     final = pd.DataFrame({"seed": [3], "val_accuracy": [0.1], "test_accuracy": [0.2]})
     assert all(isinstance(v, str) for v in softmax_page.accuracy_table(final, digits).iloc[0, 1:])
+
+
+def test_a_seed_without_a_run_on_one_backend_shows_a_dash_not_nan():
+    from mnist_utils import report
+
+    table = softmax_page.backend_table(backends(jax_seeds=(0,)))
+    assert pd.isna(table["JAX test accuracy"].iloc[1]) and pd.isna(table["JAX − TensorFlow (pp)"].iloc[1])
+    shown = report.table_markdown(table, False) + report.table_html(table, False)
+    assert "nan" not in shown.lower() and "0.9105" in shown
