@@ -32,14 +32,14 @@ def runs(n) -> str:
 
 
 def look_mark(look: str) -> str:
-    """Where a claim of a sequential plan stands, in a few words beside its n: ", look 1 of 2"
-    (decided there), ", at the cap" (undecided there), ", look 1 of 2, undecided" (more to come)."""
+    """Where a claim of a sequential plan stands, in a few characters beside its n: " (look 1/2)"
+    (its verdict comes from that look, decided or not) or " (cap)" (undecided at the plan's cap)."""
     found = re.search(r"look (\d+) of (\d+)", str(look or ""))
     if not found:
         return ""
     if str(look).startswith("decided"):
-        return f", look {found[1]} of {found[2]}"
-    return ", at the cap" if "the cap" in str(look) else f", look {found[1]} of {found[2]}, undecided"
+        return f" (look {found[1]}/{found[2]})"
+    return " (cap)" if "the cap" in str(look) else f" (look {found[1]}/{found[2]})"
 
 
 def claim_names(ids) -> list[str]:
@@ -282,17 +282,15 @@ def plan_minutes(plan: dict, profile: str) -> float | None:
 
 def plans_table(profile: str) -> pd.DataFrame:
     """The declared sequential plans as readers see them: which claims, the seeds from the pilot
-    through the stages, the alpha of each look, the declared cost and order, and what the runs
-    beyond the pilot cost (training minutes from the store)."""
+    through the stages, the alpha of each look, and the cost declared beside the training
+    minutes the runs beyond the pilot took (from the store)."""
     rows = []
     for plan in sorted(claims.sequential_plans(), key=lambda p: p["order"]):
         spent = plan_minutes(plan, profile)
-        estimate = plan["cost_minutes"]["stages"]
-        rows.append({"order": plan["order"], "claims": "; ".join(claim_names(plan["claims"])),
-                     "seeds (pilot → stages)": _seeds_of(plan), "α per look": f"{plan['alpha_per_look']:g}",
-                     "declared cost (min)": " + ".join(f"{m:g}" for m in estimate),
-                     "spent (min)": "derived entries" if spent is None else f"{spent:,.0f}",
-                     "declared": str(plan["declared"])})
+        declared = " + ".join(f"{m:g}" for m in plan["cost_minutes"]["stages"])
+        rows.append({"order": plan["order"], "claims": "; ".join(display.claim_label(c) for c in plan["claims"]),
+                     "seeds": _seeds_of(plan), "α per look": f"{plan['alpha_per_look']:g}",
+                     "minutes, declared / spent": f"{declared} / {'–' if spent is None else f'{spent:,.0f}'}"})
     return pd.DataFrame(rows)
 
 

@@ -51,8 +51,8 @@ def judge_by_looks(claim_id: str, plan: dict, evidence: dict, judge) -> tuple[ru
     total, stages, alpha = seed_count(evidence), plan["stages"], plan["alpha_per_look"]
     taken = [n for n in stages if n <= total]
     if not taken:
-        return judge(claim_id, **evidence), total, (f"the pilot of plan {plan['id']} (n = {total}); its first look "
-                                                        f"is at n = {stages[0]}"), []
+        return judge(claim_id, **evidence), total, (f"the pilot (n = {total}); its plan's first look is at "
+                                                    f"n = {stages[0]}"), []
     looks = []
     for k, n in enumerate(taken, 1):
         with stats.significance(alpha):

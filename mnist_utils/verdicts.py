@@ -114,7 +114,7 @@ class Verdicts:
                 pilot, sample = plan["pilot"], evidence.get("sample") if per_seed is None else per_seed
                 self._record(claim_id, measured, judgement(claim_id, **first_seeds(evidence, pilot, total)),
                              None if sample is None else first_seeds(sample, pilot, total),
-                             f"{ran}; the first {pilot} seeds, before plan {plan['id']} added runs",
+                             f"{ran}; the first {pilot} seeds, before a sequential plan added runs",
                              into=self.second_looks)
 
     def undecided(self, claim_id: str, measured: str, why: str) -> str:
