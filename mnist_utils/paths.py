@@ -130,10 +130,6 @@ def plan_looks_file(profile: str, chapter: str) -> Path:
     return results_dir(profile) / "plan_looks" / f"{chapter}.csv"
 
 
-def find_plan_looks(profile: str, chapter: str) -> Path:
-    return _readable(RESULTS / profile / "plan_looks" / f"{chapter}.csv")
-
-
 def find_second_looks(profile: str, chapter: str) -> Path:
     return _readable(RESULTS / profile / "second_looks" / f"{chapter}.csv")
 

@@ -281,33 +281,15 @@ def plan_minutes(plan: dict, profile: str) -> float | None:
 
 
 def plans_table(profile: str) -> pd.DataFrame:
-    """The declared sequential plans as readers see them: which claims, the seeds from the pilot
-    through the stages, the alpha of each look, and the cost declared beside the training
-    minutes the runs beyond the pilot took (from the store)."""
+    """The declared sequential plans as readers see them, in their order of compute: which
+    claims, the seeds from the pilot through the stages, the alpha of each look, and the minutes
+    declared beside those the runs beyond the pilot took (from the store; "–" for derived
+    entries that no results table lists)."""
     rows = []
     for plan in sorted(claims.sequential_plans(), key=lambda p: p["order"]):
         spent = plan_minutes(plan, profile)
         declared = " + ".join(f"{m:g}" for m in plan["cost_minutes"]["stages"])
-        rows.append({"order": plan["order"], "claims": "; ".join(display.claim_label(c) for c in plan["claims"]),
-                     "seeds": _seeds_of(plan), "α per look": f"{plan['alpha_per_look']:g}",
-                     "minutes, declared / spent": f"{declared} / {'–' if spent is None else f'{spent:,.0f}'}"})
+        rows.append({"claims": "; ".join(display.claim_label(c) for c in plan["claims"]),
+                     "seeds": _seeds_of(plan), "α": f"{plan['alpha_per_look']:g}",
+                     "minutes": f"{declared} / {'–' if spent is None else f'{spent:,.0f}'}"})
     return pd.DataFrame(rows)
-
-
-def plan_looks_table(tested: pd.DataFrame, looks: pd.DataFrame) -> pd.DataFrame:
-    """Per claim of a sequential plan: each look taken (n and its verdict), the verdict of
-    record and where the claim stands (decided at a look, undecided at the cap, or waiting for
-    the next stage; the pilot alone before the first look)."""
-    planned = {c: p for p in claims.sequential_plans() for c in p["claims"]}
-    rows = []
-    for claim_id, plan in planned.items():
-        taken = looks[looks["claim_id"] == claim_id] if len(looks) else looks
-        record = tested[tested["id"] == claim_id]
-        said = ("; ".join(f"n = {int(r['n'])}: {r['verdict']}" for _, r in taken.iterrows())
-                or "none yet (the pilot alone)")
-        rows.append({"claim": claim_names([claim_id])[0], "looks": said,
-                     "verdict": record["verdict"].iloc[0] if len(record) else "not tested",
-                     "where it stands": record["look"].iloc[0] if len(record) and record.get("look") is not None
-                     and record["look"].iloc[0] else
-                     f"the pilot (its first look is at n = {plan['stages'][0]})"})
-    return pd.DataFrame(rows, columns=["claim", "looks", "verdict", "where it stands"])

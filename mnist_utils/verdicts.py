@@ -194,13 +194,6 @@ def read_second_looks(profile: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def read_plan_looks(profile: str) -> pd.DataFrame:
-    """Every look of the sequential plans the chapters of one profile took; empty when none."""
-    frames = _per_chapter(profile, "plan_looks", paths.find_plan_looks)
-    columns = ["claim_id", "plan", "look", "of", "n", "alpha", "verdict", "gist"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-
-
 def second_look_changes(profile: str) -> pd.DataFrame:
     """The second looks whose verdict differs from the verdict of record on the same claim:
     claim, verdict of record, the second look's verdict and the runs it was made on."""
