@@ -56,11 +56,14 @@ def claims_table(tested: pd.DataFrame) -> pd.DataFrame:
     budgets = results["ran"].map(report.headline_budget)
     # A budget the row above has already said reads "as above": a chapter's claims share one.
     shown = budgets.where(budgets != budgets.shift(), "as above")
+    # A claim of a sequential plan says its look in the budget column, whose words wrap (in the
+    # narrow n column it would widen the table beyond the page).
+    looks = results["look"] if "look" in results else pd.Series("", index=results.index)
     return pd.DataFrame({
         "verdict": results["verdict"], "paper": results["paper"].map(report.PAPER_NAMES),
         "claim": results["claim"] + " (" + results["where"] + ")", "measured": results["measured"],
-        "n": [runs(n) + look_mark(look) for n, look in zip(results["n"], results.get("look", [""] * len(results)))],
-        "margin": results["margin"], "budget": shown}).reset_index(drop=True)
+        "n": results["n"].map(runs), "margin": results["margin"],
+        "budget": [b + look_mark(look) for b, look in zip(shown, looks)]}).reset_index(drop=True)
 
 
 def facts_table(tested: pd.DataFrame) -> pd.DataFrame:
