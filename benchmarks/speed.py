@@ -131,7 +131,6 @@ def time_to_accuracy(config: TrainConfig, mnist, targets, check_every: int, max_
     import keras
     import tensorflow as tf
 
-    # train's own compile (private: making it public would re-key every stored run, see store.TRAINING_CODE)
     model = training.compiled_model(config, seed, steps_per_execution, max_steps)
     test_images, test_labels = tf.constant(mnist.test.images), mnist.test.labels
     targets = sorted(targets)

@@ -7,6 +7,8 @@ the functions that judge take it as ``checks`` and record in the chapter's order
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -499,11 +501,7 @@ def fully_connected_network(profile: str) -> pd.DataFrame | None:
 
 def dense_weights(dense: pd.DataFrame) -> int:
     """Weights of the fully connected network these runs trained (as built from their arguments)."""
-    import json
-
-    from . import fully_connected
-
-    return fully_connected.fully_connected(**json.loads(dense["model_kwargs"].iloc[0])).count_params()
+    return models.fully_connected(**json.loads(dense["model_kwargs"].iloc[0])).count_params()
 
 
 def softmax_weights() -> int:

@@ -15,10 +15,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from . import claims, fully_connected, models, paths
+from . import claims, models, paths
 from .profiles import chapter_parameters
 from .runsets import RunSet, declare
-from .train import OPTIMIZERS, TrainConfig, TrainConfigError, check_seeds
+from .train import OPTIMIZERS, TrainConfig, TrainConfigError, check_seeds, step_budget
 
 CNN_ABLATIONS = {
     "no_batch_norm": {"batch_norm": False},
@@ -95,8 +95,8 @@ def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size
         sets.append(declare("03_activation_study_extra", [config(a, learning_rate, a) for a in extra], seeds,
                          train_size, eval_size))
     if fully_connected_activations:
-        dense = [replace(config(a, learning_rate, f"fully connected, {a}"), model=fully_connected.NAME,
-                         model_kwargs=fully_connected.model_kwargs(a)).validate() for a in fully_connected_activations]
+        dense = [replace(config(a, learning_rate, f"fully connected, {a}"), model="fully_connected",
+                         model_kwargs=models.fully_connected_kwargs(a)).validate() for a in fully_connected_activations]
         sets.append(declare("03_activation_study_fully_connected", dense, seeds, train_size, eval_size))
     if raw_pixel_activations:
         raw = [config(a, learning_rate, f"{a}, pixels 0-255") for a in raw_pixel_activations]
@@ -371,11 +371,9 @@ def all_run_sets(profile: str) -> list[RunSet]:
     return sets
 
 
-
 def images_per_run(config: TrainConfig, train_size: int = 0) -> int:
     """Training images of one run of ``config`` at its full budget (early stopping may end it sooner)."""
-    steps = config.steps or config.epochs * (_n_train(train_size) // config.batch_size)
-    return steps * config.batch_size
+    return step_budget(config, _n_train(train_size))[0] * config.batch_size
 
 
 def training_images(run_sets) -> int:

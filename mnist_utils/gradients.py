@@ -9,8 +9,8 @@ records the root-mean-square gradient of every kernel (convolution or dense weig
 step, before the optimizer uses it.
 
 A probe is a short run of its own, stored in the run store under the configuration's spec
-(``train.run_spec``) plus ``probe`` fields that name it, its step count and the digest of this
-module: a stored run's key never changes, and a change to this module re-keys its probes only.
+(``train.run_spec``) plus ``probe`` fields that name it, its step count and the declared version of
+this module (``versions``): a stored run's key never changes, and a new version re-keys its probes only.
 
 Two summaries judge the claims (declared in the claims file before the probes ran):
 
@@ -22,12 +22,11 @@ Two summaries judge the claims (declared in the claims file before the probes ra
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import backend
+from . import backend, versions
 from . import store as run_store
 from . import train as training
 from .data import MNIST
@@ -40,10 +39,10 @@ def probe_spec(config: training.TrainConfig, seed: int, mnist: MNIST, steps: int
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise training.TrainConfigError(f"gradient_steps={steps!r}: must be an integer >= 1")
     return {**training.run_spec(config, seed, mnist, **train_kwargs), "probe": PROBE, "probe_steps": steps,
-            "probe_code": run_store.source_digest(Path(__file__).read_text())}
+            "probe_code": versions.key_token("probe:gradient_norms")}
 
 
-def _kernel_rms_per_step(config: training.TrainConfig, seed: int, mnist: MNIST, steps: int, train_size=0):
+def kernel_rms_per_step(config: training.TrainConfig, seed: int, mnist: MNIST, steps: int, train_size=0):
     """Train ``steps`` steps as ``train.train`` would (same seeded model, optimizer, learning-rate
     schedule and batches) and return one row per step: the loss and each kernel's RMS gradient."""
     if backend.name() != "tensorflow":
@@ -52,7 +51,7 @@ def _kernel_rms_per_step(config: training.TrainConfig, seed: int, mnist: MNIST, 
     import tensorflow as tf
 
     train_split = mnist.train.head(train_size)
-    total = config.steps if config.steps is not None else config.epochs * (len(train_split) // config.batch_size)
+    total, _ = training.step_budget(config, len(train_split))
     steps = min(steps, total)
     model = training.compiled_model(config, seed, 1, total)   # the schedule spans the run's own budget
     order = backend.shuffled_order(len(train_split), total * config.batch_size, seed)[:steps * config.batch_size]
@@ -93,7 +92,7 @@ def probe(config: training.TrainConfig, seed: int, mnist: MNIST, *, steps: int, 
     stored = store.get(key)
     if stored is None:
         print(f"gradient probe {config.name}/seed{seed}: {steps} steps", flush=True)
-        rows, seconds = _kernel_rms_per_step(config, seed, mnist, steps, train_size)
+        rows, seconds = kernel_rms_per_step(config, seed, mnist, steps, train_size)
         stored = store.put(key, spec, training.Run(rows, {}, seconds))
         print(f"gradient probe {config.name}/seed{seed}: stored as {store.describe(key)} ({seconds:.0f} s)", flush=True)
     layers = [c for c in stored.rows.columns if c not in ("step", "loss", "images_per_second")]

@@ -8,6 +8,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from . import versions
+
 
 class ModelConfigError(ValueError):
     """A one-line error naming the model parameter and the value that is wrong."""
@@ -132,7 +134,32 @@ def liu_fu_cnn(widths: tuple[int, int, int] = (32, 64, 64), batch_norm: bool = T
     return keras.Model(inputs, logits, name="liu_fu_cnn")
 
 
-BUILDERS = {"softmax": softmax_regression, "lenet5": lenet5, "liu_fu_cnn": liu_fu_cnn}
+def fully_connected(activation: str = "sigmoid", widths=(120, 84), code: str = ""):
+    """784 inputs -> ``widths`` hidden units with ``activation`` -> 10 logits, for the speed half
+    of Wang et al.'s weight-sharing claim; the hidden layers are named as LeNet-5's fully
+    connected ones (F5, F6). ``code`` is the builder's key token (``fully_connected_kwargs``)."""
+    if code != versions.key_token("model:fully_connected"):
+        raise ModelConfigError(f"code={code[:12]!r}: not the fully connected builder's declared version "
+                               f"({versions.key_token('model:fully_connected')[:12]}); a run of other code "
+                               "cannot be repeated here")
+    check_activation(activation)
+    if len(widths) != 2 or not all(isinstance(w, int) and w > 0 for w in widths):
+        raise ModelConfigError(f"widths={widths!r}: two positive integers (F5, F6)")
+    inputs = keras.Input((28, 28), name="image")
+    x = layers.Flatten(name="flatten")(inputs)
+    for name, width in zip(("F5", "F6"), widths):
+        x = layers.Dense(width, activation=activation, name=name)(x)
+    return keras.Model(inputs, layers.Dense(10, name="output")(x), name=f"fully_connected_{activation}")
+
+
+def fully_connected_kwargs(activation: str) -> dict:
+    """The model arguments of a run of the fully connected network: its activation and the
+    builder's key token, which its runs have always carried in their spec."""
+    return {"activation": activation, "code": versions.key_token("model:fully_connected")}
+
+
+BUILDERS = {"softmax": softmax_regression, "lenet5": lenet5, "liu_fu_cnn": liu_fu_cnn,
+            "fully_connected": fully_connected}
 # Layers whose trained weights the run store keeps, per model: chapters draw pictures from
 # them (the softmax weight images). Other models keep only their test-set predictions,
 # which keeps the committed store small.

@@ -17,9 +17,9 @@ The probe counts the test images its last checkpoint predicts unlike the stored 
 the same kind of processor), more where another processor's arithmetic made a look-alike, whose
 findings are about the set-up rather than that one run. It is stored in the run store under the
 run's spec plus ``probe``: it is computed once, and the store's key changes with it
-(``store.run_key``), never the stored runs' keys. Unlike ``gradients`` and ``weights``, its spec
-does not carry this module's digest (adding it would re-key the two stored CNN probes, ~30 min):
-a change to how a probe computes must delete those entries by hand.
+(``store.run_key``), never the stored runs' keys. Its code is locked like the training code
+(``versions``, unit ``probe:checkpoints``); its version 1 puts nothing into the spec, a later
+version its token.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import backend
+from . import backend, versions
 from . import store as run_store
 from . import train as training
 from .data import MNIST
@@ -47,7 +47,9 @@ def probe_spec(config: training.TrainConfig, seed: int, mnist: MNIST, checkpoint
     """The stored run's spec (``train.run_spec``) and what the probe adds to it."""
     if not isinstance(checkpoints, int) or isinstance(checkpoints, bool) or checkpoints < 1:
         raise training.TrainConfigError(f"checkpoints={checkpoints!r}: must be an integer >= 1")
-    return {**training.run_spec(config, seed, mnist, **train_kwargs), "probe": PROBE, "checkpoints": checkpoints}
+    spec = {**training.run_spec(config, seed, mnist, **train_kwargs), "probe": PROBE, "checkpoints": checkpoints}
+    token = versions.key_token("probe:checkpoints")
+    return spec if token is None else {**spec, "probe_code": token}
 
 
 def _train_keeping_checkpoints(config, mnist: MNIST, seed: int, checkpoints: int, train_size=0,
@@ -58,8 +60,7 @@ def _train_keeping_checkpoints(config, mnist: MNIST, seed: int, checkpoints: int
     import keras
 
     train_split = mnist.train.head(train_size)
-    total = config.steps if config.steps is not None else config.epochs * (len(train_split) // config.batch_size)
-    every = min(config.eval_every or len(train_split) // config.batch_size, total)
+    total, every = training.step_budget(config, len(train_split))
     model = training.compiled_model(config, seed, training.execution_size(every, steps_per_execution), total)
     order = backend.shuffled_order(len(train_split), total * config.batch_size, seed)
     kept: list[tuple[int, list[np.ndarray]]] = []

@@ -32,7 +32,7 @@ def file_table(files: pd.DataFrame) -> pd.DataFrame:
 
 
 def size_table(file_sizes: pd.DataFrame) -> pd.DataFrame:
-    """``distribution.gz_sizes()`` beside the sizes printed in Liu & Fu's Table 1."""
+    """``data.gz_sizes()`` beside the sizes printed in Liu & Fu's Table 1."""
     return pd.DataFrame({
         "file": file_sizes["file"],
         "Liu & Fu Table 1 (paper)": [claims.claim(f"liu_fu.data.file_size.{k}")["as_printed"]

@@ -1,28 +1,18 @@
 """The run store: every training run (one configuration, one seed) stored once, by key.
 
-The key is a SHA-256 digest of everything that can change a run's numbers: the
-model and its arguments, optimizer, learning rate, batch size, budget, evaluation
-schedule, seed, the sizes of the data subsets (``train.run_spec``), a fingerprint
-of the data themselves, the Keras backend, and the digest of the code that trains
-(``models.py``, ``train.py``, ``data.py``, read as syntax trees so that comments and
-docstrings do not re-key). What a reader must know but cannot change the numbers
-(hardware, library versions, wall time, images/s, commit) is recorded beside it.
+The key is a SHA-256 digest of everything that can change a run's numbers: the model and its
+arguments, optimizer, learning rate, batch size, budget, evaluation schedule, seed, the sizes of
+the data subsets (``train.run_spec``), a fingerprint of the data themselves, the Keras backend,
+and the declared version of the code that trains (``versions``: a committed lock guards each
+version's code, so linting or moving the code never re-keys, and changing its numbers cannot go
+unnoticed). What a reader must know but cannot change the numbers (hardware, library versions,
+wall time, images/s, commit) is recorded beside it.
 
-What re-keys, and what never does. Only the four training modules are read into the key:
-every other module (experiments, runsets, probes, measures, rules, plots, ...) may change without
-touching a stored run, so a new measurement of stored runs, or a probe, never re-keys. A new
-way to feed a run changes the key of the runs that use it, and only theirs, through what it
-changes: ``runsets.with_validation_in_training`` (Table 2's 60,000 images) through the data
-fingerprint and ``n_train``; a probe (``probes``) through the ``probe`` fields it adds to its
-own spec. A field added to ``train.TrainConfig`` must enter ``train.run_spec`` only when set
-away from its default (``train.ADDED_FIELDS``), or every stored run re-keys (hours of retraining).
-
-A change to the training code's syntax changes its digest. Every digest is declared in
-``CODE_VERSIONS`` (a test fails on an undeclared one): either as a new version, whose runs are
-all trained afresh (a deliberate, announced retrain), or as keying like an earlier version,
-when the change adds a way to train that is off by default and leaves every existing
-configuration's numbers as they were, checked by retraining stored runs
-(``python -m mnist_utils.store --verify N``: same predictions, same metrics).
+A new way to feed a run changes the key of the runs that use it, and only theirs:
+``runsets.with_validation_in_training`` (Table 2's 60,000 images) through the data fingerprint
+and ``n_train``; a probe through the ``probe`` fields it adds to its own spec. A field added to
+``train.TrainConfig`` enters ``train.run_spec`` only when set away from its default (the lock's
+``added_fields``), so existing runs keep their keys.
 
 An entry is one JSON file, ``<store>/<model>/<key[:16]>.json``: a few header lines,
 then one line per evaluation row, then the arrays chapters draw from the trained
@@ -35,7 +25,6 @@ match its name is an error naming the file, never silently a miss.
 """
 from __future__ import annotations
 
-import ast
 import base64
 import datetime as dt
 import hashlib
@@ -45,19 +34,16 @@ import platform
 import sys
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import backend as keras_backend
-from . import paths, provenance
+from . import paths, provenance, versions
 from .files import write_atomically
 
 FORMAT = 1
-# The modules whose code decides a run's numbers: a change to them re-keys every run.
-TRAINING_CODE = ("models.py", "train.py", "data.py", "backend.py")
 VERSIONS = ("keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "numpy")
 
 
@@ -75,40 +61,6 @@ class StoredRun:
 
 
 # ---------------------------------------------------------------------- keys
-def _canonical_tree(tree: ast.AST) -> ast.AST:
-    """``tree`` without docstrings, and as Python 3.11 dumps it: 3.12 added an empty
-    ``type_params`` to every function and class (a GPU machine runs 3.12, the book 3.11)."""
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
-                node.body = body[1:] or [ast.Pass()]
-        if getattr(node, "type_params", None) == []:
-            del node.type_params
-    return tree
-
-
-# Python 3.13 leaves empty fields out of ast.dump unless asked; 3.11 always writes them.
-_DUMP_OPTIONS = {"show_empty": True} if sys.version_info >= (3, 13) else {}
-
-
-def source_digest(text: str) -> str:
-    """Digest of Python source as a syntax tree: comments, docstrings and layout do not count,
-    and neither does the Python version (3.11 to 3.13 give the same digest)."""
-    tree = _canonical_tree(ast.parse(text))
-    return hashlib.sha256(ast.dump(tree, include_attributes=False, **_DUMP_OPTIONS).encode()).hexdigest()
-
-
-@lru_cache(maxsize=2)
-def code_digest(package: Path | None = None) -> str:
-    """Digest of the training code (``TRAINING_CODE`` of ``package``, by default this one),
-    computed once per process."""
-    package = Path(package or Path(__file__).resolve().parent)
-    parts = {name: source_digest((package / name).read_text()) for name in TRAINING_CODE}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
 _fingerprints: dict[tuple, str] = {}
 
 
@@ -127,42 +79,14 @@ def data_fingerprint(mnist, train_size: int | None = None, eval_size: int | None
     return _fingerprints[memo]
 
 
-# Each training-code digest: None for a version whose runs are trained afresh, or the digest it
-# keys as (its change leaves every existing configuration's numbers as they were).
-CODE_VERSIONS = {
-    # The code every run stored up to 2026-11-30 was keyed with.
-    "4b6f4c7aee67bef24ea26606fdc3a0665c2dc7f331c2d383415a57f8ab979c32": None,
-    # 2026-11-30, issue 24: train.TrainConfig.init_seed (a seed for the initial weights apart from
-    # the data order), None by default, which seeds as before; run_spec leaves it out at None.
-    # Checked with `python -m mnist_utils.store --verify 2` (2026-11-30, an AMD EPYC): three of four
-    # stored runs trained again repeated exactly; the fourth (lenet5 a03952abf030, stored from a
-    # faster EPYC host) differs in 110 test predictions under the code before this change too,
-    # so that difference is the processor's, not this change's.
-    "441ff9d408a1aaa403724131ba351b874bd079f781c145ef160fc20a0f9b27d0":
-        "4b6f4c7aee67bef24ea26606fdc3a0665c2dc7f331c2d383415a57f8ab979c32",
-    # 2026-11-30, issue 25: train's helpers that other modules call became public
-    # (compiled_model, loss_function), and train() takes an on_trained callback (None by default)
-    # in place of weights.py swapping out train's private _artifacts; no arithmetic changed.
-    # Checked with `python -m mnist_utils.store --verify 2` (2026-11-30, an AMD EPYC): the same three of
-    # four stored runs repeated exactly; lenet5 a03952abf030 differs in the same 110 test predictions.
-    "363e97b355641eef545dd49c6dfc19ff98e9e8927718fd071da074a55858a103":
-        "441ff9d408a1aaa403724131ba351b874bd079f781c145ef160fc20a0f9b27d0",
-}
-
-
-def keyed_code(code: str | None = None) -> str:
-    """The digest a run of training code ``code`` (by default this one's) is keyed with: the
-    earliest version it keys as (``CODE_VERSIONS``)."""
-    code = code or code_digest()
-    while CODE_VERSIONS.get(code):
-        code = CODE_VERSIONS[code]
-    return code
-
-
-def run_key(spec: dict, fingerprint: str, code: str | None = None, backend_name: str | None = None) -> str:
-    """The store key of one run: a digest of its spec, data, code and backend."""
-    payload = {"format": FORMAT, "spec": spec, "data": fingerprint,
-               "code": keyed_code(code), "backend": backend_name or keras_backend.name()}
+def run_key(spec: dict, fingerprint: str, backend_name: str | None = None) -> str:
+    """The store key of one run: a digest of its spec, data, backend and the declared version of
+    the code that trains it (``versions``)."""
+    payload = {"format": FORMAT, "spec": spec, "data": fingerprint, "code": versions.key_token("training"),
+               "backend": backend_name or keras_backend.name()}
+    model_code = versions.model_token(spec["model"])
+    if model_code is not None:
+        payload["model_code"] = model_code
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -184,7 +108,7 @@ def run_record(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
         "python": platform.python_version(),
         "versions": versions,
         "commit": provenance.commit(),
-        "code_digest": code_digest(),
+        "code_digest": versions.digests()["training"],
     }
 
 
@@ -370,35 +294,56 @@ def merge(sources: list[Path], into: Path) -> dict[str, int]:
     return counts
 
 
-def verify(store: RunStore, per_model: int, models=("softmax", "lenet5")) -> list[dict]:
+def _repeatable(store: RunStore, model: str, fingerprint: str, probe: str | None) -> list[StoredRun]:
+    """The stored runs of ``model`` (or its probes named ``probe``) that this code keys alike and
+    that were trained on this kind of processor (bit-for-bit repeats are only expected there),
+    quickest first."""
+    here, found = provenance.cpu_name(), []
+    for path in sorted((store.write_dir / model).glob("*.json")):
+        run = decode(path.read_text(), path)
+        if run.spec.get("probe") != probe or run.record.get("cpu") != here:
+            continue
+        if probe is None and run_key(run.spec, fingerprint, backend_name=run.record.get("backend")) != run.key:
+            continue   # another data subset or backend
+        found.append(run)
+    return sorted(found, key=lambda r: r.record.get("wall_seconds", 0))
+
+
+def verify(store: RunStore, per_model: int, models=("softmax", "lenet5", "fully_connected")) -> list[dict]:
     """Train again, with this code, the ``per_model`` quickest stored runs of each of ``models``
-    that this code keys alike (``CODE_VERSIONS``) and compare them with what is stored: the
-    evidence that a declared code change leaves the stored runs' numbers as they were."""
+    (and one gradient probe) that this code keys alike on this kind of processor, and compare them
+    with what is stored: the evidence that a code change leaves the stored numbers as they were."""
     from dataclasses import fields
 
-    from . import data
+    from . import data, gradients
     from . import train as training
 
     mnist, rows = data.load(), []
     fingerprint = data_fingerprint(mnist)
     names = {f.name for f in fields(training.TrainConfig)}
+
+    def config_of(run):
+        return training.TrainConfig(**{k: v for k, v in run.spec.items() if k in names})
+
     for model in models:
-        candidates = []
-        for path in sorted((store.write_dir / model).glob("*.json")):
-            run = decode(path.read_text(), path)
-            if "probe" in run.spec or run_key(run.spec, fingerprint, backend_name=run.record.get("backend")) != run.key:
-                continue   # a probe, another data subset or backend: not a run this code retrains as stored
-            candidates.append(run)
-        for run in sorted(candidates, key=lambda r: r.record.get("wall_seconds", 0))[:per_model]:
-            config = training.TrainConfig(**{k: v for k, v in run.spec.items() if k in names})
+        for run in _repeatable(store, model, fingerprint, None)[:per_model]:
             print(f"verify {model} {run.key[:12]} (seed {run.spec['seed']}): training again", flush=True)
-            again = training.train(config, mnist, run.spec["seed"], steps_per_execution=run.spec["steps_per_execution"])
-            same_rows = np.array_equal(again.rows["val_accuracy"].to_numpy(float), run.rows["val_accuracy"].to_numpy(float))
+            again = training.train(config_of(run), mnist, run.spec["seed"],
+                                   steps_per_execution=run.spec["steps_per_execution"])
+            same = np.array_equal(again.rows["val_accuracy"].to_numpy(float), run.rows["val_accuracy"].to_numpy(float))
             differs = int((again.arrays["test_predictions"] != run.arrays["test_predictions"]).sum())
             rows.append({"model": model, "key": run.key[:12], "seed": run.spec["seed"],
-                         "same_validation_curve": same_rows, "test_predictions_differing": differs,
-                         "stored_on": run.record.get("cpu"), "here": provenance.cpu_name()})
+                         "same": bool(same and not differs), "test_predictions_differing": differs})
             print(f"  {rows[-1]}", flush=True)
+    for run in _repeatable(store, "lenet5", fingerprint, gradients.PROBE)[:1]:
+        print(f"verify gradient probe {run.key[:12]} (seed {run.spec['seed']}): probing again", flush=True)
+        again, _ = gradients.kernel_rms_per_step(config_of(run), run.spec["seed"], mnist, run.spec["probe_steps"],
+                                                  train_size=run.spec["n_train"])
+        columns = [c for c in run.rows.columns if c != "images_per_second"]
+        same = again[columns].to_numpy(float).tolist() == run.rows[columns].to_numpy(float).tolist()
+        rows.append({"model": "lenet5 gradient probe", "key": run.key[:12], "seed": run.spec["seed"], "same": same,
+                     "test_predictions_differing": 0})
+        print(f"  {rows[-1]}", flush=True)
     return rows
 
 
@@ -410,14 +355,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnist_utils.store", description=main.__doc__)
     parser.add_argument("folder", nargs="?", default=str(paths.RUNS), help="store folder (default: data/runs)")
     parser.add_argument("--merge", nargs="+", metavar="SOURCE", help="copy these stores' entries into the folder")
-    parser.add_argument("--verify", type=int, metavar="N", help="train the N quickest stored softmax and LeNet-5 runs "
-                                                                 "again and compare (a declared code change)")
+    parser.add_argument("--verify", type=int, metavar="N", help="train the N quickest stored runs of each small model "
+                                                                 "again (this processor's) and compare")
+    parser.add_argument("--declare", metavar="WHY", help="with --verify: when every run repeats exactly, lock the "
+                                                         "changed code as making the same numbers, for this reason")
     args = parser.parse_args(argv)
     if args.verify:
         checked = verify(RunStore(Path(args.folder)), args.verify)
-        same = [r for r in checked if r["same_validation_curve"] and not r["test_predictions_differing"]]
+        same = [r for r in checked if r["same"]]
         print(f"{len(same)} of {len(checked)} stored runs repeated exactly")
-        return 0 if len(same) == len(checked) else 1
+        if not checked or len(same) < len(checked):
+            return 1
+        if args.declare:
+            evidence = {"command": f"python -m mnist_utils.store --verify {args.verify}",
+                        "repeated": [f"{r['model']} {r['key']}" for r in checked], "cpu": provenance.cpu_name()}
+            declared = versions.declare_same_numbers(args.declare, evidence)
+            print(f"locked as the same numbers: {', '.join(declared) or 'nothing changed'}")
+        return 0
     if args.merge:
         missing = [s for s in args.merge if not Path(s).is_dir()]
         if missing:

@@ -4,8 +4,8 @@ One row per evaluation: run id, configuration, seed, step, epoch, train and
 validation loss/accuracy, wall time, images/s. The test set is evaluated once,
 after the last step, and reported in the final row only.
 
-This module and ``models``/``data`` are the code whose digest keys the run store:
-only what changes a run's numbers belongs here. Chapters call ``runsets.train_many``,
+This module, ``models``, ``data`` and ``backend`` are the training code whose declared version keys
+the run store (``versions``): only what changes a run's numbers belongs here. Chapters call ``runsets.train_many``,
 which takes every run it can from the store and calls ``train`` for the others.
 """
 from __future__ import annotations
@@ -14,23 +14,16 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import backend, models
+from . import backend, models, versions
 from .data import MNIST, Split
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 SCHEDULES = ("constant", "cosine")
 AUGMENTATIONS = {"shift": (0.0, 0.5), "rotate": (0.0, 180.0)}   # allowed ranges
-
-
-# Fields added after runs were stored, at the default that reproduces the code before them:
-# ``run_spec`` leaves a field out while it has that value, so the runs that do not use it keep
-# their keys (the code change itself is declared in ``store.CODE_VERSIONS``).
-ADDED_FIELDS = {"init_seed": None}
 
 
 class TrainConfigError(ValueError):
@@ -61,7 +54,7 @@ class TrainConfig:
     init_seed: int | None = None     # seed of the initial weights and dropout's masks; None: the run's
                                      # seed, which always sets the order of the training images
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         def positive_int(name, value):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
                 raise TrainConfigError(f"{name}={value!r}: must be a positive integer")
@@ -228,7 +221,20 @@ def run_spec(config: TrainConfig, seed: int, mnist: MNIST, *, train_size: int | 
 
 
 def _without_added_defaults(fields: dict) -> dict:
-    return {k: v for k, v in fields.items() if not (k in ADDED_FIELDS and v == ADDED_FIELDS[k])}
+    """``fields`` less those added to the spec after runs were stored, while they have the default
+    that reproduces the code before them: the runs that do not use them keep their keys."""
+    added = versions.added_fields()
+    return {k: v for k, v in fields.items() if not (k in added and v == added[k])}
+
+
+def step_budget(config: TrainConfig, n_train: int) -> tuple[int, int]:
+    """The steps a run of ``config`` takes on ``n_train`` training images (its ``steps``, or its
+    epochs of whole batches) and the steps between its evaluations (an epoch unless set)."""
+    steps_per_epoch = n_train // config.batch_size
+    if steps_per_epoch == 0:
+        raise TrainConfigError(f"batch_size={config.batch_size}: larger than the {n_train} training images")
+    total = config.steps if config.steps is not None else config.epochs * steps_per_epoch
+    return total, min(config.eval_every or steps_per_epoch, total)
 
 
 def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | None = None,
@@ -244,11 +250,7 @@ def train(config: TrainConfig, mnist: MNIST, seed: int, *, train_size: int | Non
     seed = check_seeds([seed])[0]
     train_split = mnist.train.head(train_size)
     val_split, test_split = mnist.validation.head(eval_size), mnist.test.head(eval_size)
-    steps_per_epoch = len(train_split) // config.batch_size
-    if steps_per_epoch == 0:
-        raise TrainConfigError(f"batch_size={config.batch_size}: larger than the {len(train_split)} training images")
-    total = config.steps if config.steps is not None else config.epochs * steps_per_epoch
-    every = min(config.eval_every or steps_per_epoch, total)
+    total, every = step_budget(config, len(train_split))
     if total % every:
         raise TrainConfigError(f"eval_every={every}: must divide the budget of {total} steps")
     intervals = total // every

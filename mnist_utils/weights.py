@@ -3,15 +3,14 @@
 The run store keeps a run's numbers and test predictions, not its weights (that keeps the
 committed store small). A measurement of the trained network, such as how many of ReLU's
 outputs are exactly zero, needs them. ``kept_weights`` trains the stored run once more with
-the training code itself (``train.train``, unchanged: editing it would re-key every stored
-run), takes the final weights (the best ones, under early stopping), and compares the
-retraining with the stored run: its test predictions and its final validation accuracy.
-Identical numbers mean the same model; otherwise the weights are a retraining's, and the
+the training code itself (``train.train``), takes the final weights (the best ones, under early
+stopping), and compares the retraining with the stored run: its test predictions and its final
+validation accuracy. Identical numbers mean the same model; otherwise the weights are a retraining's, and the
 entry says by how much they differ.
 
 The weights are stored in the run store as float32 under the run's spec plus ``probe``
-fields naming this measurement and this module's digest (``store.run_key``): the stored
-run's key never changes, and a change to this module re-keys only the kept weights.
+fields naming this measurement and this module's declared version (``versions``): the stored
+run's key never changes, and a new version re-keys only the kept weights.
 
 Which runs keep weights: those a claim's ``measure`` names (chapter 3's ReLU runs of seeds
 0-2, for ``wang2020.activation.relu_sparsity``), LeNet-5's 61,706 parameters each, about
@@ -20,13 +19,13 @@ Which runs keep weights: those a claim's ``measure`` names (chapter 3's ReLU run
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import store as run_store
 from . import train as training
+from . import versions
 from .data import MNIST, Split
 
 PROBE = "final_weights"
@@ -38,7 +37,7 @@ class WeightsError(RuntimeError):
 
 def weights_spec(config: training.TrainConfig, seed: int, mnist: MNIST, **train_kwargs) -> dict:
     return {**training.run_spec(config, seed, mnist, **train_kwargs), "probe": PROBE,
-            "probe_code": run_store.source_digest(Path(__file__).read_text())}
+            "probe_code": versions.key_token("probe:final_weights")}
 
 
 def _train_capturing_weights(config, mnist: MNIST, seed: int, **train_kwargs):

@@ -353,23 +353,19 @@ def test_real_mnist_from_mirror(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------ file sizes
 def test_kib_rounded_up_gives_the_sizes_liu_and_fu_print():
-    from mnist_utils import distribution
-
     printed = {"train-images-idx3-ubyte.gz": 9681, "train-labels-idx1-ubyte.gz": 29,
                "t10k-images-idx3-ubyte.gz": 1611, "t10k-labels-idx1-ubyte.gz": 5}   # their Table 1
-    assert {name: distribution.kib_rounded_up(n) for name, n in distribution.ORIGINAL_GZ_BYTES.items()} == printed
-    assert distribution.kib_rounded_up(1024) == 1 and distribution.kib_rounded_up(1025) == 2
+    assert {name: data.kib_rounded_up(n) for name, n in data.ORIGINAL_GZ_BYTES.items()} == printed
+    assert data.kib_rounded_up(1024) == 1 and data.kib_rounded_up(1025) == 2
 
 
 def test_gz_sizes_tells_the_original_file_from_a_recompressed_copy(synth):
-    from mnist_utils import distribution
-
     for name in synth.specs:
         synth.put(synth.mirror, name)
     on_disk = {name: len(synth.gz(name)) for name in synth.specs}
     original = {**on_disk, TRAIN_IMAGES: on_disk[TRAIN_IMAGES] + 1}   # as if the mirror recompressed it
-    table = distribution.gz_sizes(specs=synth.specs, original_bytes=original).set_index("file")
+    table = data.gz_sizes(specs=synth.specs, original_bytes=original).set_index("file")
     assert table.loc[TRAIN_IMAGES, "cache_copy"].startswith("recompressed")
     assert table.loc[TRAIN_LABELS, "cache_copy"] == "the original file"
     assert table.loc[TRAIN_LABELS, "cache_bytes"] == on_disk[TRAIN_LABELS]
-    assert table.loc[TRAIN_IMAGES, "original_kib"] == distribution.kib_rounded_up(on_disk[TRAIN_IMAGES] + 1)
+    assert table.loc[TRAIN_IMAGES, "original_kib"] == data.kib_rounded_up(on_disk[TRAIN_IMAGES] + 1)

@@ -20,7 +20,7 @@ def test_a_gradient_probe_records_every_kernel_every_step_and_is_stored_once(tin
     [entry] = run_store.entries()
     fingerprint = store.data_fingerprint(tiny_mnist)
     assert entry.stem != store.run_key(run_spec(SIGMOID, 0, tiny_mnist), fingerprint)[:16]
-    monkeypatch.setattr(gradients, "_kernel_rms_per_step", lambda *a, **k: pytest.fail("trained again"))
+    monkeypatch.setattr(gradients, "kernel_rms_per_step", lambda *a, **k: pytest.fail("trained again"))
     pd.testing.assert_frame_equal(gradients.probe(SIGMOID, 0, tiny_mnist, steps=5, store=run_store), probed)
 
 

@@ -51,3 +51,13 @@ def test_keep_prob_is_converted_to_a_dropout_rate(keep_prob, rate):
 def test_bad_keep_prob_is_rejected(keep_prob):
     with pytest.raises(models.ModelConfigError, match="keep_prob="):
         models.dropout_rate_from_keep_prob(keep_prob)
+
+
+def test_the_fully_connected_network_carries_its_builders_key_token_and_refuses_another():
+    kwargs = models.fully_connected_kwargs("relu")
+    model = models.build("fully_connected", **kwargs)
+    assert model.count_params() == 784 * 120 + 120 + 120 * 84 + 84 + 84 * 10 + 10
+    with pytest.raises(models.ModelConfigError, match="code='stale': not the fully connected builder"):
+        models.build("fully_connected", activation="relu", code="stale")
+    # The token its stored runs carry (the builder's digest when they were trained).
+    assert kwargs["code"] == "02337c11f7fddec34eb2b45f2b7858f2f48497d08d522a4475cae4e2e0c188ad"

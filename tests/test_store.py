@@ -1,19 +1,16 @@
-"""The run store: what changes a run's key and what never does, atomic and corrupt entries, the
-summary, merging shards, fields and code added later."""
+"""The run store: what changes a run's key, atomic and corrupt entries, the summary, merging
+shards, fields added later."""
 from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
-from pathlib import Path
 
 import pytest
-from conftest import LENET, SOFTMAX
+from conftest import SOFTMAX
 
-from mnist_utils import gradients, runsets, store
+from mnist_utils import runsets, store
 from mnist_utils import train as training
 from mnist_utils.data import MNIST, Split
-from mnist_utils.train import run_spec
 
 
 # ----------------------------------------------------------------------- keys
@@ -33,22 +30,21 @@ def spec(tiny_mnist, config=SOFTMAX, seed=0, **kwargs):
 ])
 def test_every_keyed_config_field_changes_the_key(tiny_mnist, change):
     fingerprint = store.data_fingerprint(tiny_mnist)
-    base = store.run_key(spec(tiny_mnist), fingerprint, code="c", backend_name="tensorflow")
+    base = store.run_key(spec(tiny_mnist), fingerprint, backend_name="tensorflow")
     changed = dataclasses.replace(SOFTMAX, **change)
-    assert store.run_key(spec(tiny_mnist, changed), fingerprint, code="c", backend_name="tensorflow") != base
+    assert store.run_key(spec(tiny_mnist, changed), fingerprint, backend_name="tensorflow") != base
 
 
-def test_seed_subsets_code_data_and_backend_change_the_key(tiny_mnist):
+def test_seed_subsets_data_and_backend_change_the_key(tiny_mnist):
     fingerprint = store.data_fingerprint(tiny_mnist)
-    key = lambda s=None, f=fingerprint, code="c", backend="tensorflow": store.run_key(
-        s or spec(tiny_mnist), f, code=code, backend_name=backend)
+    key = lambda s=None, f=fingerprint, backend="tensorflow": store.run_key(s or spec(tiny_mnist), f,
+                                                                            backend_name=backend)
     base = key()
     assert key(spec(tiny_mnist, seed=1)) != base
     assert key(spec(tiny_mnist, train_size=64)) != base
     assert key(spec(tiny_mnist, eval_size=16)) != base
     assert key(spec(tiny_mnist, steps_per_execution=1)) != base
     assert key(f=store.data_fingerprint(tiny_mnist, train_size=64)) != base
-    assert key(code="other") != base
     assert key(backend="jax") != base
     assert key() == base
 
@@ -64,48 +60,6 @@ def test_other_images_change_the_data_fingerprint(tiny_mnist):
     other.train.images[0, 0, 0] += 0.5
     store._fingerprints.clear()
     assert store.data_fingerprint(other) != store.data_fingerprint(tiny_mnist)
-
-
-def test_comments_and_docstrings_do_not_re_key_but_code_does():
-    code = 'def f(x):\n    """Doc."""\n    return x + 1  # add one\n'
-    assert store.source_digest(code) == store.source_digest('def f(x):\n    """Other doc."""\n\n    return x + 1\n')
-    assert store.source_digest(code) != store.source_digest('def f(x):\n    return x + 2\n')
-
-
-def test_the_source_digest_does_not_depend_on_the_python_version():
-    # Python 3.12 added ``type_params`` to every function and class of ast.dump, 3.13 drops empty
-    # fields: the GPU machine's 3.12 once keyed runs the 3.11 book could not find. This value
-    # was computed by the same function on Python 3.11.7, 3.12.1 and 3.13.0.
-    code = "def f(x):\n    return x + 1\n\n\nclass A:\n    pass\n"
-    assert store.source_digest(code) == "bb6b1f96fa506dfba15f94b9f283e41cb0382a9c5a64b3fa9e9c41a7377bb34b"
-
-
-def test_the_code_digest_covers_the_training_modules_only():
-    assert set(store.TRAINING_CODE) == {"models.py", "train.py", "data.py", "backend.py"}
-    package = Path(store.__file__).parent
-    for name in store.TRAINING_CODE:
-        assert (package / name).exists()
-
-
-def test_a_comment_in_a_keyed_module_or_a_probe_module_change_never_re_keys_a_stored_run(tmp_path, tiny_mnist):
-    package = Path(store.__file__).parent
-    copy = tmp_path / "mnist_utils"
-    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "train.py").write_text((copy / "train.py").read_text() + "\n# a comment changes no number\n")
-    (copy / "gradients.py").write_text((copy / "gradients.py").read_text() + "\n\ndef helper():\n    return 1\n")
-    (copy / "weights.py").write_text((copy / "weights.py").read_text().replace("batch_size: int = 1000",
-                                                                               "batch_size: int = 500"))
-    assert store.code_digest(copy) == store.code_digest()
-    spec = run_spec(LENET, 0, tiny_mnist)
-    fingerprint = store.data_fingerprint(tiny_mnist)
-    assert store.run_key(spec, fingerprint, code=store.code_digest(copy)) == store.run_key(spec, fingerprint)
-    # A probe's own code enters its own key only.
-    assert store.source_digest((copy / "gradients.py").read_text()) != \
-        gradients.probe_spec(LENET, 0, tiny_mnist, 5)["probe_code"]
-    # Code (not a comment) in a keyed module does re-key (another folder: the digest is cached per folder).
-    changed = shutil.copytree(copy, tmp_path / "changed" / "mnist_utils")
-    (changed / "train.py").write_text((changed / "train.py").read_text().replace("OPTIMIZERS = (", "OPTIMIZERS = ('x', "))
-    assert store.code_digest(changed) != store.code_digest()
 
 
 # ------------------------------------------------------- atomic and corrupt
@@ -182,14 +136,3 @@ def test_an_added_field_at_its_default_leaves_the_spec_and_key_as_before(tiny_mn
     assert store.run_key(set_away, fingerprint) != store.run_key(spec(tiny_mnist), fingerprint)
     with pytest.raises(training.TrainConfigError, match="init_seed=-1"):
         dataclasses.replace(SOFTMAX, init_seed=-1).validate()
-
-
-def test_every_training_code_digest_is_declared_and_keys_as_a_version_of_its_own():
-    # An undeclared edit to models/train/data/backend fails here: declare it in store.CODE_VERSIONS,
-    # as a new version (every run retrains) or, verified, as keying like an earlier one.
-    assert store.code_digest() in store.CODE_VERSIONS
-    root = store.keyed_code()
-    assert store.CODE_VERSIONS[root] is None and store.keyed_code(root) == root
-    # The runs stored before issue 24 keep their keys: this code keys as theirs did.
-    assert root == "4b6f4c7aee67bef24ea26606fdc3a0665c2dc7f331c2d383415a57f8ab979c32"
-    assert store.keyed_code("an undeclared digest") == "an undeclared digest"
