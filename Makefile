@@ -42,7 +42,7 @@ mathjax: _vendor/mathjax/tex-chtml.js
 
 # Get and verify the four MNIST files (cache, then $$MNIST_MIRROR, then the public mirrors).
 data: $(VENV)/.installed
-	$(PY) -m mnist_utils.data
+	$(PY) -m mnist_utils.training.data
 
 # Execute the chapters of $(PROFILE) whose content hash changed.
 notebooks: $(VENV)/.installed data
@@ -80,22 +80,30 @@ book: notebooks html
 baselines: $(VENV)/.installed data
 	$(PY) -m mnist_utils.runner --profile smoke
 
+# The fast tests a maintainer runs often (every module; no subprocess trainings, no papermill).
 unit: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest tests --ignore=tests/baselines --ignore=tests/test_browser.py --ignore=tests/test_pdf.py -q
+	$(PY) -m pytest tests $(UNIT_IGNORE) -m "not slow and not notebook" -q
 
-# The training tests again on the second Keras backend (the book of record stays TensorFlow).
+# Every test but the built book's (what `make test` runs before nbval, the browser and the PDF).
+unit-all: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest tests $(UNIT_IGNORE) -q
+
+# The training tests (marked `backend`) again on the second Keras backend (the book of record stays TensorFlow).
 unit-jax: $(VENV)/.installed
-	KERAS_BACKEND=jax $(PY) -m pytest tests/test_backend.py tests/test_train.py tests/test_models.py tests/test_runsets.py tests/test_store.py tests/test_experiments.py tests/test_fill.py tests/test_results.py tests/test_verdicts.py tests/test_gpu_script.py -q
+	KERAS_BACKEND=jax $(PY) -m pytest tests $(UNIT_IGNORE) -m backend -q
 
 # Fill the run store without Jupyter: make runs CHAPTERS="06 03" (default: every training chapter).
 runs: $(VENV)/.installed data
-	$(PY) -m mnist_utils.fill --profile $(PROFILE) $(if $(CHAPTERS),--chapters $(CHAPTERS))
+	$(PY) -m mnist_utils.runs.fill --profile $(PROFILE) $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 # What a borrowed GPU machine needs (build/gpu-bundle, carried to it); then on that machine:
 #   python3 tools/gpu_run.py --profile paper --minutes 8 --out "$$OUT"
 gpu-bundle:
 	tools/gpu_bundle.sh
+
+UNIT_IGNORE := --ignore=tests/baselines --ignore=tests/test_browser.py --ignore=tests/test_pdf.py
 
 nbval: $(VENV)/.installed data
 	$(NBVAL)
@@ -108,7 +116,7 @@ browser: html
 pdf-check: $(VENV)/.installed
 	$(PY) -m pytest tests/test_pdf.py -q -rs
 
-test: unit unit-jax nbval browser pdf-check
+test: unit-all unit-jax nbval browser pdf-check
 
 # Training-speed benchmark (~40 min on 2 idle cores), then the two chapters that read it.
 benchmark: $(VENV)/.installed data
@@ -117,7 +125,7 @@ benchmark: $(VENV)/.installed data
 
 # What the committed run store holds: runs per model, size, training time.
 store: $(VENV)/.installed
-	$(PY) -m mnist_utils.store
+	$(PY) -m mnist_utils.runs.store
 
 check: $(VENV)/.installed
 	$(PY) -m mnist_utils.runner --profile $(PROFILE) --check

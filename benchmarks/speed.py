@@ -6,7 +6,7 @@
 Writes ``data/results/benchmark/training_speed.csv`` (one row per measurement and
 repeat; the compute appendix reads it) and prints medians. Six parts:
 
-1. throughput of ``mnist_utils.train`` vs plain ``model.fit(x_numpy, y)`` for the
+1. throughput of ``mnist_utils.training.train`` vs plain ``model.fit(x_numpy, y)`` for the
    same model, seed and batch: LeNet-5 at batch 128, the Liu & Fu BN CNN at batch 50;
 2. the levers one at a time: steps_per_execution, tf.data vs NumPy input,
    jit_compile, thread settings, evaluation frequency;
@@ -38,9 +38,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mnist_utils import backend, benchmark_rows, data, experiments, models, paths, profiles, provenance, results  # noqa: E402
-from mnist_utils import train as training  # noqa: E402
-from mnist_utils.train import TrainConfig  # noqa: E402
+from mnist_utils.core import paths, profiles, provenance
+from mnist_utils.judging import results  # noqa: E402
+from mnist_utils.runs import benchmark_rows, experiments
+from mnist_utils.training import backend, data, models
+from mnist_utils.training import train as training  # noqa: E402
+from mnist_utils.training.train import TrainConfig  # noqa: E402
 
 RESULTS = paths.RESULTS / "benchmark" / "training_speed.csv"
 PAIRED_ROUNDS = 30   # parts 5 and 6: rounds of interleaved blocks (the claims file's measure of the two speed claims)
@@ -66,7 +69,7 @@ models.BUILDERS.setdefault("keras_simple_convnet", keras_simple_convnet)
 
 
 def shuffled_batches(mnist, batch_size: int, seed: int, steps: int):
-    """The training input of ``mnist_utils.train``: the seed's NumPy order, batched by the backend."""
+    """The training input of ``mnist_utils.training.train``: the seed's NumPy order, batched by the backend."""
     order = backend.shuffled_order(len(mnist.train), steps * batch_size, seed)
     return backend.training_batches(mnist.train.images, mnist.train.labels, order, batch_size)
 
@@ -123,7 +126,7 @@ def time_to_accuracy(config: TrainConfig, mnist, targets, check_every: int, max_
     """Per target: training seconds until test accuracy >= target (the checks' own time
     excluded) and the epochs trained by then; NaN for a target not reached in ``max_steps``.
 
-    The model is compiled as ``mnist_utils.train`` compiles it (schedule over ``max_steps``,
+    The model is compiled as ``mnist_utils.training.train`` compiles it (schedule over ``max_steps``,
     label smoothing, augmentation), so a chapter's recipe is timed as it trains. A callback
     tests every ``check_every`` steps (a multiple of ``steps_per_execution``, since Keras calls
     batch callbacks once per execution) and stops at the highest target.
@@ -241,7 +244,7 @@ BACKEND_MODELS = {
 
 
 def throughput_here(name: str, steps: int, warmup: int, seed: int) -> float:
-    """``mnist_utils.train.throughput`` of ``BACKEND_MODELS[name]`` in this process's backend."""
+    """``mnist_utils.training.train.throughput`` of ``BACKEND_MODELS[name]`` in this process's backend."""
     return training.throughput(BACKEND_MODELS[name], data.load(), steps=steps, warmup=warmup, seed=seed)
 
 

@@ -2,7 +2,7 @@
 import os
 import sys
 
-from . import paths
+from .core import paths
 
 # TensorFlow's C++ log lines would reach a notebook's stderr under a reader's plain papermill
 # call (the runner sets this for its own kernels): silence them before TensorFlow loads. One
@@ -34,16 +34,16 @@ def _load_models_on_first_use() -> None:
     only when they build or train a model."""
     import importlib.util
 
-    spec = importlib.util.find_spec(f"{__name__}.models")
+    spec = importlib.util.find_spec(f"{__name__}.training.models")
     spec.loader = importlib.util.LazyLoader(spec.loader)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    globals()["models"] = module
+    sys.modules[f"{__name__}.training"].models = module
 
 
-# The training command line (``python -m mnist_utils.fill``) checks its arguments before
+# The training command line (``python -m mnist_utils.runs.fill``) checks its arguments before
 # TensorFlow loads: a mistyped chapter or parameter is answered at once, and with its error
 # line alone, not after the lines TensorFlow prints while it loads (see above).
-if _started_as(f"{__name__}.fill"):
+if _started_as(f"{__name__}.runs.fill"):
     _load_models_on_first_use()

@@ -42,9 +42,10 @@ from pathlib import Path
 
 import nbformat
 
-from . import data, paths, provenance
-from .files import write_atomically
-from .profiles import RunError, load_profile, notebook_parameters, parse_override, profile_values
+from .core import paths, provenance
+from .core.files import write_atomically
+from .core.profiles import RunError, load_profile, notebook_parameters, parse_override, profile_values
+from .training import data
 
 # Silence TensorFlow's C++ logging in the kernels papermill starts: under
 # papermill those lines reach the notebook's stderr, under pytest (nbval) they
@@ -68,30 +69,33 @@ PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "pandas", "scipy",
 
 
 # --------------------------------------------------------------- content hash
-def _imported_modules(code: str, package_modules: set[str], relative: bool) -> set[str]:
-    """``mnist_utils`` modules imported by ``code`` (absolute imports, or relative ones inside the package)."""
-    found = set()
+def _imported_modules(code: str, package_modules: set[str], within: str | None) -> set[str]:
+    """The ``mnist_utils`` modules (dotted names below the package, e.g. ``runs.store``) that
+    ``code`` imports: its absolute imports, or, for a module of the package (``within``, its own
+    dotted name), its relative ones too. A package counts as its ``__init__`` and, for
+    ``from package import name``, the module ``name``."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return set(package_modules)  # cannot tell: assume it uses everything
+    here = within.split(".")[:-1] if within is not None else None
+    found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if relative and node.level == 1:
-                base = node.module
-            elif not relative and node.level == 0 and node.module and node.module.split(".")[0] == "mnist_utils":
-                base = node.module.split(".")[1] if "." in node.module else None
+            if node.level and here is not None:
+                base = here[:len(here) - (node.level - 1)] + (node.module.split(".") if node.module else [])
+            elif node.level == 0 and node.module and node.module.split(".")[0] == "mnist_utils":
+                base = node.module.split(".")[1:]
             else:
                 continue
-            if base:
-                found.add(base)
-            else:
-                found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.Import) and not relative:
+            dotted = ".".join(base)
+            found |= {dotted, f"{dotted}.__init__" if dotted else "__init__"}
+            found |= {f"{dotted}.{a.name}" if dotted else a.name for a in node.names}
+        elif isinstance(node, ast.Import):
             for alias in node.names:
                 parts = alias.name.split(".")
                 if parts[0] == "mnist_utils":
-                    found |= {parts[1]} if len(parts) > 1 else set(package_modules)
+                    found |= {".".join(parts[1:])} if len(parts) > 1 else set(package_modules)
     return found & package_modules
 
 
@@ -100,16 +104,22 @@ def package_digests(code: str | None = None) -> dict[str, str]:
     other modules (all modules when ``code`` is None). A chapter is therefore not
     invalidated by a change to a module it never imports."""
     package = Path(__file__).resolve().parent
-    files = {p.stem: p for p in sorted(package.glob("*.py")) if p.name not in NOT_HASHED}
+    files = {".".join(p.relative_to(package).with_suffix("").parts): p for p in sorted(package.rglob("*.py"))
+             if p.name not in NOT_HASHED and "__pycache__" not in p.parts}
+    files |= {".".join(p.relative_to(package).parts): p for p in package.rglob("*.lock.json")}
     modules = set(files)
     if code is not None:
-        todo, used = _imported_modules(code, modules, relative=False), set()
+        todo, used = _imported_modules(code, modules, within=None), set()
         while todo:
             name = todo.pop()
             used.add(name)
-            todo |= _imported_modules(files[name].read_text(), modules, relative=True) - used
+            if files[name].suffix == ".py":
+                todo |= _imported_modules(files[name].read_text(), modules, within=name) - used
         modules = used | ({"__init__"} & modules)
-    return {f"{name}.py": hashlib.sha256(files[name].read_bytes()).hexdigest() for name in sorted(modules)}
+        if "training.versions" in used:
+            modules |= {m for m in files if m.endswith(".lock.json")}
+    return {str(files[name].relative_to(package)): hashlib.sha256(files[name].read_bytes()).hexdigest()
+            for name in sorted(modules)}
 
 
 def _code_of(nb: nbformat.NotebookNode) -> str:
@@ -123,11 +133,11 @@ def _code_of(nb: nbformat.NotebookNode) -> str:
 
 def input_digests(nb: nbformat.NotebookNode, profile: str, code_files: dict) -> dict[str, str]:
     """Digests of the files a chapter reads besides MNIST: the claims file when it uses
-    ``mnist_utils.claims``, and the patterns its source declares in
+    ``mnist_utils.core.claims``, and the patterns its source declares in
     ``metadata.mnist_book.inputs`` (``{profile}`` is substituted), e.g. another
     chapter's results file. A chapter re-executes when one of them changes."""
     patterns = list(nb.metadata.get(META_KEY, {}).get("inputs", []))
-    files = [paths.CLAIMS] if "claims.py" in code_files else []
+    files = [paths.CLAIMS] if "core/claims.py" in code_files else []
     for pattern in patterns:
         files += sorted(paths.ROOT.glob(pattern.format(profile=profile)))
     return {str(f.relative_to(paths.ROOT)): hashlib.sha256(f.read_bytes()).hexdigest()
@@ -335,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    # What the kernels (and this process, for the manifest) write to: see mnist_utils.paths.
+    # What the kernels (and this process, for the manifest) write to: see mnist_utils.core.paths.
     os.environ.pop(paths.RECORD_ENV, None)
     os.environ.pop(paths.EXPERIMENT_ENV, None)
     if record:

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_utils import data
-from mnist_utils.data import MNIST, Split
+from mnist_utils.training import data
+from mnist_utils.training.data import MNIST, Split
 
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
 TRAIN_LABELS = "train-labels-idx1-ubyte.gz"
@@ -117,7 +117,7 @@ def synthetic_digits() -> MNIST:
 # Built on first use (PEP 562): mnist_utils.train imports Keras, which the nbval baselines
 # sharing this conftest never need.
 def __getattr__(name: str):
-    from mnist_utils.train import TrainConfig
+    from mnist_utils.training.train import TrainConfig
 
     configs = {
         "SOFTMAX": TrainConfig("softmax", optimizer="sgd", learning_rate=0.5, batch_size=32, steps=8, eval_every=4,
@@ -132,7 +132,7 @@ def __getattr__(name: str):
 
 
 def _config(**changes):
-    from mnist_utils.train import TrainConfig
+    from mnist_utils.training.train import TrainConfig
 
     base = dict(model="lenet5", model_kwargs={"activation": "relu", "dropout_rate": 0.5},
                 optimizer="adam", learning_rate=3e-3, batch_size=32, steps=16, eval_every=8, label="relu")
@@ -141,6 +141,6 @@ def _config(**changes):
 
 @pytest.fixture
 def run_store(tmp_path):
-    from mnist_utils import store
+    from mnist_utils.runs import store
 
     return store.RunStore(tmp_path / "runs")

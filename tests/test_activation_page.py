@@ -10,8 +10,12 @@ import pandas as pd
 
 matplotlib.use("Agg")
 
-from mnist_utils import activation_page as page  # noqa: E402
-from mnist_utils import display, plots  # noqa: E402
+from mnist_utils.chapters import activation_figures, activation_numbers
+from mnist_utils.chapters import activation_page as page  # noqa: E402
+from mnist_utils.present import (
+    display,
+    plots,  # noqa: E402
+)
 
 # Per activation: validation accuracy at each of 5 evaluations (steps 100..500), the same for
 # every seed plus a per-seed offset, and the test accuracy per seed.
@@ -57,7 +61,7 @@ def test_names_readers_see():
 
 def test_stopping_table_says_what_stopped_each_run():
     tables = {page.CHAPTER: pd.concat([run_rows("sigmoid", 0, best=4), run_rows("relu", 0, best=2)])}
-    shown = page.stopping_table(study(tables))
+    shown = activation_figures.stopping_table(study(tables))
     assert list(shown.columns) == ["activation", "seed", "epoch of the tested weights", "stopped at epoch", "stopped by"]
     assert shown.to_dict("records") == [
         {"activation": "Sigmoid", "seed": 0, "epoch of the tested weights": "5.00", "stopped at epoch": "5.00",
@@ -68,7 +72,7 @@ def test_stopping_table_says_what_stopped_each_run():
 
 def test_accuracy_table_is_the_mean_and_student_t_interval():
     final = pd.DataFrame({"config": ["relu"] * 4 + ["sigmoid"], "test_accuracy": [0.97, 0.98, 0.99, 0.98, 0.95]})
-    shown = page.accuracy_table(final, 4)
+    shown = activation_figures.accuracy_table(final, 4)
     sd = np.std([0.97, 0.98, 0.99, 0.98], ddof=1)
     half = 3.182446 * sd / np.sqrt(4)   # t(0.975, 3) · sd / √n
     assert pd.isna(shown.iloc[0]["each run"]), "a dash: four runs have an interval, their runs are not listed"
@@ -77,19 +81,21 @@ def test_accuracy_table_is_the_mean_and_student_t_interval():
                                        "95% CI high": f"{0.98 + half:.4f}"}
     # one run: no spread, no interval (a dash in the page's table); its run is listed
     assert shown.iloc[1][["SD", "95% CI low", "95% CI high"]].isna().all() and shown.iloc[1]["each run"] == "0.9500"
-    assert page.accuracy_table(final, 2).iloc[0]["mean test accuracy"] == "0.98"
+    assert activation_figures.accuracy_table(final, 2).iloc[0]["mean test accuracy"] == "0.98"
 
 
 def test_accuracy_table_lists_few_runs_and_keeps_every_interval_inside_0_1():
-    few = page.accuracy_table(pd.DataFrame({"config": ["elu"] * 3, "test_accuracy": [0.2, 0.9, 0.99]}), 4)
+    few = activation_figures.accuracy_table(pd.DataFrame({"config": ["elu"] * 3, "test_accuracy": [0.2, 0.9, 0.99]}),
+                                            4)
     assert few.iloc[0][["95% CI low", "95% CI high"]].isna().all() and few.iloc[0]["each run"] == "0.2000, 0.9000, 0.9900"
-    wide = page.accuracy_table(pd.DataFrame({"config": ["elu"] * 5, "test_accuracy": [0.5, 0.99, 0.98, 0.97, 0.2]}), 4)
+    wide = activation_figures.accuracy_table(
+        pd.DataFrame({"config": ["elu"] * 5, "test_accuracy": [0.5, 0.99, 0.98, 0.97, 0.2]}), 4)
     assert 0 <= float(wide.iloc[0]["95% CI low"]) < float(wide.iloc[0]["95% CI high"]) <= 1
     assert "each run" not in wide.columns
 
 
 def test_comparison_table_gives_paired_differences_in_percentage_points():
-    shown = page.comparison_table(study())
+    shown = activation_figures.comparison_table(study())
     assert list(shown["comparison"]) == ["ReLU − Sigmoid", "ELU − Sigmoid", "ELU − ReLU"]
     relu_sigmoid = np.mean(np.array(TEST["relu"]) - np.array(TEST["sigmoid"])) * 100   # 1.0 pp
     assert shown.iloc[0]["difference (pp)"] == f"{relu_sigmoid:+.2f}" == "+1.00"
@@ -99,7 +105,7 @@ def test_comparison_table_gives_paired_differences_in_percentage_points():
 
 
 def test_reach_table_counts_the_runs_that_reached_the_threshold():
-    shown = page.reach_table(study(convergence_threshold=0.96))
+    shown = activation_figures.reach_table(study(convergence_threshold=0.96))
     assert list(shown.columns) == ["activation", "runs", "reached 0.96", "mean epochs to reach it"]
     rows = shown.set_index("activation")
     # Sigmoid reaches 0.96 only at seed 0 (its last evaluation, epoch 5); ReLU at epoch 2 on every seed
@@ -108,7 +114,7 @@ def test_reach_table_counts_the_runs_that_reached_the_threshold():
 
 
 def test_ratio_table_keeps_each_threshold_apart():
-    shown = page.ratio_table(study(convergence_threshold=0.95, ratio_thresholds=[0.9, 0.985]))
+    shown = activation_figures.ratio_table(study(convergence_threshold=0.95, ratio_thresholds=[0.9, 0.985]))
     assert list(shown["validation accuracy threshold"]) == ["0.9", "0.95", "0.985"]
     rows = shown.set_index("validation accuracy threshold")
     # 0.95, each crossing interpolated between evaluations (the claims file's measure): Sigmoid at
@@ -123,13 +129,13 @@ def test_grid_table_pivots_rates_against_activations():
     grid = pd.concat([run_rows(a, 0, label=f"{a}, momentum lr={r:g}", learning_rate=r)
                       .assign(val_accuracy=lambda f, r=r, a=a: f["val_accuracy"] + (r if a == "relu" else 0))
                       for a in ("sigmoid", "relu") for r in (0.01, 0.001)])
-    shown = page.grid_table(study({page.CHAPTER: table(["sigmoid", "relu"]),
+    shown = activation_figures.grid_table(study({page.CHAPTER: table(["sigmoid", "relu"]),
                                    page.CHAPTER + "_optimizer_grid": grid}))
     assert list(shown.columns) == ["learning rate", "Sigmoid", "ReLU"]
     assert list(shown["learning rate"]) == ["0.01", "0.001"]
     assert shown.iloc[0].tolist() == ["0.01", "0.9600", "1.0000"]
     assert shown.iloc[1].tolist() == ["0.001", "0.9600", "0.9910"]
-    assert page.grid_table(study()).empty
+    assert activation_figures.grid_table(study()).empty
 
 
 def test_ordering_verdicts_come_from_the_claims_rules_and_are_recorded():
@@ -178,23 +184,23 @@ def test_accuracy_numbers_and_stopping_numbers():
 def test_tanh_numbers_pair_steps_by_seed():
     s = study({page.CHAPTER: table(["relu"]), page.CHAPTER + "_extra": table(["tanh"])},
               activations=["relu"], convergence_threshold=0.95)
-    values = page.tanh_numbers(s)
+    values = activation_numbers.tanh_numbers(s)
     # ReLU reaches 0.95 at step 200 on every seed, Tanh at 300
     assert values["tanh_steps"] == "ReLU 200, Tanh 300"
     assert values["tanh_verdict"] == s.checks.recorded("wang2020.activation.relu_faster_than_tanh")
     without = study({page.CHAPTER: table(["relu"])}, activations=["relu"])
-    assert page.tanh_numbers(without)["tanh_verdict"] == "not testable"
+    assert activation_numbers.tanh_numbers(without)["tanh_verdict"] == "not testable"
 
 
 def test_efficiency_numbers_read_the_benchmark_rows():
-    rows = [{"measurement": page.benchmark_rows.activation_measurement(a), "value": v}
+    rows = [{"measurement": activation_numbers.benchmark_rows.activation_measurement(a), "value": v}
             for a, values in {"relu": [1300, 1310, 1290, 1305, 1295], "sigmoid": [1000, 1010, 990, 1005, 995]}.items()
             for v in values]
     s = study()
-    values = page.efficiency_numbers(s, pd.DataFrame(rows))
+    values = activation_numbers.efficiency_numbers(s, pd.DataFrame(rows))
     assert values["activation_speeds"] == "relu 1,300, sigmoid 1,000"
     assert values["efficiency_verdict"] == "reproduced"   # 30% faster, far beyond the 5% margin
-    empty = page.efficiency_numbers(s, pd.DataFrame(columns=["measurement", "value"]))
+    empty = activation_numbers.efficiency_numbers(s, pd.DataFrame(columns=["measurement", "value"]))
     assert empty["efficiency_verdict"] == "not testable"
 
 
@@ -202,48 +208,50 @@ def test_looks_table_sets_the_second_look_beside_the_record():
     s = study()
     s.checks.not_testable(page.ELU, "x")
     s.checks.second_looks.append({"claim_id": page.ELU, "verdict": "inconclusive"})
-    shown = page.looks_table(s)
+    shown = activation_figures.looks_table(s)
     assert shown.to_dict("records") == [{"claim": "ELU is slightly better than ReLU", "Adam (of record)": "not testable",
                                          "SGD with momentum (second look)": "inconclusive"}]
 
 
 def test_figures_fit_the_page_and_name_their_legend():
     s = study()
-    for figure in (page.accuracy_curves(s), page.loss_curves(s), page.accuracy_figure(s), page.comparison_figure(s)):
+    figures = activation_figures
+    for figure in (figures.accuracy_curves(s), figures.loss_curves(s), figures.accuracy_figure(s),
+                   figures.comparison_figure(s)):
         assert figure.get_size_inches()[0] <= plots.MAX_WIDTH_IN
-    assert page.loss_curves(s).axes[0].get_yscale() == "log"
-    assert page.accuracy_curves(s).axes[0].get_legend().get_title().get_text() == "activation"
+    assert activation_figures.loss_curves(s).axes[0].get_yscale() == "log"
+    assert activation_figures.accuracy_curves(s).axes[0].get_legend().get_title().get_text() == "activation"
     probed = pd.DataFrame([{"run_id": f"{c}/seed{seed}", "config": c, "seed": seed, "step": step, "layer": layer,
                             "rms": 0.01 * (i + 1)} for c in ("sigmoid", "relu", "elu") for seed in (0, 1)
                            for step in (1, 2, 3) for i, layer in enumerate(("C1", "F6", "output"))])
     s.__dict__["probed"] = probed
-    figure = page.gradient_figure(s)
+    figure = activation_figures.gradient_figure(s)
     assert figure.get_size_inches()[0] == plots.MAX_WIDTH_IN
     assert all(ax.get_legend() is None for ax in figure.axes) and len(figure.legends) == 1
     assert [ax.get_title() for ax in figure.axes] == ["Sigmoid", "ReLU", "ELU"]
-    gradient = page.gradient_table(s)
+    gradient = activation_figures.gradient_table(s)
     assert gradient.iloc[0].tolist() == ["Sigmoid", "0.333", "3"]
     # The prose cites the table's own numbers (median over seeds, three significant figures).
-    cited = page.for_readers(page.dissipation_numbers(s))["gradient_ratios"]
+    cited = activation_numbers.for_readers(activation_numbers.dissipation_numbers(s))["gradient_ratios"]
     assert cited == "; ".join(f"{a} {r}" for a, r in zip(gradient["activation"], gradient.iloc[:, 1]))
 
 
 def test_comparisons_and_glued_numbers_read_as_prose():
-    shown = page.comparison_table(study())
+    shown = activation_figures.comparison_table(study())
     assert shown["difference (pp)"].str.match(r"^[+−]\d").all() and not shown.astype(str).apply(
         lambda c: c.str.contains(r"(?<![\w.])-\d")).any().any()
-    values = page.for_readers({"x": "relu 0.1, sigmoid 0.03: CI -0.26 to -0.1", "n": 3})
+    values = activation_numbers.for_readers({"x": "relu 0.1, sigmoid 0.03: CI -0.26 to -0.1", "n": 3})
     assert values == {"x": "ReLU 0.1, Sigmoid 0.03: CI −0.26 to −0.1", "n": 3}
 
 
 def test_prose_numbers_show_few_seeds_as_runs_and_say_why_the_efficiency_verdict_is():
     s = study()
     s.__dict__["zeros"] = pd.DataFrame({"all": [0.03, 0.41, 0.80], "C1": 0.1, "differs_from_stored": 0})
-    rows = [{"measurement": page.benchmark_rows.activation_measurement(a), "value": v}
+    rows = [{"measurement": activation_numbers.benchmark_rows.activation_measurement(a), "value": v}
             for a, values in {"relu": [1300, 1310, 1290, 1305, 1295], "sigmoid": [1000, 1010, 990, 1005, 995]}.items()
             for v in values]
-    page.efficiency_numbers(s, pd.DataFrame(rows))
-    values = page.prose_numbers(s)
+    activation_numbers.efficiency_numbers(s, pd.DataFrame(rows))
+    values = activation_numbers.prose_numbers(s)
     assert values["zero_share_runs"] == "0.413 (mean of 3 runs: 0.030, 0.410, 0.800)"
     assert values["order_margin"] == "+0.2 pp"
     assert values["efficiency_why"] == display.prose(s.checks.recorded("wang2020.activation.relu_efficiency", "how"))

@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnist_utils import claims, paths
+from mnist_utils.core import claims, paths
 
 CLAIMS_FILE = "data/paper_claims.yaml"
 CPU_RESULTS = "data/results/cpu"

@@ -1,4 +1,4 @@
-"""mnist_utils.backend: the order of the images, and training that gives the same numbers on both
+"""mnist_utils.training.backend: the order of the images, and training that gives the same numbers on both
 Keras backends."""
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import backend, paths
-from mnist_utils import train as training
-from mnist_utils.train import TrainConfig
+from mnist_utils.core import paths
+from mnist_utils.training import backend
+from mnist_utils.training import train as training
+from mnist_utils.training.train import TrainConfig
+
+pytestmark = pytest.mark.backend
 
 OTHER = {"tensorflow": "jax", "jax": "tensorflow"}[backend.name()]
 
@@ -31,6 +34,7 @@ def test_the_shuffled_order_is_a_fresh_permutation_per_pass_and_fixed_by_the_see
     assert not np.array_equal(order, backend.shuffled_order(10, 25, seed=8))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not OTHER_INSTALLED, reason=f"the {OTHER} backend is not installed")
 def test_both_backends_train_softmax_regression_to_the_same_numbers(tiny_mnist, tmp_path):
     # Zero initialisation and the NumPy order leave only floating-point rounding between backends.
@@ -38,7 +42,7 @@ def test_both_backends_train_softmax_regression_to_the_same_numbers(tiny_mnist, 
     script.write_text(
         f"import sys; sys.path.insert(0, {str(paths.ROOT)!r})\n"
         "from tests.conftest import synthetic_digits\n"
-        "from mnist_utils import train\n"
+        "from mnist_utils.training import train\n"
         "config = train.TrainConfig('softmax', optimizer='sgd', learning_rate=0.5, batch_size=32, steps=16, eval_every=8)\n"
         "rows = train.train(config, synthetic_digits(), seed=2).rows\n"
         "print(rows[['val_loss', 'val_accuracy']].to_json())\n")

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import beyond, experiments, profiles
-from mnist_utils.train import TrainConfigError
+from mnist_utils.chapters import beyond
+from mnist_utils.core import profiles
+from mnist_utils.runs import experiments
+from mnist_utils.training.train import TrainConfigError
 
 PARAMS = dict(seeds=[0, 1, 2, 3, 4], ingredient_seeds=[0, 1], ingredients=["schedule", "augmentation", "label_smoothing"],
               widths=[16, 32, 32], keep_prob=0.5, learning_rate=1e-4, batch_size=50, steps=2500, eval_every=500,
@@ -151,7 +153,7 @@ def test_the_benchmark_times_chapter_9s_recipe_as_the_chapter_declares_it():
 
 def test_time_to_accuracy_reports_each_target_once_reached(tiny_mnist):
     from benchmarks import speed
-    from mnist_utils.train import TrainConfig
+    from mnist_utils.training.train import TrainConfig
 
     config = TrainConfig("lenet5", {"activation": "relu"}, "adam", 3e-3, 16, steps=24)
     reached = speed.time_to_accuracy(config, tiny_mnist, [0.0, 1.01], check_every=8, max_steps=24, seed=0,
@@ -164,7 +166,7 @@ def test_time_to_accuracy_reports_each_target_once_reached(tiny_mnist):
 def test_a_chapters_results_are_every_run_sets_file_a_reruns_own_first(tmp_path, monkeypatch):
     """The report's compute ledger finds a chapter's runs through these files (chapter 9 writes
     one per run set); another chapter whose name starts alike is not one of them."""
-    from mnist_utils import paths
+    from mnist_utils.core import paths
 
     monkeypatch.setattr(paths, "DATA", tmp_path)
     monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")

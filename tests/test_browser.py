@@ -34,7 +34,7 @@ from urllib.parse import unquote, urldefrag, urlparse
 import nbformat
 import pytest
 
-from mnist_utils import paths
+from mnist_utils.core import paths
 
 HTML = paths.ROOT / "_build" / "html"
 # The whole book as one PDF: make pdf builds it (TeX Live) and puts it beside the HTML, where
@@ -266,7 +266,8 @@ HEADLINE_EXTENT = """
 @pytest.mark.skipif(REPORT not in PAGES, reason="the report page was not built")
 @pytest.mark.parametrize("width", FIRST_SCREENS)
 def test_the_report_shows_every_headline_verdict_with_its_numbers_on_the_first_screen(width, browser, server):
-    from mnist_utils import claims, verdicts
+    from mnist_utils.core import claims
+    from mnist_utils.judging import verdicts
 
     heads = {c["id"] for c in claims.load()["claims"] if "headline" in c}
     # A headline claim with two findings (the paper's evident set-up beside the chosen one) has two rows.
@@ -576,7 +577,7 @@ def _hand_made_pages(folder: Path) -> tuple[Path, Path]:
     import pandas as pd
     from PIL import Image
 
-    from mnist_utils import display
+    from mnist_utils.present import display, intervals
 
     Image.new("RGB", (1570, 360), "white").save(folder / "wide.png")
     Image.new("RGB", (680, 380), "white").save(folder / "narrow.png")
@@ -602,8 +603,8 @@ def _hand_made_pages(folder: Path) -> tuple[Path, Path]:
         <p>ReLU converges about six times faster than Sigmoid; <code>idx_bytes</code> is code.</p>
         <div class="cell_input"><pre>glue("x", Markdown("a_b"))</pre></div>
         <div class="cell_output"><pre>45 runs: 45 reused, 0 trained, 0 s</pre></div>
-        <p>The grid's best point: {display.interval([0.9852, 0.9982])}; the five runs:
-        {display.interval([0.9865, 0.9855, 0.9875, 0.9870, 0.9860])}.</p>
+        <p>The grid's best point: {intervals.interval([0.9852, 0.9982])}; the five runs:
+        {intervals.interval([0.9865, 0.9855, 0.9875, 0.9870, 0.9860])}.</p>
         {display.table(frame, summary=display.verdict_summary(frame["verdict"]))._repr_html_()}
         {display.table(frame.head(3))._repr_html_()}
         <figure><img src="narrow.png" alt="Test accuracy against training iterations">

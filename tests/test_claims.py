@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import yaml
 
-from mnist_utils import claims, paths
+from mnist_utils.core import claims, paths
 
 VERDICTS = "data/results/cpu/verdicts"
 
@@ -72,7 +72,7 @@ def test_every_amendment_is_complete():
 
 
 def test_the_report_table_lists_each_amendment_with_the_papers_words():
-    from mnist_utils import verdicts
+    from mnist_utils.judging import verdicts
 
     table = verdicts.amendments_table()
     assert len(table) == len(claims.amendments())

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import claims, cnn_page, probes
+from mnist_utils.chapters import cnn_ablations, cnn_errors, cnn_gpu, cnn_page
+from mnist_utils.core import claims
+from mnist_utils.runs import probes
 
 PAPER = claims.values("liu_fu.cnn.accuracy")
 PARAMS = {"seeds": [0, 1, 2], "widths": [16, 32, 32], "learning_rate": 0.0001, "batch_size": 50, "steps": 20000,
@@ -99,7 +101,7 @@ def pileup_frame():
 
 
 def test_pileup_numbers_name_the_worst_training_and_count_those_over_30_percent():
-    numbers = cnn_page.pileup_numbers(pileup_frame())
+    numbers = cnn_errors.pileup_numbers(pileup_frame())
     assert numbers["pileup_worst"] == "cnn/seed0 answers 5 in 50% of its 200 errors"
     assert numbers["pileup_n"] == "2 of 3"
     assert numbers["pileup_checkpoints"] == "1.00"
@@ -107,8 +109,8 @@ def test_pileup_numbers_name_the_worst_training_and_count_those_over_30_percent(
 
 
 def test_pileup_table_has_reader_columns():
-    table = cnn_page.pileup_table(pileup_frame(), PARAMS)
-    assert list(table.columns) == list(cnn_page.PILEUP_COLUMNS.values())
+    table = cnn_errors.pileup_table(pileup_frame(), PARAMS)
+    assert list(table.columns) == list(cnn_errors.PILEUP_COLUMNS.values())
     assert not any("_" in c for c in table.columns)
 
 
@@ -118,7 +120,7 @@ def test_pileup_skips_sets_not_trained_and_counts_a_stored_run_once(monkeypatch)
     monkeypatch.setattr(cnn_page.measures, "error_pileup", error_pileup)
     a = finals([0.9, 0.9], config="improved CNN")
     b = finals([0.9], config="grid, constant")   # its seed 0 has the key of a's seed 0
-    table = cnn_page.pileup([(object(), a), (None, a), (object(), b)], np.zeros(3))
+    table = cnn_errors.pileup([(object(), a), (None, a), (object(), b)], np.zeros(3))
     assert table["run_id"].tolist() == ["improved CNN/seed0", "improved CNN/seed1"]
     assert table["configuration"].tolist() == ["improved CNN", "improved CNN"]
 
@@ -137,7 +139,7 @@ def probed_frame():
 
 
 def test_probe_numbers_compare_each_variant_with_the_last_checkpoint_as_trained():
-    numbers = cnn_page.probe_numbers(probed_frame(), PARAMS)
+    numbers = cnn_errors.probe_numbers(probed_frame(), PARAMS)
     assert numbers["probe_k"] == 3 and numbers["probe_every"] == "500"
     assert numbers["probe_reestimated"] == ("r0 0.9870 → 0.9910 (top wrong digit 48% → 20% of the errors); "
                                             "r2 0.9860 → 0.9900 (top wrong digit 56% → 20% of the errors)")
@@ -149,13 +151,13 @@ def test_probe_numbers_compare_each_variant_with_the_last_checkpoint_as_trained(
 
 def test_without_probes_the_numbers_and_the_table_say_so():
     empty = pd.DataFrame(columns=["run_id", "variant", "step"])
-    numbers = cnn_page.probe_numbers(empty, PARAMS)
+    numbers = cnn_errors.probe_numbers(empty, PARAMS)
     assert numbers["probe_spread"] == numbers["probe_averaged"] == "not probed in this profile"
-    assert isinstance(cnn_page.probe_table(empty, PARAMS), str) and cnn_page.probe_figure(empty) is None
+    assert isinstance(cnn_errors.probe_table(empty, PARAMS), str) and cnn_errors.probe_figure(empty) is None
 
 
 def test_probe_table_reads_as_words_with_integer_iterations():
-    table = cnn_page.probe_table(probed_frame(), PARAMS)
+    table = cnn_errors.probe_table(probed_frame(), PARAMS)
     assert "predictions unlike the stored run" in table and "differs_from_stored" not in table
     assert table["iteration"].iloc[0] == "19,500"
 
@@ -168,15 +170,15 @@ def stored_frame():
 
 
 def test_stored_numbers_take_the_largest_share_per_schedule_and_without_batch_norm():
-    numbers = cnn_page.stored_numbers(stored_frame())
+    numbers = cnn_errors.stored_numbers(stored_frame())
     assert numbers == {"pileup_constant": "50%", "pileup_cosine": "20%", "pileup_runs": 4,
                        "pileup_no_bn": "25% over 1 trainings"}
-    cosine_only = cnn_page.stored_numbers(stored_frame().iloc[[2]])
+    cosine_only = cnn_errors.stored_numbers(stored_frame().iloc[[2]])
     assert cosine_only["pileup_constant"] == "none stored" and cosine_only["pileup_no_bn"] == "not stored"
 
 
 def test_setup_table_puts_the_largest_pileup_first():
-    table = cnn_page.setup_table(stored_frame())
+    table = cnn_errors.setup_table(stored_frame())
     assert table["set-up"].tolist() == ["A", "C", "B"]
     assert table["runs"].tolist() == [2, 1, 1] and table["mean test accuracy"].iloc[0] == 0.985
     assert not any("_" in c for c in table.columns)
@@ -194,31 +196,31 @@ def ablation_rows():
 
 def test_ablation_table_names_ablations_in_words_and_gives_integer_speeds(monkeypatch):
     monkeypatch.setattr(cnn_page, "final_rows", lambda table: table)
-    table = cnn_page.ablation_table(FakeTrained(ablation_rows()), finals([0.9]), PARAMS)
+    table = cnn_ablations.ablation_table(FakeTrained(ablation_rows()), finals([0.9]), PARAMS)
     assert list(table.columns) == ["ablation", "n", "iterations", "test accuracy", "Δ vs full (pp)",
                                    "95% CI from (pp)", "95% CI to (pp)", "images/s"]
     assert table["ablation"].tolist() == ["without batch norm", "without dropout"]
     assert table["n"].tolist() == [2, 2] and table["iterations"].tolist() == ["5,000", "5,000"]
     assert table["Δ vs full (pp)"].tolist() == [pytest.approx(-2.25), pytest.approx(-0.5)]
     assert table["images/s"].tolist() == ["400", "440"]   # medians of 400, 401 and 440, 441, rounded
-    brief = cnn_page.ablation_table(FakeTrained(ablation_rows()), finals([0.9]), {**PARAMS, "brief_tables": True})
+    brief = cnn_ablations.ablation_table(FakeTrained(ablation_rows()), finals([0.9]), {**PARAMS, "brief_tables": True})
     assert list(brief.columns) == ["ablation", "n"]
-    assert cnn_page.ablation_table(None, finals([0.9]), PARAMS).empty
+    assert cnn_ablations.ablation_table(None, finals([0.9]), PARAMS).empty
 
 
 def test_gpu_ablation_numbers_word_each_effect_or_say_not_run():
     gpu = {"ablated": ablation_rows(), "params": {"ablations": ["no_batch_norm"]}}
-    numbers = cnn_page.gpu_ablation_numbers(gpu)
+    numbers = cnn_gpu.gpu_ablation_numbers(gpu)
     assert numbers["gpu_no_batch_norm"].startswith("-2.25 percentage points (95% CI ")
     assert numbers["gpu_no_batch_norm"].endswith("n = 2)")
     assert numbers["gpu_no_dropout"] == "not run"
-    table = cnn_page.gpu_ablation_table(gpu)
+    table = cnn_gpu.gpu_ablation_table(gpu)
     assert table["ablation"].tolist() == ["without batch norm"] and "images/s" not in table
 
 
 def test_gpu_seed_table_aligns_seeds_and_leaves_missing_ones_empty():
     gpu = {"full": pd.DataFrame({"seed": [0, 2], "test_accuracy": [0.991, 0.990]}), "params": {"widths": [32, 64, 64]}}
-    table = cnn_page.gpu_seed_table(finals([0.98, 0.97, 0.96]), gpu, PARAMS)
+    table = cnn_gpu.gpu_seed_table(finals([0.98, 0.97, 0.96]), gpu, PARAMS)
     assert list(table.columns) == ["seed", "widths 16/32/32 (this page)", "widths 32/64/64 (GPU)",
                                    "Liu & Fu Table 2 (paper)"]
     assert table["seed"].tolist() == [0, 1, 2]
@@ -288,9 +290,9 @@ def test_grid_table_records_one_second_look_per_point_and_marks_the_choice():
 
 
 def test_the_ablation_numbers_without_ablations_say_not_measured(monkeypatch):
-    monkeypatch.setattr(cnn_page, "read_results", lambda path: pd.DataFrame({"measurement": [], "value": []}))
+    monkeypatch.setattr(cnn_ablations, "read_results", lambda path: pd.DataFrame({"measurement": [], "value": []}))
     checks = Checks()
-    numbers = cnn_page.ablation_numbers(None, {**PARAMS, "ablations": []}, checks)
+    numbers = cnn_ablations.ablation_numbers(None, {**PARAMS, "ablations": []}, checks)
     assert numbers["ablation_status"].startswith("This profile runs no ablations")
     assert numbers["bn_gap"].startswith("not measured") and numbers["bn_generalises_verdict"] == "not tested"
     assert numbers["speed_unfactorised"] == "not measured (the benchmark has no rows for widths 16/32/32)"

@@ -6,7 +6,8 @@ import re
 
 import pandas as pd
 
-from mnist_utils import compute_page, paths
+from mnist_utils.chapters import compute_page
+from mnist_utils.core import paths
 
 
 def row(part, measurement, value, unit="images/s", **extra):

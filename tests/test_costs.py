@@ -3,7 +3,7 @@ import json
 
 import pandas as pd
 
-from mnist_utils import costs
+from mnist_utils.runs import costs
 
 
 class FakeStore:

@@ -1,4 +1,4 @@
-"""mnist_utils.data on tiny synthetic IDX files: parse, verify, fetch order, splits.
+"""mnist_utils.training.data on tiny synthetic IDX files: parse, verify, fetch order, splits.
 
 No test touches the network: ``synth`` replaces ``data._download`` with a failure
 (one test uses the real downloader against a closed local port).
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from conftest import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, idx_bytes
 
-from mnist_utils import data
-from mnist_utils.data import MNISTError
+from mnist_utils.training import data
+from mnist_utils.training.data import MNISTError
 
 REAL_DOWNLOAD = data._download  # captured before any fixture replaces it
 

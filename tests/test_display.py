@@ -14,7 +14,14 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from mnist_utils import claims, display, plots, report  # noqa: E402
+from mnist_utils.core import claims
+from mnist_utils.present import (
+    display,
+    intervals,
+    model_plots,
+    plots,
+    report,  # noqa: E402
+)
 
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
@@ -285,7 +292,7 @@ def test_the_verdict_chart_uses_the_badges_colours():
 def test_the_class_count_legend_is_outside_the_bars():
     counts = pd.DataFrame([{"digit": d, "split": s, "count": n} for d in range(10)
                            for s, n in (("train", 5900), ("validation", 500), ("test", 1000))])
-    fig = plots.label_counts(counts)
+    fig = model_plots.label_counts(counts)
     fig.canvas.draw()
     ax = fig.axes[0]
     legend = ax.get_legend().get_window_extent()
@@ -298,7 +305,7 @@ def test_the_class_count_legend_is_outside_the_bars():
 def test_confusion_matrix_numbers_are_readable():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, 1000)
-    fig = plots.confusion(labels, np.where(rng.random(1000) < 0.9, labels, rng.integers(0, 10, 1000)))
+    fig = model_plots.confusion(labels, np.where(rng.random(1000) < 0.9, labels, rng.integers(0, 10, 1000)))
     sizes = {t.get_fontsize() for t in fig.axes[0].texts}
     assert sizes and min(sizes) >= 11, "at 100 dpi an 11-point number is 15 px tall"
 
@@ -317,6 +324,7 @@ def test_learning_curves_zoom_onto_late_training_and_keep_accuracy_within_0_and_
     assert legend == ["without dropout", "b"], "configurations named for readers"
 
 
+@pytest.mark.slow
 def test_no_figure_is_wider_than_the_page():
     rng = np.random.default_rng(0)
     long_names = [("chapter 9 recipe: schedule + augmentation + label smoothing: peak 0.001, widths 16/32/32, "
@@ -326,22 +334,22 @@ def test_no_figure_is_wider_than_the_page():
     gradients = pd.DataFrame([{"config": c, "layer": layer, "seed": s, "step": step, "rms": 0.01 + 0.001 * s}
                               for c in ("sigmoid", "relu", "elu") for layer in ("C1", "C3", "F5", "F6", "output")
                               for s in range(2) for step in range(0, 50, 10)])
-    assert _width_px(plots.gradient_sizes(gradients)) <= MAX_PX
-    assert _width_px(plots.weight_images(rng.normal(size=(784, 10)))) <= MAX_PX
-    assert _width_px(plots.digit_grid(rng.random((100, 28, 28)), rng.integers(0, 10, 100))) <= MAX_PX
+    assert _width_px(model_plots.gradient_sizes(gradients)) <= MAX_PX
+    assert _width_px(model_plots.weight_images(rng.normal(size=(784, 10)))) <= MAX_PX
+    assert _width_px(model_plots.digit_grid(rng.random((100, 28, 28)), rng.integers(0, 10, 100))) <= MAX_PX
     final = pd.DataFrame({"config": long_names * 3, "seed": [0, 0, 1, 1, 2, 2], "test_accuracy": rng.random(6)})
     assert _width_px(plots.final_accuracy(final)) <= MAX_PX
     pileup = pd.DataFrame({"set-up": long_names * 2, "schedule": ["constant", "cosine"] * 2, "widths": 1, "steps": 1,
                            "share": [0.2, 0.3, 0.4, 0.5]})
-    assert _width_px(plots.error_pileup_by_setup(pileup)) <= MAX_PX
+    assert _width_px(model_plots.error_pileup_by_setup(pileup)) <= MAX_PX
     counts = pd.DataFrame([{"digit": d, "split": s, "count": 5000} for d in range(10) for s in ("train", "test")])
-    assert _width_px(plots.label_counts(counts)) <= MAX_PX
+    assert _width_px(model_plots.label_counts(counts)) <= MAX_PX
     labels = rng.integers(0, 10, 2000)
-    assert _width_px(plots.confusion(labels, np.where(rng.random(2000) < 0.5, labels, 3))) <= MAX_PX
+    assert _width_px(model_plots.confusion(labels, np.where(rng.random(2000) < 0.5, labels, 3))) <= MAX_PX
     run_id = "improved CNN, widths 32/64/64, seed {}, a longer description"
     pileup = pd.DataFrame([{"run_id": run_id.format(s), "test_accuracy": 0.99,
                             **{f"predicted {d}": int(rng.integers(0, 40)) for d in range(10)}} for s in range(3)])
-    assert _width_px(plots.errors_by_predicted_digit(pileup)) <= MAX_PX
+    assert _width_px(model_plots.errors_by_predicted_digit(pileup)) <= MAX_PX
     fig, _ = plots._subplots(figsize=(14, 3))
     assert fig.get_figwidth() == plots.MAX_WIDTH_IN
 
@@ -368,31 +376,31 @@ def _ends(text: str) -> tuple[float, float]:
 
 def test_an_interval_never_leaves_the_bounds_of_its_quantity():
     # Two runs: the t-interval of "0.9917 ± 0.0191" would reach 1.0108. Few runs are shown, not summarised.
-    assert display.interval([0.9852, 0.9982]) == "0.9917 (mean of 2 runs: 0.9852, 0.9982)"
-    assert display.interval([0.9912]) == "0.9912 (1 run)" and display.interval([]) == "—"
-    three = display.interval([0.2, 0.9, 0.99])
+    assert intervals.interval([0.9852, 0.9982]) == "0.9917 (mean of 2 runs: 0.9852, 0.9982)"
+    assert intervals.interval([0.9912]) == "0.9912 (1 run)" and intervals.interval([]) == "—"
+    three = intervals.interval([0.2, 0.9, 0.99])
     assert "±" not in three and "0.2000, 0.9000, 0.9900" in three
     # Within the bounds: the usual mean ± half-width, as stats.fmt_ci writes it.
-    from mnist_utils import stats
+    from mnist_utils.judging import stats
     inside = [0.9865, 0.9855, 0.9875, 0.9870, 0.9860]
-    assert display.interval(inside) == stats.fmt_ci(stats.mean_ci(inside))
+    assert intervals.interval(inside) == stats.fmt_ci(stats.mean_ci(inside))
     # Beyond them: the interval on the logit scale, inside (0, 1), around the mean.
     for sample in ([0.5, 0.99, 0.98, 0.97, 0.2], [0.9999, 0.99, 0.95, 0.999, 0.7], [0.001, 0.3, 0.01, 0.02]):
-        text = display.interval(sample)
+        text = intervals.interval(sample)
         low, high = _ends(text)
         assert 0 <= low < high <= 1 and "logit" in text and "±" not in text, text
     # Runs at a bound have no logit: their range, never a clipped interval.
-    assert "runs at the bound" in display.interval([0.2, 0.9, 1.0, 0.5])
+    assert "runs at the bound" in intervals.interval([0.2, 0.9, 1.0, 0.5])
 
 
 def test_an_interval_in_other_units_and_unbounded():
-    assert display.interval([0.01, 0.012, 0.011, 0.013], 2, scale=100, unit="%").startswith("1.15% ± ")
-    text = display.interval([-0.2, 0.1, -0.3, 0.05], 2, bounds=None)
+    assert intervals.interval([0.01, 0.012, 0.011, 0.013], 2, scale=100, unit="%").startswith("1.15% ± ")
+    text = intervals.interval([-0.2, 0.1, -0.3, 0.05], 2, bounds=None)
     assert text.startswith("−0.09 ± ") and " to " in text, "negative ends with true minus signs and 'to'"
 
 
 def test_the_layer_table_reads_as_words_and_whole_numbers():
-    from mnist_utils import models
+    from mnist_utils.training import models
 
     table = display.layer_table(models.build("lenet5", activation="relu"))
     assert list(table.columns) == ["layer", "kind", "output shape", "parameters"]
@@ -407,8 +415,8 @@ def test_the_layer_table_reads_as_words_and_whole_numbers():
 
 
 def test_a_table_s_interval_ends_agree_with_the_prose_and_stay_in_bounds():
-    assert all(np.isnan(display.interval_ends([0.98, 0.99, 0.97])))   # three runs: shown, not summarised
-    low, high = display.interval_ends([0.5, 0.99, 0.98, 0.97, 0.2])
-    assert 0 < low < high < 1 and f"{low:.4f}–{high:.4f}" in display.interval([0.5, 0.99, 0.98, 0.97, 0.2])
-    low, high = display.interval_ends([0.9865, 0.9855, 0.9875, 0.9870, 0.9860])
-    assert f"{low:.4f}–{high:.4f}" in display.interval([0.9865, 0.9855, 0.9875, 0.9870, 0.9860])
+    assert all(np.isnan(intervals.interval_ends([0.98, 0.99, 0.97])))   # three runs: shown, not summarised
+    low, high = intervals.interval_ends([0.5, 0.99, 0.98, 0.97, 0.2])
+    assert 0 < low < high < 1 and f"{low:.4f}–{high:.4f}" in intervals.interval([0.5, 0.99, 0.98, 0.97, 0.2])
+    low, high = intervals.interval_ends([0.9865, 0.9855, 0.9875, 0.9870, 0.9860])
+    assert f"{low:.4f}–{high:.4f}" in intervals.interval([0.9865, 0.9855, 0.9875, 0.9870, 0.9860])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import dropout_page as page
+from mnist_utils.chapters import dropout_page as page
 
 CONFIGS = tuple(SimpleNamespace(label=label) for label in
                 ("traditional LeNet-5 (sigmoid)", "relu, no dropout", "relu + dropout (improved)"))

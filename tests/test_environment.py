@@ -8,7 +8,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from mnist_utils import paths
+from mnist_utils.core import paths
 
 
 def _pins(requirements):

@@ -1,4 +1,4 @@
-"""mnist_utils.experiments: the run sets each chapter declares from its parameters, and the choices
+"""mnist_utils.runs.experiments: the run sets each chapter declares from its parameters, and the choices
 (activation, learning rates, configuration) made on validation accuracy."""
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from mnist_utils import claims, experiments, paths, profiles, runsets
-from mnist_utils.train import TrainConfigError
+from mnist_utils.core import claims, paths, profiles
+from mnist_utils.runs import experiments, runsets
+from mnist_utils.training.train import TrainConfigError
+
+pytestmark = pytest.mark.backend
 
 
 def test_each_chapter_declares_its_runs_from_its_parameters():
@@ -100,7 +103,8 @@ def test_the_optimizer_arm_trains_its_grid_then_the_chosen_rates_with_other_seed
 
 
 def test_the_ablations_reuse_the_full_models_trainings_cut_at_their_budget():
-    from mnist_utils import experiments, profiles
+    from mnist_utils.core import profiles
+    from mnist_utils.runs import experiments
 
     params = profiles.chapter_parameters("06_improved_cnn", "cpu")
     sets = lambda **changes: {s.name: s for s in experiments.improved_cnn(**{**params, **changes})}
@@ -113,7 +117,8 @@ def test_the_ablations_reuse_the_full_models_trainings_cut_at_their_budget():
 
 
 def test_training_images_count_a_run_two_sets_share_once():
-    from mnist_utils import experiments, profiles
+    from mnist_utils.core import profiles
+    from mnist_utils.runs import experiments
 
     params = {**profiles.chapter_parameters("06_improved_cnn", "cpu"), "seeds": [0, 1, 2], "steps": 1000,
               "test_every": 500, "ablations": ["no_dropout"], "ablation_seeds": [0, 1], "ablation_steps": 500,
@@ -176,7 +181,7 @@ def test_the_protocol_chooses_the_best_mean_validation_accuracy_and_breaks_ties_
 
 
 def test_the_book_of_record_trains_the_final_five_of_the_configuration_its_validation_split_chose():
-    from mnist_utils.results import final_rows, read
+    from mnist_utils.judging.results import final_rows, read
 
     params = profiles.chapter_parameters("06_improved_cnn", "cpu")
     grid = final_rows(read(paths.RESULTS / "cpu" / "06_improved_cnn_sensitivity.csv"))

@@ -1,4 +1,4 @@
-"""mnist_utils.fill, the command line that fills the run store: it trains into a store and lists it,
+"""mnist_utils.runs.fill, the command line that fills the run store: it trains into a store and lists it,
 answers a wrong argument before TensorFlow loads, keeps a deadline, and splits the missing runs
 into shards."""
 from __future__ import annotations
@@ -7,13 +7,19 @@ import os
 import subprocess
 import sys
 
-from mnist_utils import paths, runner
+import pytest
+
+from mnist_utils import runner
+from mnist_utils.core import paths
+
+pytestmark = pytest.mark.backend
 
 
+@pytest.mark.slow
 def test_the_command_line_trains_into_a_store_and_lists_what_is_stored(tmp_path, monkeypatch):
     store = tmp_path / "runs"
     args = ["--profile", "smoke", "--chapters", "2", "--store", str(store), "-p", "steps=20", "-p", "eval_every=10"]
-    cli = [sys.executable, "-m", "mnist_utils.fill"]
+    cli = [sys.executable, "-m", "mnist_utils.runs.fill"]
     env = {**os.environ, paths.SCRATCH_ENV: str(tmp_path / "scratch")}
     trained = subprocess.run(cli + args, cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert trained.returncode == 0, trained.stderr[-2000:]
@@ -27,7 +33,7 @@ def test_the_command_line_names_an_unknown_chapter():
     """A wrong argument is answered by one error line, before TensorFlow loads: where it loads,
     it prints a banner on some processors (oneDNN) that no log level silences."""
     # -X importtime lists on stderr ("import time: ... | module") every module the command imports.
-    command = [sys.executable, "-X", "importtime", "-m", "mnist_utils.fill", "--chapters", "10", "--list"]
+    command = [sys.executable, "-X", "importtime", "-m", "mnist_utils.runs.fill", "--chapters", "10", "--list"]
     out = subprocess.run(command, cwd=paths.ROOT, capture_output=True, text=True, timeout=300)
     lines = out.stderr.splitlines()
     imported = {line.rsplit("|", 1)[-1].strip() for line in lines if line.startswith("import time:")}
@@ -35,22 +41,24 @@ def test_the_command_line_names_an_unknown_chapter():
     own = [line for line in lines if not line.startswith("import time:") and not runner.TF_LOG_LINE.match(line)]
     assert out.returncode == 2, out.stderr[-2000:]
     assert len(own) == 1 and own[0].startswith("error: --chapters 10: not a training chapter"), own
-    assert "mnist_utils.train" in imported         # the listing works: fill.py's own imports are in it
+    assert "mnist_utils.training.train" in imported         # the listing works: fill.py's own imports are in it
     assert not sorted(m for m in imported if m.split(".")[0] in ("tensorflow", "keras", "jax")), \
         "the arguments must be checked before Keras and TensorFlow load"
 
 
+@pytest.mark.slow
 def test_a_deadline_starts_no_run_that_would_end_after_it(tmp_path):
     args = ["--profile", "smoke", "--chapters", "6", "--store", str(tmp_path / "runs"), "--minutes", "0.01"]
-    out = subprocess.run([sys.executable, "-m", "mnist_utils.fill", *args], cwd=paths.ROOT,
+    out = subprocess.run([sys.executable, "-m", "mnist_utils.runs.fill", *args], cwd=paths.ROOT,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "not started, it would end after the deadline" in out.stdout and "runs missing after" in out.stdout
     assert not list((tmp_path / "runs").glob("*/*.json"))
 
 
+@pytest.mark.slow
 def test_shards_partition_the_missing_runs_and_a_shard_with_nothing_to_do_exits_0(tmp_path):
-    cli = [sys.executable, "-m", "mnist_utils.fill", "--profile", "smoke", "--chapters", "2",
+    cli = [sys.executable, "-m", "mnist_utils.runs.fill", "--profile", "smoke", "--chapters", "2",
            "-p", "steps=20", "-p", "eval_every=10", "-p", "seeds=[0, 1, 2]"]
     env = {**os.environ, paths.SCRATCH_ENV: str(tmp_path / "scratch")}
     shard = lambda k, n, folder: subprocess.run(cli + ["--store", str(tmp_path / folder), "--shard", f"{k}/{n}"],

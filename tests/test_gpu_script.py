@@ -13,9 +13,10 @@ import time
 
 import pytest
 
-from mnist_utils import paths
+from mnist_utils.core import paths
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed")
+pytestmark = [pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed"),
+              pytest.mark.backend, pytest.mark.slow]
 
 
 def test_the_gpu_script_trains_a_tiny_budget_and_stops_on_time(tmp_path):

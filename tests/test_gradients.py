@@ -1,4 +1,4 @@
-"""mnist_utils.gradients: gradient probes, stored once apart from the run they probe, and their
+"""mnist_utils.runs.gradients: gradient probes, stored once apart from the run they probe, and their
 summaries."""
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import gradients, runsets, store
-from mnist_utils.train import TrainConfig, TrainConfigError, run_spec
+from mnist_utils.runs import gradients, runsets, store
+from mnist_utils.training.train import TrainConfig, TrainConfigError, run_spec
 
 SIGMOID = TrainConfig("lenet5", {"activation": "sigmoid"}, "adam", 0.003, 32, steps=24, eval_every=8, label="sigmoid")
 

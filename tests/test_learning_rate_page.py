@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import learning_rate_page as page
+from mnist_utils.chapters import learning_rate_page as page
 
 STEPS = np.arange(100, 1100, 100)          # ten evaluations, 250 steps an epoch
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import measures, stats
+from mnist_utils.judging import measures, stats
 
 
 def run(run_id, config, seed, val_accuracy, val_loss=None, step=100):

@@ -1,8 +1,10 @@
-"""mnist_utils.models: shapes, parameter counts, dropout, and the validation of model parameters."""
+"""mnist_utils.training.models: shapes, parameter counts, dropout, and the validation of model parameters."""
 import numpy as np
 import pytest
 
-from mnist_utils import models
+from mnist_utils.training import models
+
+pytestmark = pytest.mark.backend
 
 
 def test_softmax_regression_shape_and_parameters():

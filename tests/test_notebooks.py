@@ -11,7 +11,9 @@ import papermill
 import pytest
 import yaml
 
-from mnist_utils import paths, profiles, runner, store
+from mnist_utils import runner
+from mnist_utils.core import paths, profiles
+from mnist_utils.runs import store
 
 SOURCES = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
 NAMES = [p.stem for p in SOURCES]
@@ -197,7 +199,7 @@ def test_the_book_of_record_is_current_and_its_runs_are_stored():
     record_store = store.RunStore(paths.RUNS)
     chapter_results = sorted((paths.RESULTS / "cpu").glob("*.csv"))
     # Every training chapter has its results files: <chapter>.csv, or one per run set (chapter 9).
-    from mnist_utils.fill import TRAINING_CHAPTERS
+    from mnist_utils.runs.fill import TRAINING_CHAPTERS
     for chapter in TRAINING_CHAPTERS:
         assert [f for f in paths.find_chapter_results("cpu", chapter) if f.exists()], f"{chapter}: no results file"
     for results in chapter_results:

@@ -6,7 +6,10 @@ import re
 import subprocess
 import sys
 
-from mnist_utils import paths, runner
+import pytest
+
+from mnist_utils import runner
+from mnist_utils.core import paths
 
 # Lines TensorFlow prints on some processors only, whatever the log level: the oneDNN banner,
 # written while it loads, before its logging starts (TF_CPP_MIN_LOG_LEVEL cannot reach it; only
@@ -15,6 +18,7 @@ UNSILENCEABLE = re.compile(r"^WARNING: All log messages before absl::InitializeL
                            r".*\] oneDNN custom operations are on")
 
 
+@pytest.mark.slow
 def test_importing_mnist_utils_first_silences_tensorflow_logs():
     """Under a reader's papermill call (no runner to set the log level) TensorFlow's C++ log
     lines reach the notebook's stderr; chapters import mnist_utils before TensorFlow, which

@@ -17,7 +17,10 @@ import pandas as pd
 import papermill
 import pytest
 
-from mnist_utils import paths, profiles, runner
+from mnist_utils import runner
+from mnist_utils.core import paths, profiles
+
+pytestmark = pytest.mark.notebook
 
 PROFILE = "variant"
 

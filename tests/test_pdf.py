@@ -16,7 +16,9 @@ import nbformat
 import pytest
 import yaml
 
-from mnist_utils import claims, paths, report, verdicts
+from mnist_utils.core import claims, paths
+from mnist_utils.judging import verdicts
+from mnist_utils.present import report
 
 PDF = paths.ROOT / "_build" / "latex" / "book.pdf"
 HTML = paths.ROOT / "_build" / "html"

@@ -14,7 +14,8 @@ import pytest  # noqa: E402
 from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 
-from mnist_utils import plots, stats  # noqa: E402
+from mnist_utils.judging import stats  # noqa: E402
+from mnist_utils.present import model_plots, plots
 
 T_975_2 = 4.302652729911275  # Student t, 97.5th percentile, 2 degrees of freedom (3 seeds)
 T_975_3 = 3.182446305284263  # 3 degrees of freedom (4 seeds)
@@ -176,10 +177,11 @@ def test_no_figure_text_is_smaller_than_8_px_on_a_phone():
     gradients = pd.DataFrame([{"config": c, "layer": layer, "seed": s, "step": step, "rms": 0.01 + 0.001 * s}
                               for c in ("sigmoid", "relu") for layer in ("C1", "F5") for s in range(2) for step in (0, 10)])
     figures = [plots.final_accuracy(FINAL4, paper=0.97), plots.measured_vs_paper([0.9, 0.91], [0.95, 0.96]),
-               plots.learning_curves(curves(), x="step", paper=0.9), plots.digit_grid(rng.random((100, 28, 28)), labels),
-               plots.confusion(labels, np.where(rng.random(500) < 0.9, labels, 3)),
-               plots.errors_by_predicted_digit(pileup), plots.error_pileup_by_setup(setups),
-               plots.gradient_sizes(gradients), plots.weight_images(rng.normal(size=(784, 10))),
+               plots.learning_curves(curves(), x="step", paper=0.9),
+               model_plots.digit_grid(rng.random((100, 28, 28)), labels),
+               model_plots.confusion(labels, np.where(rng.random(500) < 0.9, labels, 3)),
+               model_plots.errors_by_predicted_digit(pileup), model_plots.error_pileup_by_setup(setups),
+               model_plots.gradient_sizes(gradients), model_plots.weight_images(rng.normal(size=(784, 10))),
                plots.verdict_counts(pd.Series({"reproduced": 3, "inconclusive": 2}))]
     for fig in figures:
         assert _smallest_text_px_on_a_phone(fig) >= plots.MIN_TEXT_PX - 0.05, fig.axes[0].get_title()
@@ -187,12 +189,12 @@ def test_no_figure_text_is_smaller_than_8_px_on_a_phone():
 
 
 def test_probe_effects_mark_each_kind_of_model_without_joining_them():
-    from mnist_utils.probes import VARIANTS
+    from mnist_utils.runs.probes import VARIANTS
 
     probed = pd.DataFrame([{"run_id": f"improved CNN/seed{s}", "variant": v, "step": step, "test_accuracy": 0.98,
                             "share": 0.3} for s in (0, 2) for v, step in ((VARIANTS[0], 18_000), (VARIANTS[0], 20_000),
                                                                           *((v, 20_000) for v in VARIANTS[1:]))])
-    fig = plots.probe_effects(probed)
+    fig = model_plots.probe_effects(probed)
     for ax in fig.axes:
         joined = [line for line in ax.lines
                   if len(line.get_xdata()) > 1 and line.get_linestyle() not in ("None", "none", "")]

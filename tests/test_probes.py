@@ -5,13 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import measures, probes, runsets
-from mnist_utils.train import TrainConfig, TrainConfigError
+from mnist_utils.judging import measures
+from mnist_utils.runs import probes, runsets
+from mnist_utils.training.train import TrainConfig, TrainConfigError
 
 CNN = TrainConfig("liu_fu_cnn", {"widths": [4, 8, 8], "dropout_rate": 0.5}, "adam", 0.003, 32, steps=24, eval_every=8,
                   label="tiny CNN")
 
 
+@pytest.mark.slow
 def test_a_probe_repeats_the_stored_run_and_is_stored_once(tiny_mnist, run_store, monkeypatch, capsys):
     runsets.train_many([CNN], [0], tiny_mnist, store=run_store)
     probed = probes.probe(CNN, 0, tiny_mnist, checkpoints=2, store=run_store)
@@ -27,6 +29,7 @@ def test_a_probe_repeats_the_stored_run_and_is_stored_once(tiny_mnist, run_store
     pd.testing.assert_frame_equal(again, probed)
 
 
+@pytest.mark.slow
 def test_a_probe_that_does_not_repeat_its_run_says_by_how_much(tiny_mnist, run_store, monkeypatch, capsys):
     runsets.train_many([CNN], [0], tiny_mnist, store=run_store)
     exact = probes.probe(CNN, 0, tiny_mnist, checkpoints=1, store=run_store)
@@ -55,7 +58,7 @@ def test_a_probe_needs_its_run_stored_and_valid_parameters(tiny_mnist, run_store
 def test_re_estimated_batch_norm_statistics_are_those_of_its_inputs(tiny_mnist):
     import keras
 
-    from mnist_utils import models
+    from mnist_utils.training import models
 
     model = models.build("liu_fu_cnn", widths=[4, 8, 8])
     images = tiny_mnist.train.images[:100]
@@ -81,6 +84,7 @@ def test_errors_by_digit_and_probe_changes():
     assert row["runs"] == 2 and row["accuracy_pp"] == pytest.approx(4.5) and row["share_pp"] == pytest.approx(-30)
 
 
+@pytest.mark.slow
 def test_the_stored_pileup_lists_each_training_and_leaves_probes_out(tiny_mnist, run_store):
     runsets.train_many([CNN], [0, 1], tiny_mnist, store=run_store)
     probes.probe(CNN, 0, tiny_mnist, checkpoints=1, store=run_store)

@@ -1,7 +1,7 @@
 """Profiles and the parameters they give each chapter."""
 import pytest
 
-from mnist_utils import profiles
+from mnist_utils.core import profiles
 
 
 def test_parameters_in_takes_the_names_the_parameters_cell_declares_and_names_a_missing_one():

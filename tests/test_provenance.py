@@ -1,7 +1,7 @@
 """Provenance: the commit (the runner's when it set one), uncommitted files, versions."""
 import subprocess
 
-from mnist_utils import paths, provenance
+from mnist_utils.core import paths, provenance
 
 
 def git_repo(tmp_path):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import reading_page
+from mnist_utils.chapters import reading_page
 
 KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
@@ -143,9 +143,9 @@ def test_verdict_and_evidence_tables_name_claims_in_words():
                              "verdict": ["reproduced", "reproduced"], "measured": ["5", "5,000 validation images"],
                              "how": ["measured 5, paper 5", "measured True, paper True"]})
     table = reading_page.verdict_table(verdicts)
-    assert table["claim"].tolist() == ["The first training image is a 5 (Wang et al., §2.3, Figure 4)",
+    assert table["claim"].tolist() == ["The first training image is a 5 (Wang et al. (2020), §2.3, Figure 4)",
                                        ("Part of the training data must be held out as validation data "
-                                        "(Wang et al., §2.2)")]
+                                        "(Wang et al. (2020), §2.2)")]
     evidence = reading_page.evidence_table(verdicts)
     assert evidence["how it was judged"].tolist() == ["measured 5, paper 5", "measured yes, paper yes"]
     assert "claim_id" not in evidence.columns

@@ -1,7 +1,7 @@
 """The README's layout section lists the package as it is: every module, and no module that is gone."""
 import re
 
-from mnist_utils import paths
+from mnist_utils.core import paths
 
 
 def layout_section() -> str:
@@ -12,8 +12,14 @@ def layout_section() -> str:
 
 
 def test_the_layout_lists_every_module_of_the_package_and_no_other():
-    modules = {p.stem for p in (paths.ROOT / "mnist_utils").glob("*.py") if p.stem not in ("__init__", "__main__")}
-    table = "\n".join(line for line in layout_section().splitlines() if line.startswith("| `"))
-    listed = set(re.findall(r"`(\w+)\.py`", table))
+    package = paths.ROOT / "mnist_utils"
+    modules = {str(p.relative_to(package)) for p in package.rglob("*.py")
+               if p.stem not in ("__init__", "__main__") and "__pycache__" not in p.parts}
+    listed = set()
+    for line in layout_section().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[1].startswith("`"):
+            folder = cells[0].strip("`") if cells[0].startswith("`") else ""
+            listed |= {folder + name for name in re.findall(r"`(\w+\.py)`", cells[1])}
     assert not modules - listed, f"README.md Layout does not list: {sorted(modules - listed)}"
     assert not listed - modules, f"README.md Layout lists modules that do not exist: {sorted(listed - modules)}"

@@ -5,7 +5,8 @@ import re
 
 import pandas as pd
 
-from mnist_utils import claims, report
+from mnist_utils.core import claims
+from mnist_utils.present import report
 
 
 def test_every_headline_is_a_result_claim_with_a_chapter_and_a_rule():

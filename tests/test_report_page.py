@@ -1,4 +1,4 @@
-"""The reproduction report's page (``mnist_utils.report_page``): reader tables, the tally, the
+"""The reproduction report's page (``mnist_utils.chapters.report_page``): reader tables, the tally, the
 verdict chart, the bottom lines and the numbers the prose cites, on tiny hand-made ledgers."""
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import claims, report, report_page, verdicts
+from mnist_utils.chapters import report_page
+from mnist_utils.core import claims
+from mnist_utils.judging import verdicts
+from mnist_utils.present import report
 
 matplotlib.use("Agg")
 

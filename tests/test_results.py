@@ -1,14 +1,16 @@
-"""mnist_utils.results: atomic results files, runs read as if stopped at a step, how runs stopped,
+"""mnist_utils.judging.results: atomic results files, runs read as if stopped at a step, how runs stopped,
 and ablation effects paired by seed."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import results as results_io
+from mnist_utils.judging import results as results_io
+
+pytestmark = pytest.mark.backend
 
 
 def test_cut_reads_longer_runs_as_if_stopped_at_a_step():
-    from mnist_utils.results import cut, final_rows
+    from mnist_utils.judging.results import cut, final_rows
 
     rows = pd.DataFrame({"run_id": ["a"] * 4 + ["b"] * 2, "step": [1, 2, 3, 4, 1, 2],
                          "test_accuracy": [np.nan, 0.5, np.nan, 0.9, np.nan, 0.7],
@@ -35,7 +37,7 @@ def test_results_file_is_written_atomically(tmp_path, monkeypatch):
 
 
 def test_stopping_tells_runs_stopped_by_patience_from_runs_at_the_cap():
-    from mnist_utils.results import stopping
+    from mnist_utils.judging.results import stopping
 
     # Run a: best at step 2, two evaluations after it with patience 2 -> stopped by the rule.
     # Run b: still improving at its last evaluation (the cap) -> not converged.
@@ -48,7 +50,7 @@ def test_stopping_tells_runs_stopped_by_patience_from_runs_at_the_cap():
 
 
 def test_ablation_effects_pair_runs_by_seed_and_skip_ablations_without_shared_seeds():
-    from mnist_utils.results import ablation_effects
+    from mnist_utils.judging.results import ablation_effects
 
     final = pd.DataFrame({"config": ["improved CNN"] * 3 + ["no_dropout"] * 2 + ["no_batch_norm"],
                           "seed": [0, 1, 2, 2, 0, 7],

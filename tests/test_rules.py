@@ -7,7 +7,8 @@ import inspect
 import numpy as np
 import pytest
 
-from mnist_utils import claims, rules, stats
+from mnist_utils.core import claims
+from mnist_utils.judging import rules, stats
 
 NAN = float("nan")
 CNN_MARGIN = stats.accuracy_margin([0.9903, 0.9932, 0.9931, 0.9933, 0.9938])   # 0.28 pp

@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mnist_utils import paths, profiles, runner
+from mnist_utils import runner
+from mnist_utils.core import paths, profiles
 
 PROFILE = "p"
 NAME = "tiny"
@@ -247,7 +248,7 @@ def test_content_hash_depends_on_code_and_parameters(tree, monkeypatch):
 
 def test_real_package_digests_cover_result_code_only():
     digests = runner.package_digests()
-    assert "data.py" in digests and "runner.py" not in digests
+    assert "training/data.py" in digests and "runner.py" not in digests
 
 
 # --------------------------------------------------------------- failure
@@ -341,11 +342,12 @@ def test_clean_executed_strips_tf_log_lines_only():
 
 
 def test_a_chapter_hashes_only_the_mnist_utils_modules_it_uses():
-    data_only = set(runner.package_digests("from mnist_utils import data\nx = 1"))
-    assert {"data.py", "paths.py"} <= data_only and "models.py" not in data_only and "train.py" not in data_only
+    data_only = set(runner.package_digests("from mnist_utils.training import data\nx = 1"))
+    assert {"training/data.py", "core/paths.py"} <= data_only
+    assert "training/models.py" not in data_only and "training/train.py" not in data_only
     # train imports models (relative import), so a chapter using train depends on models too
-    via_train = set(runner.package_digests("from mnist_utils.runsets import train_many"))
-    assert {"train.py", "models.py", "data.py"} <= via_train
+    via_train = set(runner.package_digests("from mnist_utils.runs.runsets import train_many"))
+    assert {"training/train.py", "training/models.py", "training/data.py", "training/code.lock.json"} <= via_train
     assert "runner.py" not in set(runner.package_digests())
 
 

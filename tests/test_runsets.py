@@ -1,4 +1,4 @@
-"""mnist_utils.runsets: train_many validates everything before it trains, takes each run from the
+"""mnist_utils.runs.runsets: train_many validates everything before it trains, takes each run from the
 store when it is there (hit and miss, a new label, a new seed, resume, a scratch store over the
 record), writes tidy results; a run set may train on all training images."""
 from __future__ import annotations
@@ -10,11 +10,14 @@ import pandas as pd
 import pytest
 from conftest import SOFTMAX, _config
 
-from mnist_utils import backend, experiments, runsets, store
-from mnist_utils import results as results_io
-from mnist_utils import train as training
-from mnist_utils.store import RunStore
-from mnist_utils.train import TrainConfig, TrainConfigError
+from mnist_utils.judging import results as results_io
+from mnist_utils.runs import experiments, runsets, store
+from mnist_utils.runs.store import RunStore
+from mnist_utils.training import backend
+from mnist_utils.training import train as training
+from mnist_utils.training.train import TrainConfig, TrainConfigError
+
+pytestmark = pytest.mark.backend
 
 
 def count_training(monkeypatch) -> list:
@@ -176,8 +179,8 @@ def test_training_learns_and_rows_are_tidy(tiny_mnist, tmp_path):
 
 
 def test_all_training_images_add_the_validation_split_and_change_the_key_not_the_code(tiny_mnist):
-    from mnist_utils import store
-    from mnist_utils import train as training
+    from mnist_utils.runs import store
+    from mnist_utils.training import train as training
 
     both = runsets.with_validation_in_training(tiny_mnist)
     assert len(both.train) == len(tiny_mnist.train) + len(tiny_mnist.validation)
@@ -185,18 +188,18 @@ def test_all_training_images_add_the_validation_split_and_change_the_key_not_the
     assert both.test is tiny_mnist.test and both.validation is tiny_mnist.validation
     assert runsets.with_validation_in_training(tiny_mnist) is both   # built once: one fingerprint
     config = experiments.TrainConfig("softmax", {}, "sgd", 0.5, 32, steps=4)
-    key = lambda m: store.run_key(training.run_spec(config, 0, m), store.data_fingerprint(m), code="c", backend_name="b")
+    key = lambda m: store.run_key(training.run_spec(config, 0, m), store.data_fingerprint(m), backend_name="b")
     assert key(both) != key(tiny_mnist)
     assert training.run_spec(config, 0, both)["n_train"] == len(both.train)
 
 
 def test_raw_pixels_are_the_files_values_and_key_their_runs_apart():
-    from mnist_utils.data import MNIST, Split
+    from mnist_utils.training.data import MNIST, Split
 
     split = lambda n: Split(np.linspace(0, 1, n * 784, dtype=np.float32).reshape(n, 28, 28), np.zeros(n, np.int32))
     mnist = MNIST(train=split(4), validation=split(2), test=split(2))
     raw = runsets.with_raw_pixels(mnist)
     assert raw.train.images.max() == np.float32(255.0) and raw.test.images.min() == 0
     assert runsets.with_raw_pixels(mnist) is raw                         # built once: the fingerprint memo holds
-    from mnist_utils import store
+    from mnist_utils.runs import store
     assert store.data_fingerprint(raw) != store.data_fingerprint(mnist)

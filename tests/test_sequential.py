@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils import claims, paths, profiles, rules, sequential, stats, verdicts
+from mnist_utils.core import claims, paths, profiles
+from mnist_utils.judging import rules, sequential, stats, verdicts
 
 ROOT = Path(__file__).resolve().parents[1]
 

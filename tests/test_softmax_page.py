@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mnist_utils import claims, softmax_page
+from mnist_utils.chapters import softmax_page
+from mnist_utils.core import claims
 
 PAPER = claims.values("liu_fu.softmax.accuracy")
 
@@ -86,7 +87,7 @@ def test_accuracy_table_never_shows_a_raw_float(digits):
 
 
 def test_a_seed_without_a_run_on_one_backend_shows_a_dash_not_nan():
-    from mnist_utils import report
+    from mnist_utils.present import report
 
     table = softmax_page.backend_table(backends(jax_seeds=(0,)))
     assert pd.isna(table["JAX test accuracy"].iloc[1]) and pd.isna(table["JAX − TensorFlow (pp)"].iloc[1])

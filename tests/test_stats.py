@@ -8,7 +8,7 @@ from scipy import stats as st
 from statsmodels.stats.power import TTestIndPower, TTestPower
 from statsmodels.stats.weightstats import DescrStatsW, ttost_paired
 
-from mnist_utils import stats
+from mnist_utils.judging import stats
 
 TABLE_2 = [0.9903, 0.9932, 0.9931, 0.9933, 0.9938]   # Liu & Fu's CNN, five trainings
 

@@ -8,9 +8,11 @@ import os
 import pytest
 from conftest import SOFTMAX
 
-from mnist_utils import runsets, store
-from mnist_utils import train as training
-from mnist_utils.data import MNIST, Split
+from mnist_utils.runs import runsets, store
+from mnist_utils.training import train as training
+from mnist_utils.training.data import MNIST, Split
+
+pytestmark = pytest.mark.backend
 
 
 # ----------------------------------------------------------------------- keys

@@ -1,4 +1,4 @@
-"""mnist_utils.train: batches across evaluation intervals, early stopping, the test-every curve, the
+"""mnist_utils.training.train: batches across evaluation intervals, early stopping, the test-every curve, the
 training options, determinism, and the seed of the initial weights."""
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 from conftest import _config
 
-from mnist_utils import results as results_io
-from mnist_utils import train as training
-from mnist_utils.train import TrainConfig, TrainConfigError
+from mnist_utils.judging import results as results_io
+from mnist_utils.training import train as training
+from mnist_utils.training.train import TrainConfig, TrainConfigError
+
+pytestmark = pytest.mark.backend
 
 
 def _softmax(**changes):

@@ -1,12 +1,14 @@
-"""mnist_utils.verdicts: verdicts recorded per chapter and read back, second looks kept apart from
+"""mnist_utils.judging.verdicts: verdicts recorded per chapter and read back, second looks kept apart from
 the tally."""
 import pytest
+
+pytestmark = pytest.mark.backend
 
 
 @pytest.fixture
 def results_outside_the_record(tmp_path, monkeypatch):
     """Results written as a chapter outside the runner writes them: to scratch, under tmp_path."""
-    from mnist_utils import paths
+    from mnist_utils.core import paths
 
     monkeypatch.setattr(paths, "DATA", tmp_path)
     monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
@@ -16,7 +18,7 @@ def results_outside_the_record(tmp_path, monkeypatch):
 
 
 def test_verdicts_are_recorded_per_chapter_and_read_back(results_outside_the_record):
-    from mnist_utils import verdicts
+    from mnist_utils.judging import verdicts
 
     tmp_path = results_outside_the_record
     checks = verdicts.Verdicts("p", "02_softmax_baseline")
@@ -41,7 +43,7 @@ def test_verdicts_are_recorded_per_chapter_and_read_back(results_outside_the_rec
 
 
 def test_second_looks_are_recorded_apart_and_never_reach_the_tally(results_outside_the_record):
-    from mnist_utils import verdicts
+    from mnist_utils.judging import verdicts
 
     checks = verdicts.Verdicts("p", "06_improved_cnn")
     checks.judge("liu_fu.cnn.accuracy", "narrow", sample=[0.985, 0.986, 0.984], iterations=20000)

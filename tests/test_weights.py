@@ -1,12 +1,13 @@
-"""mnist_utils.weights: kept weights repeat the stored run and are kept once; zero shares; sparsity."""
+"""mnist_utils.runs.weights: kept weights repeat the stored run and are kept once; zero shares; sparsity."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from conftest import LENET
 
-from mnist_utils import models, runsets, weights
-from mnist_utils.train import TrainConfigError
+from mnist_utils.runs import runsets, weights
+from mnist_utils.training import models
+from mnist_utils.training.train import TrainConfigError
 
 
 def test_kept_weights_repeat_the_stored_run_and_are_kept_once(tiny_mnist, run_store, monkeypatch):

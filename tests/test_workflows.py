@@ -5,9 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
-from mnist_utils import paths
+from mnist_utils.core import paths
 
 WORKFLOWS = paths.ROOT / ".github" / "workflows"
 
@@ -52,7 +53,7 @@ def test_shards_train_disjoint_shares_then_merge_and_build():
     assert '--shard "${{ matrix.shard }}/$SHARDS"' in runs and "--store shard-runs" in runs
     assert merge["needs"] == "train"
     merged = " ".join(step.get("run", "") for step in merge["steps"])
-    assert "mnist_utils.store data/runs --merge" in merged and "make book" in merged
+    assert "mnist_utils.runs.store data/runs --merge" in merged and "make book" in merged
     assert any(step.get("uses", "").startswith("actions/download-artifact") for step in merge["steps"])
 
 
@@ -111,6 +112,7 @@ def test_config_has_launch_buttons_and_repository():
     assert config["execute"]["execute_notebooks"] == "off"
 
 
+@pytest.mark.slow
 def test_the_browser_check_skips_with_its_reason_on_a_machine_without_chromium():
     """`make test` on a fresh machine: no Chromium on PATH must skip the browser check (exit 0,
     reason printed), not fail it; only CI's REQUIRE_BROWSER=1 turns the absence into an error."""

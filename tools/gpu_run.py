@@ -9,7 +9,7 @@ script installs the wheels into the bundle (no network), then trains in priority
 chapters 3, 4, 5 and 2), starting no run that would end after ``--minutes`` (default 8), so
 every run started is finished and stored. Small models leave most of a large GPU idle, so it
 trains ``--concurrent`` runs at a time: one process per shard of the missing runs
-(``python -m mnist_utils.fill --shard K/N``, each run seeded as always), N chosen from the
+(``python -m mnist_utils.runs.fill --shard K/N``, each run seeded as always), N chosen from the
 device unless given (``concurrency``). It prints the GPU's name and every run's images/s,
 checks determinism once (one short run trained twice), times one run alone, and writes the
 runs it stored (``runs.tar.gz``, paths as in the store) and a JSON summary to ``--out``, with
@@ -82,7 +82,7 @@ def ensure_keras() -> None:
 
 def determinism_check(mnist, config) -> dict:
     """One short run trained twice: identical metrics or not."""
-    from mnist_utils import train
+    from mnist_utils.training import train
 
     first, again = (train.train(config, mnist, seed=0, train_size=5000, eval_size=1000) for _ in range(2))
     columns = ["train_loss", "val_loss", "val_accuracy", "test_accuracy"]
@@ -94,7 +94,8 @@ def determinism_check(mnist, config) -> dict:
 
 def single_run_speed(mnist, profile: str) -> float:
     """Images/s of one run alone on this machine: chapter 6's CNN at the profile's widths."""
-    from mnist_utils import profiles, train
+    from mnist_utils.core import profiles
+    from mnist_utils.training import train
 
     params = profiles.chapter_parameters("06_improved_cnn", profile)
     config = train.TrainConfig("liu_fu_cnn", {"widths": list(params["widths"])}, "adam", 1e-4, params["batch_size"],
@@ -116,7 +117,7 @@ def train_concurrently(args, deadline: float) -> tuple[bool, list[str]]:
     # train: a tenth of the time box is kept back for a run that takes longer than estimated.
     minutes = max(0.0, 0.9 * (deadline - time.monotonic()) / 60)
     n = args.concurrent
-    workers = [subprocess.Popen([sys.executable, "-m", "mnist_utils.fill", "--profile", args.profile,
+    workers = [subprocess.Popen([sys.executable, "-m", "mnist_utils.runs.fill", "--profile", args.profile,
                                  "--chapters", *args.chapters, "--store", args.store, "--minutes", f"{minutes:.2f}",
                                  "--shard", f"{k}/{n}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
@@ -159,9 +160,10 @@ def main(argv=None) -> int:
         os.environ.setdefault("MNIST_MIRROR", str(BUNDLE / "mnist"))
     ensure_keras()
     sys.path.insert(0, str(ROOT))
-    from mnist_utils import backend, data, profiles
-    from mnist_utils.store import decode
-    from mnist_utils.train import TrainConfig
+    from mnist_utils.core import profiles
+    from mnist_utils.runs.store import decode
+    from mnist_utils.training import backend, data
+    from mnist_utils.training.train import TrainConfig
 
     print(f"backend {backend.name()}, device {backend.devices()}", flush=True)
     mnist = data.load()

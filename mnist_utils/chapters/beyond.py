@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import display, stats
+from ..core import claims, paths, profiles
+from ..judging import measures, stats
+from ..judging.results import ablation_effects, final_rows
+from ..judging.results import read as read_results
+from ..present import display, intervals, report
+from ..runs import benchmark_rows, experiments
+from ..training import models
 
 MIN_SEEDS = 5     # the rule's seeds: Liu & Fu's five trainings
 
@@ -60,7 +66,6 @@ def first_reached(results: pd.DataFrame, target: float) -> pd.DataFrame:
 def ingredient_effects(final: pd.DataFrame, ingredients, baseline: str) -> pd.DataFrame:
     """Each configuration of ``ingredients`` against ``baseline``, paired by seed, on the
     validation split (what a choice may look at) and on the test set (reported only)."""
-    from .results import ablation_effects
 
     words = {"name": "configuration", "versus": "baseline", "reference": baseline}
     validation = ablation_effects(final, ingredients, metric="val_accuracy", **words)
@@ -91,7 +96,6 @@ def against_papers(ours: dict, target: float, image_budget: int) -> pd.DataFrame
     ``ours``: name -> (test accuracies of single models, ensemble accuracy or None, images
     per model). Our rows carry the rule's ``answer``; the papers' rows are not judged here.
     """
-    from . import claims
 
     liu_fu = claims.values("liu_fu.cnn.accuracy")
     wang_error = claims.values("wang2020.improved.error_reduction")[-1] / 100
@@ -109,7 +113,7 @@ def against_papers(ours: dict, target: float, image_budget: int) -> pd.DataFrame
     for name, (accuracies, ensemble, images) in ours.items():
         accuracies = np.asarray(accuracies, dtype=float)
         rows.append({"what": name, "source": "this book", "images per model": f"{images:,}",
-                     "test accuracy": display.interval(accuracies),
+                     "test accuracy": intervals.interval(accuracies),
                      "ensemble of the models": "" if ensemble is None else f"{ensemble:.4f}",
                      "the rule's answer": answer(accuracies, images, target, image_budget)})
     return pd.DataFrame(rows)
@@ -153,7 +157,6 @@ CHAPTER = "09_beyond_the_papers"
 
 def target() -> float:
     """The rule's target: Liu & Fu's best training (``liu_fu.cnn.best_accuracy``), as a fraction."""
-    from . import claims
 
     return claims.values("liu_fu.cnn.best_accuracy")[0] / 100
 
@@ -194,9 +197,6 @@ def chapter6_final_five(profile: str) -> pd.DataFrame | None:
     """The last rows of chapter 6's final five (the validation-chosen schedule trained on all
     60,000 training images at the whole budget), read from chapter 6's results file; None where
     the profile has none."""
-    from . import paths
-    from .results import final_rows
-    from .results import read as read_results
 
     path = paths.find_results(profile, "06_improved_cnn_final_five")
     return final_rows(read_results(path)) if path.exists() else None
@@ -214,11 +214,10 @@ def recipe_numbers(final: pd.DataFrame, baseline: str, recipe: str, params: dict
     choice between them, the rule's answer, and the summary the introduction pastes, which
     also gives the answer of chapter 6's final five (``chapter6_final_five``) where they ran:
     the runs that ask the question at the whole budget."""
-    from . import measures, report
 
     images = params["steps"] * params["batch_size"]
     chosen = stats.summarize(final, "config", "val_accuracy").set_index("config")["mean"].idxmax()
-    ours, theirs = (display.interval(_accuracies(final, name)) for name in (recipe, baseline))
+    ours, theirs = (intervals.interval(_accuracies(final, name)) for name in (recipe, baseline))
     d = stats.difference(*measures.paired(measures.per_seed(final, recipe, "test_accuracy"),
                                           measures.per_seed(final, baseline, "test_accuracy")), paired=True)
     reply = answer(_accuracies(final, recipe), images, target(), params["image_budget"])
@@ -231,7 +230,7 @@ def recipe_numbers(final: pd.DataFrame, baseline: str, recipe: str, params: dict
         five_reply = answer(final_five["test_accuracy"], five_images, target(), params["image_budget"])
         summary += (f" For chapter 6's final five (the validation-chosen cosine schedule on all 60,000 training "
                     f"images, {five_images:,} images each): **{five_reply}** "
-                    f"({display.interval(final_five['test_accuracy'])}).")
+                    f"({intervals.interval(final_five['test_accuracy'])}).")
     return {"recipe_measured": ours, "baseline_measured": theirs, "final_five_answer": five_reply or "not run",
             "recipe_gain": stats.fmt_difference(d, scale=100, unit=" pp"),
             "validation_choice": "the recipe" if chosen == recipe else "the baseline", "answer_recipe": reply,
@@ -254,7 +253,6 @@ def stored_probabilities(trained, name: str) -> list[np.ndarray]:
 
 def ensemble_numbers(trained, recipe, labels: np.ndarray) -> dict:
     """The parameters of one model and of the ensemble of the recipe's models, and its accuracy."""
-    from . import models
 
     n_models = trained.table.loc[trained.table["config"] == recipe.name, "run_id"].nunique()
     n_parameters = models.build("liu_fu_cnn", **recipe.model_kwargs).count_params()
@@ -286,7 +284,6 @@ def papers_table(trained_recipe, full, baseline: str, recipe: str, labels: np.nd
 
 def results_final(trained) -> pd.DataFrame:
     """The last row of every run of a ``runsets.Trained`` (``results.final_rows``)."""
-    from .results import final_rows
 
     return final_rows(trained.table)
 
@@ -297,7 +294,6 @@ def reference_numbers(full) -> dict:
     if full is None:
         return {"full_budget_minutes": "(not measured: reference_steps = 0)",
                 "chapter6_reached": "not run (reference_steps = 0)"}
-    from . import benchmark_rows
 
     minutes = full.table.groupby("run_id")["wall_seconds"].max().median() / 60
     reached = {t: first_reached(full.table, t) for t in benchmark_rows.race_targets()}
@@ -310,7 +306,6 @@ def reference_numbers(full) -> dict:
 def cost_numbers(trained: list, baseline: str, reused: bool) -> dict:
     """What this page's own runs cost (the baseline is free where it reuses chapter 6's
     trainings, cut where they were tested), and the training images of the ``paper`` profile."""
-    from . import experiments, profiles
 
     cost = training_cost(trained, exclude=[baseline] if reused else [])
     paper_sets = experiments.beyond_the_papers(**profiles.chapter_parameters(CHAPTER, "paper"))

@@ -12,24 +12,14 @@ import json
 import numpy as np
 import pandas as pd
 
-from . import (
-    benchmark_rows,
-    claims,
-    display,
-    experiments,
-    gradients,
-    measures,
-    models,
-    paths,
-    plots,
-    probes,
-    profiles,
-    stats,
-    verdicts,
-)
-from .results import ablation_effects, final_rows
-from .results import read as read_results
-from .runsets import by_backend, train_set
+from ..core import claims, paths
+from ..judging import measures, stats, verdicts
+from ..judging.results import ablation_effects, final_rows
+from ..judging.results import read as read_results
+from ..present import display, intervals, model_plots, plots, report
+from ..runs import experiments, probes
+from ..runs.runsets import train_set
+from ..training import models
 
 CHAPTER = "06_improved_cnn"
 FULL, SENSITIVITY, FINAL_FIVE, ABLATION = (CHAPTER, f"{CHAPTER}_sensitivity", f"{CHAPTER}_final_five",
@@ -98,7 +88,7 @@ def setup_numbers(final: pd.DataFrame, params: dict, n_train: int) -> dict:
     training images of the first section)."""
     paper, steps = _paper(), params["steps"]
     protocol = claims.protocol("liu_fu.cnn.unstated_choices")
-    return {"cnn_measured": display.interval(final["test_accuracy"]),
+    return {"cnn_measured": intervals.interval(final["test_accuracy"]),
             "cnn_paper": stats.fmt_ci(stats.mean_ci(paper)),
             "cnn_paper_range": f"{min(paper):.4f}–{max(paper):.4f}",
             "cnn_best": f"{final['test_accuracy'].max():.4f}", "cnn_rate": f"{params['learning_rate']:g}",
@@ -118,7 +108,6 @@ def verdict_summary(checks):
     """This page's verdicts at a glance, for its top: each claim in words with its set-up where it
     has two findings, what was measured, the verdict and why in one clause (a ``report.Shown``:
     HTML for the web, Markdown for the PDF)."""
-    from . import report
 
     findings = [r for r in checks.second_looks if r["finding"]]
     rows = []
@@ -159,7 +148,7 @@ def tutorial_numbers(final: pd.DataFrame, params: dict, sets: dict, checks, n_tr
     accuracy, steps, ran = final["test_accuracy"], params["steps"], _tutorial_ran(params, n_train)
     record = checks.second_look if FINAL_FIVE in sets else \
         (lambda claim_id, measured, **kw: checks.judge(claim_id, measured, **kw))
-    verdict = record(ACCURACY, display.interval(accuracy), sample=accuracy, iterations=steps, ran=ran,
+    verdict = record(ACCURACY, intervals.interval(accuracy), sample=accuracy, iterations=steps, ran=ran,
                      finding=TUTORIAL)
     best = record(BEST, f"best of {len(final)}: {accuracy.max():.4f}", sample=accuracy, iterations=steps, ran=ran,
                   finding=TUTORIAL)
@@ -197,11 +186,11 @@ def grid_table(grid_final: pd.DataFrame | None, final: pd.DataFrame, params: dic
     grid["chosen"] = grid["configuration"].map(lambda c: "yes" if c == label else "")
     sample = lambda c: candidates.loc[candidates["config"] == c, "test_accuracy"]
     grid["validation accuracy"] = grid["configuration"].map(
-        lambda c: display.interval(candidates.loc[candidates["config"] == c, "val_accuracy"]))
-    grid["test accuracy"] = grid["configuration"].map(lambda c: display.interval(sample(c)))
+        lambda c: intervals.interval(candidates.loc[candidates["config"] == c, "val_accuracy"]))
+    grid["test accuracy"] = grid["configuration"].map(lambda c: intervals.interval(sample(c)))
     grid["verdict on the paper's mean"] = [
         verdicts.judgement(ACCURACY, sample=sample(c), iterations=params["steps"]).verdict if c == tutorial else
-        checks.second_look(ACCURACY, display.interval(sample(c)), iterations=params["steps"], sample=sample(c),
+        checks.second_look(ACCURACY, intervals.interval(sample(c)), iterations=params["steps"], sample=sample(c),
                            ran=f"{c}, {_run_description(params, n_train)}")
         for c in grid["configuration"]]
     grid["n"] = grid["n"].astype(int)
@@ -223,7 +212,6 @@ def grid_figure(grid_final: pd.DataFrame | None, final: pd.DataFrame | None = No
 
 def show(table) -> None:
     """A table (``report.show``), or the sentence that stands in for it; nothing for None."""
-    from . import report
 
     if isinstance(table, pd.DataFrame):
         report.show(table)
@@ -263,7 +251,7 @@ def final_numbers(five: pd.DataFrame, grid_choice: str, params: dict, sets: dict
     else:
         what = ("This profile has not trained the final five (its parameter final_configuration is empty): the "
                 "verdicts are taken on the tutorial set-up above, the one configuration it has.")
-    judged, best = display.interval(five["test_accuracy"]), five["test_accuracy"].max()
+    judged, best = intervals.interval(five["test_accuracy"]), five["test_accuracy"].max()
     numbers = {"grid_chosen": grid_choice or "none (no grid ran)", "grid_agrees": agrees, "final_what": what,
                "final_measured": judged, "final_best": f"{best:.4f}"}
     if FINAL_FIVE not in sets:       # the tutorial set-up is the verdict of record (``tutorial_numbers``)
@@ -315,7 +303,7 @@ def learning_curves_figure(results: pd.DataFrame):
 def confusion_figure(trained, final: pd.DataFrame, test):
     """The first training's test confusion matrix, its numbers legible (11 pt)."""
     run = final["run_id"].iloc[0]
-    fig = plots.confusion(test.labels, trained.predictions(run), title=f"{run}: test confusion matrix")
+    fig = model_plots.confusion(test.labels, trained.predictions(run), title=f"{run}: test confusion matrix")
     for ax in fig.axes:
         for text in ax.texts:
             text.set_fontsize(plots.SMALL_PT)
@@ -332,123 +320,9 @@ def wrong_digits_figure(trained, final: pd.DataFrame, test, shown: int = 40):
     predicted, wrong = trained.predictions(final["run_id"].iloc[0]), wrong_digits(trained, final, test)
     first = wrong[:shown]
     rows = max(1, int(np.ceil(len(first) / 10)))
-    return plots.fit_page(plots.digit_grid(test.images[first], test.labels[first], rows=rows,
+    return plots.fit_page(model_plots.digit_grid(test.images[first], test.labels[first], rows=rows,
                                  cols=10, captions=[f"{test.labels[i]}→{predicted[i]}" for i in first],
                                  title=f"misclassified test digits (first {len(first)} of {len(wrong)})"))
-
-
-# ----------------------------------------------------------------- errors that pile into one digit
-PILEUP_COLUMNS = {"run_id": "training", "test_accuracy": "test accuracy", "errors": "errors",
-                  "most_predicted_wrong": "most frequent wrong answer", "share": "its share of the errors",
-                  "last_checkpoints": "last three test checkpoints",
-                  "checkpoint_range_pp": "range of the last three (pp)"}
-
-
-def pileup(on_page, labels: np.ndarray) -> pd.DataFrame:
-    """``measures.error_pileup`` of every (trained, final rows) pair of ``on_page`` (pairs
-    whose trained is None left out), each stored run once, with its configuration."""
-    frames = [measures.error_pileup(t, f, labels) for t, f in on_page if t is not None]
-    table = pd.concat(frames, ignore_index=True).drop_duplicates("run_key").reset_index(drop=True)
-    table["configuration"] = table["run_id"].str.rsplit("/", n=1).str[0]
-    return table
-
-
-def pileup_table(table: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """``pileup`` as readers see it."""
-    return table[list(PILEUP_COLUMNS)].rename(columns=PILEUP_COLUMNS).round(params["digits"])
-
-
-def pileup_figure(table: pd.DataFrame):
-    """Each training's test errors by the digit it predicted."""
-    title = "test errors of each training by the digit they predicted"
-    return plots.fit_page(plots.errors_by_predicted_digit(table, title=title))
-
-
-def pileup_numbers(table: pd.DataFrame) -> dict:
-    """The worst pile-up, how many trainings put over 30% of their errors in one digit, the
-    largest checkpoint range, and the largest share per configuration."""
-    worst = table.sort_values("share").iloc[-1]
-    by_configuration = table.groupby("configuration", sort=False)["share"].agg(["max", "size"])
-    return {"pileup_worst": f"{worst['run_id']} answers {worst['most_predicted_wrong']} in {worst['share']:.0%} of "
-                            f"its {worst['errors']} errors",
-            "pileup_n": f"{int((table['share'] > 0.3).sum())} of {len(table)}",
-            "pileup_checkpoints": f"{table['checkpoint_range_pp'].max():.2f}",
-            "pileup_by_configuration": "; ".join(f"{c}: at most {r['max']:.0%} over {int(r['size'])} trainings"
-                                                 for c, r in by_configuration.iterrows())}
-
-
-# ----------------------------------------------------------------- probes
-PROBE_COLUMNS = {"run_id": "training", "variant": "model", "step": "iteration", "test_accuracy": "test accuracy",
-                 "errors": "errors", "most_predicted_wrong": "most frequent wrong answer",
-                 "share": "its share of the errors", "differs_from_stored": "predictions unlike the stored run"}
-
-
-def probe_table(probed: pd.DataFrame, params: dict):
-    """The probes' checkpoints and variants as readers see them (a sentence without probes)."""
-    if not len(probed):
-        return "This profile probes no training (its parameter probe_seeds is empty)."
-    table = probed[list(PROBE_COLUMNS)].rename(columns=PROBE_COLUMNS).round(params["digits"])
-    table["iteration"] = table["iteration"].map(lambda s: f"{int(s):,}")
-    return table
-
-
-def probe_figure(probed: pd.DataFrame):
-    """What re-estimating batch norm and averaging change (None without probes)."""
-    if not len(probed):
-        return None
-    title = "probed trainings: what re-estimating batch norm and averaging change"
-    return plots.fit_page(plots.probe_effects(probed, title=title))
-
-
-def probe_numbers(probed: pd.DataFrame, params: dict) -> dict:
-    """Per probed training, the change from its last checkpoint as trained to each variant,
-    the checkpoints' spread, and the mean change per variant."""
-    numbers = {"probe_k": params["probe_checkpoints"], "probe_every": f"{params['eval_every']:,}"}
-    if not len(probed):
-        return numbers | dict.fromkeys(("probe_reestimated", "probe_averaged", "probe_spread", "probe_mean_change"),
-                                       "not probed in this profile")
-    as_trained = probed[probed["variant"] == probes.VARIANTS[0]]
-    last = as_trained.sort_values("step").groupby("run_id").tail(1).set_index("run_id")
-    describe = lambda variant: "; ".join(
-        f"{run} {last.loc[run, 'test_accuracy']:.4f} → {row['test_accuracy']:.4f} (top wrong digit "
-        f"{last.loc[run, 'share']:.0%} → {row['share']:.0%} of the errors)"
-        for run, row in probed[probed["variant"] == variant].set_index("run_id").iterrows())
-    spread = as_trained.groupby("run_id")["test_accuracy"].agg(np.ptp).max()
-    return numbers | {
-        "probe_reestimated": describe(probes.VARIANTS[1]), "probe_averaged": describe(probes.VARIANTS[2]),
-        "probe_spread": f"{spread * 100:.2f}",
-        "probe_mean_change": "; ".join(f"{r['variant']}, test accuracy {r['accuracy_pp']:+.2f} pp and share of the "
-                                       f"top wrong digit {r['share_pp']:+.0f} pp"
-                                       for _, r in measures.probe_changes(probed).iterrows())}
-
-
-# ----------------------------------------------------------------- every stored training
-def setup_table(every_run: pd.DataFrame) -> pd.DataFrame:
-    """Per set-up of the stored trainings (``runsets.stored_error_pileup``): runs, mean test
-    accuracy, mean and largest share of the errors in one wrong digit; the largest first."""
-    by_setup = every_run.groupby("set-up", sort=False).agg(
-        runs=("seed", "size"), accuracy=("test_accuracy", "mean"), mean_share=("share", "mean"),
-        max_share=("share", "max")).reset_index().sort_values("max_share", ascending=False)
-    return by_setup.rename(columns={"accuracy": "mean test accuracy", "mean_share": "mean share in one wrong digit",
-                                    "max_share": "largest share in one wrong digit"}).round(4)
-
-
-def setup_figure(every_run: pd.DataFrame):
-    """Each stored training's share of errors in one wrong digit, by set-up (None if none)."""
-    return plots.fit_page(plots.error_pileup_by_setup(every_run)) if len(every_run) else None
-
-
-def stored_numbers(every_run: pd.DataFrame) -> dict:
-    """The largest share of errors in one wrong digit for a constant rate, for the cosine
-    schedule and without batch norm, over every stored training."""
-    kind = every_run["schedule"].str.split().str[0]
-    largest = lambda rows: f"{every_run.loc[rows, 'share'].max():.0%}"
-    without_bn = every_run["without"].str.contains("batch norm")
-    return {"pileup_constant": largest(kind == "constant") if (kind == "constant").any() else "none stored",
-            "pileup_cosine": largest(kind == "cosine") if (kind == "cosine").any() else "none stored",
-            "pileup_runs": len(every_run),
-            "pileup_no_bn": f"{largest(without_bn)} over {int(without_bn.sum())} trainings" if without_bn.any()
-            else "not stored"}
 
 
 # ----------------------------------------------------------------- against the softmax baseline
@@ -484,7 +358,7 @@ def softmax_numbers(five: pd.DataFrame, params: dict, sets: dict, mnist, checks,
     sharing = checks.judge("liu_fu.cnn.parameter_sharing_accuracy", f"{d_dense['diff'] * 100:+.2f} pp over the fully "
                            f"connected network", a=five["test_accuracy"], b=accuracy, iterations=steps, ran=ran)
     return numbers | {"dense_parameters": f"{n_dense:,}", "fewer_weights_verdict": verdict, "sharing_verdict": sharing,
-                      "dense_measured": display.interval(accuracy),
+                      "dense_measured": intervals.interval(accuracy),
                       "vs_dense": stats.fmt_difference(d_dense, scale=100, unit=" pp")}
 
 
@@ -509,18 +383,6 @@ def softmax_weights() -> int:
     return models.build("softmax").count_params()
 
 
-# ----------------------------------------------------------------- ablations
-def ablation_table(ablated, final: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """Each ablation against the full model on the same seeds (``ablated``: their ``Trained``,
-    None where none ran): n, iterations, test accuracy, the difference in pp with its 95% CI,
-    and the median training speed. ``params["brief_tables"]``: ablation and n only."""
-    table = _ablation_frame(finals(ablated, final.iloc[:0]), params["ablations"])
-    table.insert(table.columns.get_loc("n") + 1, "iterations", f"{params['ablation_steps']:,}")
-    speeds = ablated.table.groupby("config")["images_per_second"].median() if ablated is not None else {}
-    table["images/s"] = table.pop("_config").map(speeds).map(lambda v: f"{v:,.0f}", na_action="ignore")
-    return table[["ablation", "n"]] if params["brief_tables"] else table
-
-
 def _ablation_frame(rows: pd.DataFrame, ablations) -> pd.DataFrame:
     """``results.ablation_effects`` as readers see it: ablations named in words, n an integer,
     the CI's bounds named; the configuration kept in ``_config``."""
@@ -529,179 +391,3 @@ def _ablation_frame(rows: pd.DataFrame, ablations) -> pd.DataFrame:
     table["ablation"] = table["ablation"].map(lambda a: ABLATION_NAMES.get(a, a))
     table["n"] = table["n"].astype(int)
     return table.rename(columns={"95% CI low": "95% CI from (pp)", "95% CI high": "95% CI to (pp)"})
-
-
-def _reached(steps: np.ndarray, budget: int) -> str:
-    """Mean iterations to reach a threshold; a run that never reached it is censored at the budget."""
-    if np.isnan(steps).all():
-        return f"not within the {budget:,} iterations"
-    return f"after {np.nanmean(steps):,.0f} iterations"
-
-
-def ablation_numbers(ablated, params: dict, checks) -> dict:
-    """The ablations' budget, the factorised kernel's speed, the steps to reach the batch-norm
-    claim's threshold, and the change of the over-fitting gap without dropout and without batch
-    norm, with the verdicts on the claims they test (recorded in ``checks``)."""
-    ablations, budget, seeds = params["ablations"], params["ablation_steps"], params["ablation_seeds"]
-    numbers = {"ablation_budget": f"{budget:,}", "ablation_status": (
-        f"Budget: {budget:,} iterations, seeds {', '.join(map(str, seeds))}." if ablated is not None else
-        "This profile runs no ablations (its parameter ablations is empty): the claims that need them are "
-        "reported as not tested.")}
-    numbers |= speed_numbers(params, checks)
-    ran = f"{budget:,} iterations, seeds {', '.join(map(str, seeds))}"
-    threshold = claims.measure("liu_fu.cnn.bn_converges_fast")["threshold"]
-    numbers["bn_threshold"] = f"{threshold:.2f}"
-    has = lambda name: ablated is not None and name in ablations
-    if has("no_batch_norm"):
-        reach = stats.steps_to_reach(ablated.table, threshold)
-        steps_of = lambda config: measures.per_seed(reach, config, "steps").to_numpy()
-        with_bn, without = _reached(steps_of(REFERENCE), budget), _reached(steps_of("no_batch_norm"), budget)
-        numbers |= {"bn_steps_full": with_bn, "bn_steps_without": without}
-        checks.judge("liu_fu.cnn.bn_converges_fast", f"{with_bn} with batch norm, {without} without, to validation "
-                     f"accuracy {threshold}", a_steps=steps_of(REFERENCE), b_steps=steps_of("no_batch_norm"),
-                     cap=budget, ran=ran)
-    else:
-        numbers |= {"bn_steps_full": "(not measured)",
-                    "bn_steps_without": "(not measured: this profile runs no 'no_batch_norm' ablation)"}
-    # Over-fitting as the gap between validation loss and the training loss in inference mode.
-    final = finals(ablated)
-    gap = lambda config: measures.per_seed(final.assign(gap=measures.overfitting_gap(final)), config, "gap")
-    if has("no_dropout"):
-        gap_without, gap_with = measures.paired(gap("no_dropout"), gap(REFERENCE))
-        d = stats.difference(gap_without, gap_with, paired=True)
-        accuracy = ablation_effects(final, ["no_dropout"]).iloc[0]["Δ vs full (pp)"]
-        numbers["dropout_gap"] = stats.fmt_difference(d, digits=4)
-        checks.judge("liu_fu.cnn.dropout_prevents_overfitting", f"removing dropout: validation − training loss gap "
-                     f"{d['diff']:+.4f}, test accuracy {accuracy:+.2f} pp", a=gap_without, b=gap_with,
-                     iterations=budget, ran=ran)
-    else:
-        numbers["dropout_gap"] = "not measured (no 'no_dropout' ablation)"
-    if has("no_batch_norm"):   # "... and has strong generalization ability"
-        gap_no_bn, gap_bn = measures.paired(gap("no_batch_norm"), gap(REFERENCE))
-        d = stats.difference(gap_no_bn, gap_bn, paired=True)
-        numbers["bn_gap"] = stats.fmt_difference(d, digits=4)
-        numbers["bn_generalises_verdict"] = checks.judge(
-            "liu_fu.cnn.bn_generalises", f"removing batch norm: validation − training loss gap {d['diff']:+.4f}",
-            a=gap_no_bn, b=gap_bn, iterations=budget, ran=ran)
-    else:
-        numbers |= {"bn_gap": "not measured (no no_batch_norm ablation)", "bn_generalises_verdict": "not tested"}
-    return numbers
-
-
-def speed_numbers(params: dict, checks) -> dict:
-    """Liu & Fu factorise C1 "to speed up the operation": the benchmark's interleaved timings
-    of the factorised and unfactorised model in one process (part 5), never training runs
-    timed at different moments on a shared machine; with the verdict."""
-    widths = params["widths"]
-    bench = read_results(paths.BENCHMARK)
-    paired = benchmark_rows.paired_speeds(bench, *(benchmark_rows.factorised_measurement(widths, v)
-                                                    for v in ("factorised", "unfactorised")))
-    timed = {"factorised": paired["a"], "unfactorised": paired["b"]}
-    if not (len(timed["factorised"]) and len(timed["unfactorised"])):
-        why = f"no benchmark rows for widths {_widths(widths)}"
-        return {"speed_full": "not measured",
-                "speed_unfactorised": f"not measured (the benchmark has no rows for widths {_widths(widths)})",
-                "factorised_speed_verdict": checks.not_testable("liu_fu.cnn.factorised_kernels_speed", why)}
-    fast, slow = np.median(timed["factorised"]), np.median(timed["unfactorised"])
-    return {"speed_full": f"{fast:,.0f}", "speed_unfactorised": f"{slow:,.0f}",
-            "factorised_speed_verdict": checks.judge(
-                "liu_fu.cnn.factorised_kernels_speed", f"{fast:,.0f} vs {slow:,.0f} images/s (medians of "
-                f"{paired['said']})", a=timed["factorised"], b=timed["unfactorised"],
-                ran="the benchmark's part 5 (`make benchmark`)")}   # paired by round
-
-
-# ----------------------------------------------------------------- gradients
-def gradient_probes(sets: dict, params: dict, mnist) -> pd.DataFrame | None:
-    """The gradient probe of the full model and its no-batch-norm ablation (None where the
-    profile runs neither the ablation nor gradient seeds)."""
-    if ABLATION not in sets or "no_batch_norm" not in params["ablations"] or not params["gradient_seeds"]:
-        return None
-    return gradients.run_set_probes(sets[ABLATION], params["gradient_steps"], params["gradient_seeds"], mnist,
-                                    configs=[REFERENCE, "no_batch_norm"])
-
-
-def gradient_figure(probed: pd.DataFrame | None, params: dict):
-    """Each layer's RMS gradient per step, with and without batch norm (None without probes)."""
-    if probed is None:
-        return None
-    title = f"gradient size per layer, first {params['gradient_steps']} steps"
-    return plots.fit_page(plots.gradient_sizes(probed, title=title))
-
-
-def gradient_numbers(probed: pd.DataFrame | None, params: dict, checks) -> dict:
-    """The spread of the layers' gradients with and without batch norm, and the verdict."""
-    if probed is None:
-        return {"bn_spreads": "not measured (no no_batch_norm ablation, or no gradient_seeds)",
-                "bn_gradients_verdict": "not tested"}
-    spreads = gradients.summaries(probed)
-    spread_of = lambda config: measures.per_seed(spreads, config, "layer_spread")
-    without, with_bn = measures.paired(spread_of("no_batch_norm"), spread_of(REFERENCE))
-    both = f"{np.median(with_bn):.3g} with batch norm, {np.median(without):.3g} without"
-    steps, seeds = params["gradient_steps"], ", ".join(map(str, params["gradient_seeds"]))
-    return {"bn_spreads": both, "bn_gradients_verdict": checks.judge(
-        "liu_fu.cnn.bn_gradients", f"largest over smallest layer RMS gradient, geometric mean of the first {steps} "
-        f"steps: {both} (medians over seeds)", a=without, b=with_bn, ran=f"the first {steps} steps, seeds {seeds}")}
-
-
-# ----------------------------------------------------------------- the paper profile on a GPU
-def gpu_runs(mnist) -> dict:
-    """The paper profile's run sets of this chapter and what the store holds of them trained on
-    a GPU (looked up, never trained): ``params``, ``sets``, ``full`` and ``ablated`` (frames)."""
-    params = profiles.chapter_parameters(CHAPTER, "paper")
-    sets = run_sets(params)
-    stored = by_backend(sets[FULL], mnist)
-    ablated = by_backend(sets[ABLATION], mnist) if ABLATION in sets else stored.iloc[:0]
-    return {"params": params, "sets": sets, "full": stored[stored["device"] != "cpu"],
-            "ablated": ablated[ablated["device"] != "cpu"]}
-
-
-def gpu_numbers(gpu: dict, checks) -> dict:
-    """The paper profile's widths, budget and cost on two CPU cores (from the benchmark), its
-    GPU trainings' accuracy and speed, and the second looks at Liu & Fu's accuracy claims."""
-    params, on_gpu = gpu["params"], gpu["full"]
-    bench = read_results(paths.BENCHMARK)
-    speed = bench.loc[bench["measurement"] == "liu_fu_cnn b50: mnist_utils.train", "value"].median()
-    images = experiments.training_images(list(gpu["sets"].values()))
-    numbers = {"paper_widths": _widths(params["widths"]), "paper_steps": f"{params['steps']:,}",
-               "paper_ablation_steps": f"{params['ablation_steps']:,}", "paper_speed": f"{speed:,.0f}",
-               "paper_hours": f"{images / speed / 3600:.1f}", "paper_images": f"{images / 1e6:.1f} million",
-               "gpu_n": len(on_gpu),
-               "gpu_devices": ", ".join(sorted(set(on_gpu["device"].str.removeprefix("gpu:")))) or "none"}
-    if not len(on_gpu):
-        return numbers | dict.fromkeys(("gpu_speed", "gpu_seconds", "gpu_measured", "gpu_best"), "(no runs stored)") \
-            | {"gpu_verdict": "not tested (no runs stored)", "gpu_best_verdict": "not tested"}
-    accuracy, steps = on_gpu["test_accuracy"], params["steps"]
-    ran = f"{steps:,} iterations, widths {_widths(params['widths'])}, on a GPU (Keras on JAX)"
-    measured, best = display.interval(accuracy), f"{accuracy.max():.4f}"
-    return numbers | {   # the same declared tests; recorded as second looks, outside the report's tally
-        "gpu_speed": f"{on_gpu['images_per_second'].median():,.0f}",
-        "gpu_seconds": f"{on_gpu['wall_seconds'].median():.0f}", "gpu_measured": measured, "gpu_best": best,
-        "gpu_verdict": checks.second_look("liu_fu.cnn.accuracy", measured, ran=ran, sample=accuracy, iterations=steps),
-        "gpu_best_verdict": checks.second_look("liu_fu.cnn.best_accuracy", f"best of {len(on_gpu)}: {best}", ran=ran,
-                                               sample=accuracy, iterations=steps)}
-
-
-def gpu_seed_table(final: pd.DataFrame, gpu: dict, params: dict) -> pd.DataFrame:
-    """Per seed: this page's test accuracy, the paper profile's on a GPU, and the paper's."""
-    per_seed = pd.concat({f"widths {_widths(params['widths'])} (this page)": final.set_index("seed")["test_accuracy"],
-                          f"widths {_widths(gpu['params']['widths'])} (GPU)":
-                          gpu["full"].set_index("seed")["test_accuracy"]}, axis=1).rename_axis("seed").reset_index()
-    per_seed["seed"] = per_seed["seed"].astype(int)
-    return _with_paper(per_seed, _paper()).round(4)
-
-
-def gpu_ablation_table(gpu: dict) -> pd.DataFrame:
-    """The paper profile's ablations on a GPU against its full model on the same seeds."""
-    return _ablation_frame(gpu["ablated"], gpu["params"]["ablations"] or []).drop(columns="_config")
-
-
-def gpu_ablation_numbers(gpu: dict) -> dict:
-    """The change of test accuracy without batch norm and without dropout on a GPU, in words."""
-    effects = ablation_effects(gpu["ablated"], gpu["params"]["ablations"] or []).set_index("ablation")
-    numbers = {}
-    for name in ("no_batch_norm", "no_dropout"):
-        row = effects.loc[name] if name in effects.index else None
-        numbers[f"gpu_{name}"] = "not run" if row is None else (
-            f"{row['Δ vs full (pp)']:+.2f} percentage points (95% CI {row['95% CI low']:+.2f} to "
-            f"{row['95% CI high']:+.2f}, n = {row['n']:.0f})")
-    return numbers

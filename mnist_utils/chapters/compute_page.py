@@ -11,7 +11,10 @@ import textwrap
 
 import pandas as pd
 
-from . import display
+from ..core import paths
+from ..present import display
+from ..runs import experiments, runsets
+from ..training import data
 
 # The BN CNN that parts 1 and 2 of benchmarks/speed.py time (its ``bn_cnn``: widths 32/64/64,
 # the paper profile's), at batch 50; tests/test_compute_page.py checks the script still says so.
@@ -157,7 +160,6 @@ def backend_table(comparison: pd.DataFrame) -> pd.DataFrame:
 def compare_backends(profile: str) -> pd.DataFrame | None:
     """``runsets.backend_comparison`` of every run set the profile's parameter file declares;
     None when no parameter file declares this folder's runs (a rerun under another name)."""
-    from . import data, experiments, paths, runsets
 
     if not paths.profile_file(profile).exists():
         return None

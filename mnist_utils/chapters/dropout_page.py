@@ -13,10 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import claims, display, experiments, measures, paths, plots, stats
-from .results import convergence_budget, final_rows, stopping, with_model_kwargs
-from .results import read as read_results
-from .verdicts import Verdicts
+from ..core import claims, paths
+from ..judging import measures, stats
+from ..judging.results import convergence_budget, final_rows, stopping, with_model_kwargs
+from ..judging.results import read as read_results
+from ..judging.verdicts import Verdicts
+from ..present import display, intervals, plots
+from ..runs import experiments
 
 CHAPTER = "05_dropout"
 OVERFITTING = "wang2020.dropout.reduces_overfitting"
@@ -128,13 +131,13 @@ def paper_errors() -> tuple[float, float]:
 
 def error_table(study: Study, measured: bool = True) -> pd.DataFrame:
     """Test error per model (percent, mean and 95% CI, which never leaves [0, 100]%:
-    ``display.interval_ends``; none for three runs or fewer) beside the paper's two values;
+    ``intervals.interval_ends``; none for three runs or fewer) beside the paper's two values;
     ``measured=False`` leaves out the measured columns (tiny runs whose errors vary)."""
     before, after = paper_errors()
     rows = []
     for config, paper in zip(study.configs, (before, None, after)):
         errors = 1 - study.final.loc[study.final["config"] == config.label, "test_accuracy"]
-        s, (low, high) = stats.mean_ci(errors), display.interval_ends(errors)
+        s, (low, high) = stats.mean_ci(errors), intervals.interval_ends(errors)
         rows.append({"model": model_name(config.label), "seeds": s["n"], "test error (%)": f"{s['mean'] * 100:.2f}",
                      "95% CI (%)": "—" if np.isnan(low) else f"{low * 100:.2f}–{high * 100:.2f}",
                      "Wang et al. (%)": f"{paper:g}" if paper is not None else "—"})
@@ -280,7 +283,7 @@ def initialisation_table(varied: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     """Per model: test accuracy over initialisation seeds, mean, sd and 95% CI."""
     final = initialisation_final(varied)
     s = stats.summarize(final, "model", "test_accuracy")
-    ends = [display.interval_ends(final.loc[final["model"] == m, "test_accuracy"]) for m in s["model"]]
+    ends = [intervals.interval_ends(final.loc[final["model"] == m, "test_accuracy"]) for m in s["model"]]
     return pd.DataFrame({"model": s["model"].map(model_name), "seeds": s["n"].astype(int),
                          "test accuracy (mean)": s["mean"].round(digits), "sd": s["sd"].round(digits),
                          "95% CI": ["—" if np.isnan(lo) else f"{lo:.{digits}f}–{hi:.{digits}f}" for lo, hi in ends]})

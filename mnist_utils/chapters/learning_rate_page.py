@@ -12,9 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import claims, display, measures, plots, stats
-from .results import final_rows, with_model_kwargs
-from .verdicts import Verdicts
+from ..core import claims
+from ..judging import measures, stats
+from ..judging.results import final_rows, with_model_kwargs
+from ..judging.verdicts import Verdicts
+from ..present import display, intervals, plots
 
 CHAPTER = "04_learning_rate_study"
 SLOW = "wang2020.lr.too_small_slow"
@@ -102,9 +104,9 @@ def of(frame: pd.DataFrame, activation: str, lr: str, value: str) -> pd.Series:
 # ------------------------------------------------------------------------ tables and figures
 def accuracy_table(study: Study, digits: int = 4) -> pd.DataFrame:
     """Final validation and test accuracy per activation and rate: the mean and its 95% interval
-    inside [0, 1], or the runs themselves for three or fewer (``display.interval``)."""
+    inside [0, 1], or the runs themselves for three or fewer (``intervals.interval``)."""
     s = study.summary
-    cell = lambda metric: [display.interval(of(study.final, a, lr, metric), digits)
+    cell = lambda metric: [intervals.interval(of(study.final, a, lr, metric), digits)
                            for a, lr in zip(s["activation"], s["lr"])]
     return pd.DataFrame({
         "activation": s["activation"].map(display.name), "learning rate": s["lr"], "seeds": s["n"].astype(int),
@@ -126,7 +128,7 @@ def oscillation_table(study: Study, digits: int = 4) -> pd.DataFrame:
     osc = stats.summarize(study.stability, ["activation", "lr"], "oscillation")
     runs = study.stability.groupby(["activation", "lr"], sort=False)["diverged"].agg(["sum", "size"])
     return pd.DataFrame({"activation": osc["activation"], "learning rate": osc["lr"],
-                         "oscillation": [display.interval(of(study.stability, a, lr, "oscillation"), digits)
+                         "oscillation": [intervals.interval(of(study.stability, a, lr, "oscillation"), digits)
                                          for a, lr in zip(osc["activation"], osc["lr"])],
                          "runs diverged": [f"{int(d)} of {int(n)}" for d, n in zip(runs["sum"], runs["size"])]})
 

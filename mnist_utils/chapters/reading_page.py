@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import claims, paths
-from .verdicts import Verdicts
+from ..core import claims, paths
+from ..core.names import NAMES
+from ..judging.verdicts import Verdicts
 
 CHAPTER = "01_reading_mnist"
 SPLITS = ("train", "validation", "test")
@@ -176,7 +177,7 @@ def judge(profile: str, raw: dict, mnist, files: pd.DataFrame, file_sizes: pd.Da
 def claim_words(claim_id: str) -> str:
     """A claim as the claims file words it, with its paper and section."""
     entry = claims.claim(claim_id)
-    paper = {"liu_fu": "Liu & Fu", "wang2020": "Wang et al."}.get(entry["paper"], entry["paper"])
+    paper = NAMES.get(entry["paper"], entry["paper"])
     return f"{entry['claim']} ({paper}, {entry['where']})" if entry.get("where") else f"{entry['claim']} ({paper})"
 
 

@@ -11,7 +11,13 @@ import re
 
 import pandas as pd
 
-from . import claims, display, paths, report, stats
+from ..core import claims, paths
+from ..core.names import NAMES
+from ..judging import stats
+from ..judging.results import read as read_results
+from ..present import display, report
+from ..runs import store
+from ..runs import store as run_store
 
 VERDICT_ORDER = ["reproduced", "exceeded", "partially reproduced", "not reproduced", "inconclusive", "not testable",
                  "not tested"]
@@ -60,7 +66,7 @@ def claims_table(tested: pd.DataFrame) -> pd.DataFrame:
     # narrow n column it would widen the table beyond the page).
     looks = results["look"] if "look" in results else pd.Series("", index=results.index)
     return pd.DataFrame({
-        "verdict": results["verdict"], "paper": results["paper"].map(report.PAPER_NAMES),
+        "verdict": results["verdict"], "paper": results["paper"].map(NAMES),
         "claim": results["claim"] + " (" + results["where"] + ")", "measured": results["measured"],
         "n": results["n"].map(runs), "margin": results["margin"],
         "budget": [b + look_mark(look) for b, look in zip(shown, looks)]}).reset_index(drop=True)
@@ -69,7 +75,7 @@ def claims_table(tested: pd.DataFrame) -> pd.DataFrame:
 def facts_table(tested: pd.DataFrame) -> pd.DataFrame:
     """The facts about the data files, checked rather than replicated."""
     facts = tested[tested["role"] == "data"]
-    return pd.DataFrame({"verdict": facts["verdict"], "paper": facts["paper"].map(report.PAPER_NAMES),
+    return pd.DataFrame({"verdict": facts["verdict"], "paper": facts["paper"].map(NAMES),
                          "claim": facts["claim"] + " (" + facts["where"] + ")",
                          "measured": facts["measured"]}).reset_index(drop=True)
 
@@ -80,7 +86,7 @@ def setup_table(all_claims: list[dict], profile: str) -> pd.DataFrame:
     sizes their stored runs used; else the claims file's ``here`` where the book departs from
     the paper (the deviations page says why), or "as stated"."""
     setup = [c for c in all_claims if c["role"] == "setup"]
-    return pd.DataFrame({"paper": [report.PAPER_NAMES.get(c["paper"], c["paper"]) for c in setup],
+    return pd.DataFrame({"paper": [NAMES.get(c["paper"], c["paper"]) for c in setup],
                          "where": [c["where"] for c in setup], "setting": [display.words(c["claim"]) for c in setup],
                          "here": [ran_sizes(c["ran_in"], profile) if c.get("ran_in") else c.get("here", "as stated")
                                   for c in setup]})
@@ -88,8 +94,6 @@ def setup_table(all_claims: list[dict], profile: str) -> pd.DataFrame:
 
 def ran_sizes(run_sets: list[str], profile: str) -> str:
     """The training and test set sizes the stored runs of ``run_sets`` (results files) used."""
-    from . import store
-    from .results import read as read_results
 
     said = []
     for name in run_sets:
@@ -267,8 +271,6 @@ def plan_minutes(plan: dict, profile: str) -> float | None:
     """Training minutes of the runs beyond the pilot of a plan's run sets (from the store's
     records; the configurations it declares ``predating`` it left out). None where its runs
     are derived entries (kept weights, probes) that no results table lists."""
-    from . import store as run_store
-    from .results import read as read_results
 
     if not plan["run_sets"]:
         return None

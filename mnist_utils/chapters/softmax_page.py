@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import claims, stats
-from .verdicts import Verdicts, judgement
+from ..core import claims
+from ..judging import stats
+from ..judging.verdicts import Verdicts, judgement
 
 CHAPTER = "02_softmax_baseline"
 CLAIM = "liu_fu.softmax.accuracy"

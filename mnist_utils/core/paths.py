@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 NOTEBOOKS = ROOT / "notebooks"          # parameterised sources, stored without outputs
 BOOK = ROOT / "book"                    # executed notebooks of the book of record

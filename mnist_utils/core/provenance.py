@@ -58,6 +58,13 @@ def cpu_name() -> str:
         return platform.processor() or platform.machine()
 
 
+def tf_threads() -> str:
+    """TensorFlow's thread settings from the environment ("intra 1, inter 1"; "default" unset):
+    a convolution's sums depend on them."""
+    intra, inter = (os.environ.get(f"TF_NUM_{k}_THREADS") for k in ("INTRAOP", "INTEROP"))
+    return "default" if intra is None and inter is None else f"intra {intra or 'default'}, inter {inter or 'default'}"
+
+
 def gpu_name() -> str:
     """The GPUs ``nvidia-smi -L`` lists, or "none"."""
     if not shutil.which("nvidia-smi"):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .files import write_atomically
+from ..core.files import write_atomically
+from . import stats
 
 
 def write(frame: pd.DataFrame, path: Path) -> Path:
@@ -84,7 +85,6 @@ def ablation_effects(final: pd.DataFrame, ablations, reference: str = "improved 
     by seed (``final``: one row per run, with ``config``, ``seed`` and ``metric``): n, the
     ablation's mean, and the difference in percentage points with its 95% CI. ``name`` and
     ``versus`` word the columns (chapter 9 adds ingredients to a baseline instead)."""
-    from . import stats
 
     shown = metric.replace("val_", "validation ").replace("_", " ")
     columns = [name, "n", shown, f"Δ vs {versus} (pp)", "95% CI low", "95% CI high"]

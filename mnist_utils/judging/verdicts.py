@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import claims, display, paths, rules, stats
+from ..core import claims, names, paths
+from . import rules, stats
 from .results import read as read_results
 from .results import write as write_results
 from .sequential import first_seeds, judge_by_looks, seed_count
@@ -153,7 +154,7 @@ class Verdicts:
             if not row.get("look"):
                 continue
             taken = [look for look in self.plan_looks if look["claim_id"] == row["claim_id"]]
-            rows.append({"claim": display.claim_label(row["claim_id"]),
+            rows.append({"claim": names.claim_label(row["claim_id"]),
                          "looks": "; ".join(f"n = {look['n']}: {look['verdict']}" for look in taken) or "none yet",
                          "verdict": row["verdict"], "where it stands": row["look"]})
         return pd.DataFrame(rows, columns=["claim", "looks", "verdict", "where it stands"])
@@ -242,12 +243,12 @@ def amendments_table() -> pd.DataFrame:
         named = entry["claims"]
         # An amendment of many claims at once (the first declaration of every rule) lists them in
         # the claims file; the table names a few and counts the rest.
-        labels = [f"“{display.claim_label(c)}”" for c in named]
+        labels = [f"“{names.claim_label(c)}”" for c in named]
         shown = "; ".join(labels) if len(named) <= 3 else f"{len(named)} claims: {'; '.join(labels[:2])}; …"
         words = (" / ".join(f"“{claims.claim(c)['as_printed']}”" for c in named) if len(named) <= 3
                  else "(each claim's own words, in the claims table below)")
         timeline = " Timeline: " + "; ".join(entry["timeline"]) + "." if entry.get("timeline") else ""
-        rows.append({"date": str(entry["date"]), "claims": shown, "what changed": display.words(entry["changed"]),
-                     "why": display.words(entry["why"]) + display.words(timeline), "the paper's words": words,
+        rows.append({"date": str(entry["date"]), "claims": shown, "what changed": names.words(entry["changed"]),
+                     "why": names.words(entry["why"]) + names.words(timeline), "the paper's words": words,
                      "runs existed": "yes" if entry["runs_existed"] else "no"})
     return pd.DataFrame(rows, columns=["date", "claims", "what changed", "why", "the paper's words", "runs existed"])

@@ -8,7 +8,8 @@ import re
 
 from IPython.display import Markdown, display
 
-from . import paths, provenance
+from ..core import paths, provenance
+from ..core.names import NAMES
 
 
 def produced_by(chapter: str, profile: str) -> str:
@@ -145,7 +146,6 @@ def show(frame, index: bool = False, **options) -> None:
 
 
 # ----------------------------------------------------------------- verdicts at a glance
-PAPER_NAMES = {"liu_fu": "Liu & Fu", "wang2020": "Wang et al. (2020)"}
 # Colour-blind-safe enough to tell apart, and always with the word: the colour only repeats it.
 VERDICT_COLOURS = {"reproduced": "#1a7f37", "exceeded": "#0b5cad", "partially reproduced": "#7d4e00",
                    "not reproduced": "#b42318",
@@ -213,7 +213,7 @@ def headline_rows(ledger, second_looks=None) -> list[dict]:
 
     def row(c, judged):
         finding = text(judged, "finding")
-        return {"paper": PAPER_NAMES.get(c["paper"], c["paper"]),
+        return {"paper": NAMES.get(c["paper"], c["paper"]),
                 "claim": f"{c['headline']}: {finding}" if finding else c["headline"], "chapter": c["chapter"],
                 "paper_value": text(c, "headline_paper") or c["as_printed"],
                 "measured": (headline_measured(judged["measured"], text(c, "headline_unit")) if judged["measured"]

@@ -5,7 +5,8 @@ names, and chapter 8 shows the whole table.
 """
 from __future__ import annotations
 
-from . import claims
+from ..core import claims
+from ..judging import stats
 
 
 def factorised_measurement(widths, variant: str) -> str:
@@ -32,7 +33,6 @@ def paired_speeds(bench, measurement_a: str, measurement_b: str) -> dict:
     threads' work, which a slower VM does not stretch) with its 95% interval."""
     import numpy as np
 
-    from . import stats
 
     rows = {m: bench[bench["measurement"] == m] for m in (measurement_a, measurement_b)}
     if "repeat" in bench:

@@ -10,9 +10,9 @@ import json
 
 import pandas as pd
 
-from . import paths
+from ..core import paths
+from ..judging.results import read as read_results
 from . import store as run_store
-from .results import read as read_results
 
 LEDGER_COLUMNS = ["chapter", "runs", "training (min)", "training images (M)", "execution (min)",
                   "median images/s", "trained on", "gpu", "commit", "finished"]

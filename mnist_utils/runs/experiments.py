@@ -3,7 +3,7 @@ them without Jupyter.
 
 A function per training chapter turns the chapter's parameters (the names of its
 ``parameters`` cell) into ``RunSet``s: configurations, seeds and data subsets. The notebook
-passes its parameters and hands the sets to ``runsets.train_set``; ``python -m mnist_utils.fill``
+passes its parameters and hands the sets to ``runsets.train_set``; ``python -m mnist_utils.runs.fill``
 does the same without Jupyter, so any machine (a GPU runner included) can fill the run store
 and the book is then rendered on a CPU from the stored runs.
 """
@@ -15,10 +15,12 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from . import claims, models, paths
-from .profiles import chapter_parameters
+from ..core import claims, paths
+from ..core.profiles import chapter_parameters
+from ..judging.results import final_rows, read
+from ..training import models
+from ..training.train import OPTIMIZERS, TrainConfig, TrainConfigError, check_seeds, config_columns, step_budget
 from .runsets import RunSet, declare
-from .train import OPTIMIZERS, TrainConfig, TrainConfigError, check_seeds, step_budget
 
 CNN_ABLATIONS = {
     "no_batch_norm": {"batch_norm": False},
@@ -344,7 +346,6 @@ def run_sets(name: str, params: dict, trained: dict) -> list[RunSet]:
     """The run sets of chapter ``name``; chapter 5 chooses its setting from the final rows of
     chapters 3 and 4 (``trained``: chapter -> table)."""
     if name == "05_dropout":
-        from .results import final_rows
 
         activation, rate = dropout_choice(final_rows(trained["03_activation_study"]),
                                           final_rows(trained["04_learning_rate_study"]))
@@ -355,7 +356,6 @@ def run_sets(name: str, params: dict, trained: dict) -> list[RunSet]:
 def all_run_sets(profile: str) -> list[RunSet]:
     """Every run set of the training chapters of ``profile``, chapter 5's chosen from the
     results files chapters 3 and 4 wrote (skipped when they are missing)."""
-    from .results import read
 
     tables = {}
     for name in ("03_activation_study", "04_learning_rate_study"):
@@ -379,7 +379,6 @@ def images_per_run(config: TrainConfig, train_size: int = 0) -> int:
 def training_images(run_sets) -> int:
     """Training images of the distinct runs of ``run_sets``: a run that two sets share (chapter 6's
     ablation reference is its full trainings) is trained, and counted, once."""
-    from .train import config_columns
 
     runs = {(json.dumps(config_columns(c), sort_keys=True, default=str), seed, run_set.train_size): c
             for run_set in run_sets for c in run_set.configs for seed in run_set.seeds}

@@ -1,8 +1,8 @@
 """Fill the run store without Jupyter: train what the chapters of a profile are missing.
 
-    python -m mnist_utils.fill --profile cpu --chapters 06 03    # train what is missing
-    python -m mnist_utils.fill --profile paper --list           # what a profile would train
-    python -m mnist_utils.fill --profile cpu --shard 1/2        # one of two disjoint shares
+    python -m mnist_utils.runs.fill --profile cpu --chapters 06 03    # train what is missing
+    python -m mnist_utils.runs.fill --profile paper --list           # what a profile would train
+    python -m mnist_utils.runs.fill --profile cpu --shard 1/2        # one of two disjoint shares
 
 A chapter's parameters come from its notebook's defaults, then ``params/<profile>.yaml``,
 then ``-p key=value`` overrides, exactly as the runner (``mnist_utils.runner``) passes them;
@@ -17,10 +17,14 @@ import time
 
 import pandas as pd
 
-from . import models, paths, profiles, provenance
+from ..core import paths, profiles, provenance
+from ..core.profiles import chapter_parameters
+from ..training import data, models, train
+from ..training.train import TrainConfig, TrainConfigError, run_spec
+from . import store as run_store
 from .experiments import TRAINING_CHAPTERS, images_per_run, run_sets
-from .profiles import chapter_parameters
-from .train import TrainConfig, TrainConfigError
+from .runsets import train_many
+from .store import RunStore, data_fingerprint, run_key
 
 
 def resolve_chapters(selection: list[str] | None) -> list[str]:
@@ -41,7 +45,6 @@ def resolve_chapters(selection: list[str] | None) -> list[str]:
 def run_time_estimate(config: TrainConfig, mnist, train_size: int = 0, **_) -> float:
     """Seconds one run of ``config`` should take here: its images over a short throughput
     probe of the same model (cached per model), plus a third for evaluations."""
-    from . import train
 
     probe = TrainConfig(config.model, config.model_kwargs, config.optimizer, config.learning_rate,
                         config.batch_size, steps=1)
@@ -108,9 +111,6 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
     started is finished and stored. With ``shards`` only this shard's missing runs are trained
     (chapter 5, chosen from chapters 3 and 4, waits until their shards are merged). Returns True
     when every run was reached."""
-    from .runsets import train_many
-    from .store import data_fingerprint, run_key
-    from .train import run_spec
 
     overrides = overrides or {}
     trained: dict[str, pd.DataFrame] = {}
@@ -164,10 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     """Train the runs of chosen chapters of a profile into the run store, without Jupyter."""
     import argparse
 
-    from . import data
-    from . import store as run_store
 
-    parser = argparse.ArgumentParser(prog="python -m mnist_utils.fill", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m mnist_utils.runs.fill", description=main.__doc__)
     parser.add_argument("--profile", default="cpu", help="params/<profile>.yaml (default: cpu)")
     parser.add_argument("--chapters", nargs="*", help="chapter names or numbers, in the order to train them "
                                                       "(default: all training chapters)")
@@ -179,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, help="start no run that would end after this many minutes")
     parser.add_argument("--list", action="store_true", help="print the runs and whether they are stored; train nothing")
     parser.add_argument("--shard", metavar="K/N", help="train only the K-th of N disjoint shares of the missing runs "
-                                                      "(merge the stores with python -m mnist_utils.store --merge)")
+                                                      "(merge the stores with python -m mnist_utils.runs.store --merge)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     # Every argument is checked before anything loads Keras and TensorFlow (fill_store does; see
@@ -214,7 +212,6 @@ def main(argv: list[str] | None = None) -> int:
 def store_for(profile: str, overrides: dict, folder: str | None = None, check_committed: bool = True):
     """Where trained runs go: ``folder`` when given; the record's ``data/runs`` for a record
     profile without overrides (from committed training code only); scratch otherwise."""
-    from .store import RunStore
 
     if folder:
         return RunStore(folder, [folder, paths.RUNS])

@@ -26,10 +26,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import backend, versions
+from ..training import backend, versions
+from ..training import train as training
+from ..training.data import MNIST
 from . import store as run_store
-from . import train as training
-from .data import MNIST
 
 PROBE = "gradient_norms"
 

@@ -28,11 +28,13 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import backend, versions
+from ..core import profiles
+from ..judging.measures import errors_by_digit
+from ..training import backend, data, versions
+from ..training import train as training
+from ..training.data import MNIST
+from . import experiments
 from . import store as run_store
-from . import train as training
-from .data import MNIST
-from .measures import errors_by_digit
 
 PROBE = "last_checkpoints"
 REESTIMATE_IMAGES = 10_000   # training images that re-estimate batch norm's statistics
@@ -167,9 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     """Probe chapter 6's runs of a profile into the run store, without Jupyter."""
     import argparse
 
-    from . import data, experiments, profiles
 
-    parser = argparse.ArgumentParser(prog="python -m mnist_utils.probes", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m mnist_utils.runs.probes", description=main.__doc__)
     parser.add_argument("--profile", required=True)
     parser.add_argument("--store", help="run-store folder to write (default: the process's store)")
     args = parser.parse_args(argv)

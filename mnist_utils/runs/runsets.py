@@ -16,11 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import paths
-from . import results as results_io
+from ..core import paths
+from ..judging import results as results_io
+from ..judging import stats
+from ..judging.measures import errors_by_digit
+from ..judging.results import final_rows
+from ..training import backend as keras_backend
+from ..training import train as training
+from ..training.data import MNIST, Split
 from . import store as run_store
-from . import train as training
-from .data import MNIST, Split
 
 
 @dataclass(frozen=True)
@@ -195,8 +199,6 @@ def by_backend(run_set, mnist: MNIST, store=None) -> pd.DataFrame:
     backend trains, the other is looked up: nothing is trained here), with ``backend`` and
     ``device`` columns, and each run's overall images/s and wall time from its record. Two
     backends share a spec and the training code, so only the key differs."""
-    from . import backend as keras_backend
-    from .results import final_rows
 
     store = store or run_store.default()
     mnist = run_set.data(mnist)
@@ -222,7 +224,6 @@ def by_backend(run_set, mnist: MNIST, store=None) -> pd.DataFrame:
 def backend_comparison(run_sets, mnist: MNIST, store=None) -> pd.DataFrame:
     """Per configuration stored on both Keras backends: runs and mean test accuracy on
     each, and the difference of the means (JAX − TensorFlow) with its 95% CI."""
-    from . import stats
 
     rows = []
     for run_set in run_sets:
@@ -244,7 +245,6 @@ def stored_error_pileup(labels: np.ndarray, model: str = "liu_fu_cnn", store=Non
     and data subsets left out), whatever chapter or machine trained it: its set-up (widths,
     rate and schedule, steps, training images, ablated parts, backend and device), test
     accuracy, and how its errors spread over the predicted digits (``measures.errors_by_digit``)."""
-    from .measures import errors_by_digit
 
     store = store or run_store.default()
     rows = []

@@ -21,7 +21,7 @@ written once and never modified, through a temporary file and ``os.replace``, so
 crash never leaves half an entry; an entry that fails to parse or whose key does not
 match its name is an error naming the file, never silently a miss.
 
-    python -m mnist_utils.store              # what the book-of-record store holds
+    python -m mnist_utils.runs.store              # what the book-of-record store holds
 """
 from __future__ import annotations
 
@@ -39,12 +39,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import backend as keras_backend
-from . import paths, provenance, versions
-from .files import write_atomically
+from ..core import paths, provenance
+from ..core.files import write_atomically
+from ..training import backend as keras_backend
+from ..training import versions
 
 FORMAT = 1
-VERSIONS = ("keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "numpy")
+PACKAGES = ("keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "numpy")
 
 
 class StoreError(RuntimeError):
@@ -93,7 +94,7 @@ def run_key(spec: dict, fingerprint: str, backend_name: str | None = None) -> st
 # ---------------------------------------------------------------- records
 def run_record(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
     """What a stored run records beside its numbers: when, how fast, on what, from which commit."""
-    versions = provenance.package_versions(VERSIONS)
+    packages = provenance.package_versions(PACKAGES)
     images = spec["batch_size"] * int(rows["step"].iloc[-1]) if len(rows) else 0
     return {
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -105,9 +106,11 @@ def run_record(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
         "device": keras_backend.devices(),
         "cpu": provenance.cpu_name(),
         "cpu_count": os.cpu_count(),
+        "threads": provenance.tf_threads(),
         "python": platform.python_version(),
-        "versions": versions,
+        "versions": packages,
         "commit": provenance.commit(),
+        "code_version": versions.unit("training")["version"],
         "code_digest": versions.digests()["training"],
     }
 
@@ -273,7 +276,7 @@ def default() -> RunStore:
 
 def merge(sources: list[Path], into: Path) -> dict[str, int]:
     """Copy every entry of the ``sources`` stores (e.g. the shards of ``python -m
-    mnist_utils.fill --shard``) into the store ``into``: an entry it lacks is added
+    mnist_utils.runs.fill --shard``) into the store ``into``: an entry it lacks is added
     atomically, one it holds byte for byte is skipped, so merging again changes nothing. An entry
     it holds with other contents (the same run trained twice) keeps the one already there and is
     counted as a conflict. Every entry is decoded first: a damaged one stops the merge, naming it."""
@@ -294,84 +297,14 @@ def merge(sources: list[Path], into: Path) -> dict[str, int]:
     return counts
 
 
-def _repeatable(store: RunStore, model: str, fingerprint: str, probe: str | None) -> list[StoredRun]:
-    """The stored runs of ``model`` (or its probes named ``probe``) that this code keys alike and
-    that were trained on this kind of processor (bit-for-bit repeats are only expected there),
-    quickest first."""
-    here, found = provenance.cpu_name(), []
-    for path in sorted((store.write_dir / model).glob("*.json")):
-        run = decode(path.read_text(), path)
-        if run.spec.get("probe") != probe or run.record.get("cpu") != here:
-            continue
-        if probe is None and run_key(run.spec, fingerprint, backend_name=run.record.get("backend")) != run.key:
-            continue   # another data subset or backend
-        found.append(run)
-    return sorted(found, key=lambda r: r.record.get("wall_seconds", 0))
-
-
-def verify(store: RunStore, per_model: int, models=("softmax", "lenet5", "fully_connected")) -> list[dict]:
-    """Train again, with this code, the ``per_model`` quickest stored runs of each of ``models``
-    (and one gradient probe) that this code keys alike on this kind of processor, and compare them
-    with what is stored: the evidence that a code change leaves the stored numbers as they were."""
-    from dataclasses import fields
-
-    from . import data, gradients
-    from . import train as training
-
-    mnist, rows = data.load(), []
-    fingerprint = data_fingerprint(mnist)
-    names = {f.name for f in fields(training.TrainConfig)}
-
-    def config_of(run):
-        return training.TrainConfig(**{k: v for k, v in run.spec.items() if k in names})
-
-    for model in models:
-        for run in _repeatable(store, model, fingerprint, None)[:per_model]:
-            print(f"verify {model} {run.key[:12]} (seed {run.spec['seed']}): training again", flush=True)
-            again = training.train(config_of(run), mnist, run.spec["seed"],
-                                   steps_per_execution=run.spec["steps_per_execution"])
-            same = np.array_equal(again.rows["val_accuracy"].to_numpy(float), run.rows["val_accuracy"].to_numpy(float))
-            differs = int((again.arrays["test_predictions"] != run.arrays["test_predictions"]).sum())
-            rows.append({"model": model, "key": run.key[:12], "seed": run.spec["seed"],
-                         "same": bool(same and not differs), "test_predictions_differing": differs})
-            print(f"  {rows[-1]}", flush=True)
-    for run in _repeatable(store, "lenet5", fingerprint, gradients.PROBE)[:1]:
-        print(f"verify gradient probe {run.key[:12]} (seed {run.spec['seed']}): probing again", flush=True)
-        again, _ = gradients.kernel_rms_per_step(config_of(run), run.spec["seed"], mnist, run.spec["probe_steps"],
-                                                  train_size=run.spec["n_train"])
-        columns = [c for c in run.rows.columns if c != "images_per_second"]
-        same = again[columns].to_numpy(float).tolist() == run.rows[columns].to_numpy(float).tolist()
-        rows.append({"model": "lenet5 gradient probe", "key": run.key[:12], "seed": run.spec["seed"], "same": same,
-                     "test_predictions_differing": 0})
-        print(f"  {rows[-1]}", flush=True)
-    return rows
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Summarise a store: runs per model, size on disk, total training time; or merge stores;
-    or verify that this training code repeats stored runs."""
+    """Summarise a store: runs per model, size on disk, total training time; or merge stores."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m mnist_utils.store", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m mnist_utils.runs.store", description=main.__doc__)
     parser.add_argument("folder", nargs="?", default=str(paths.RUNS), help="store folder (default: data/runs)")
     parser.add_argument("--merge", nargs="+", metavar="SOURCE", help="copy these stores' entries into the folder")
-    parser.add_argument("--verify", type=int, metavar="N", help="train the N quickest stored runs of each small model "
-                                                                 "again (this processor's) and compare")
-    parser.add_argument("--declare", metavar="WHY", help="with --verify: when every run repeats exactly, lock the "
-                                                         "changed code as making the same numbers, for this reason")
     args = parser.parse_args(argv)
-    if args.verify:
-        checked = verify(RunStore(Path(args.folder)), args.verify)
-        same = [r for r in checked if r["same"]]
-        print(f"{len(same)} of {len(checked)} stored runs repeated exactly")
-        if not checked or len(same) < len(checked):
-            return 1
-        if args.declare:
-            evidence = {"command": f"python -m mnist_utils.store --verify {args.verify}",
-                        "repeated": [f"{r['model']} {r['key']}" for r in checked], "cpu": provenance.cpu_name()}
-            declared = versions.declare_same_numbers(args.declare, evidence)
-            print(f"locked as the same numbers: {', '.join(declared) or 'nothing changed'}")
-        return 0
     if args.merge:
         missing = [s for s in args.merge if not Path(s).is_dir()]
         if missing:

@@ -23,10 +23,10 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..training import models, versions
+from ..training import train as training
+from ..training.data import MNIST, Split
 from . import store as run_store
-from . import train as training
-from . import versions
-from .data import MNIST, Split
 
 PROBE = "final_weights"
 
@@ -110,7 +110,6 @@ def zero_shares(model, layers, split: Split, batch_size: int = 1000) -> dict[str
 def sparsity(run_set, activation: str, seeds, layers, mnist: MNIST, store=None) -> pd.DataFrame:
     """One row per seed of ``run_set``'s ``activation`` runs: the share of exact zeros of each
     of ``layers`` on the test set (and pooled, ``all``), and how the retraining compared."""
-    from . import models
 
     seeds = [] if isinstance(seeds, (list, tuple)) and not seeds else training.check_seeds(seeds)
     [config] = [c for c in run_set.configs if c.model_kwargs.get("activation") == activation] or [None]

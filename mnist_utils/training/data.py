@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paths
+from ..core import paths
 
 
 class MNISTError(ValueError):
@@ -338,7 +338,7 @@ def label_counts(mnist: MNIST):
 
 
 def main() -> int:
-    """``python -m mnist_utils.data``: fetch and verify the four files, one line each."""
+    """``python -m mnist_utils.training.data``: fetch and verify the four files, one line each."""
     import sys
 
     try:

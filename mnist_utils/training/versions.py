@@ -17,7 +17,7 @@ was made with. A unit is:
 - a new version (``"version": n + 1`` and a key token of its own): every run of the unit is
   trained afresh, a deliberate, announced retrain;
 - a "same numbers" declaration for the current version, made only by
-  ``python -m mnist_utils.store --verify N --declare "why"``, which retrains N stored runs per
+  ``python -m mnist_utils.runs.verify N --declare "why"``, which retrains N stored runs per
   model on this processor and writes the declaration when every one repeats bit for bit.
 
 The digest reads the code as a syntax tree: comments, docstrings, layout and the Python version do
@@ -34,17 +34,22 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from .files import write_atomically
+from ..core.files import write_atomically
 
 LOCK = Path(__file__).with_name("code.lock.json")
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]
 
-# The files of the ``training`` unit, relative to the package.
+# The files of the ``training`` unit, in ``training/``.
 TRAINING_FILES = ("train.py", "data.py", "backend.py", "models.py")
-# The builders in ``models.py`` that are units of their own, and the modules that are probes.
+# The builders in ``models.py`` that are units of their own.
 BUILDERS = ("softmax_regression", "lenet5", "liu_fu_cnn", "fully_connected")
-PROBES = {"probe:gradient_norms": "gradients.py", "probe:final_weights": "weights.py",
-          "probe:checkpoints": "probes.py"}
+# The modules in ``runs/`` that are probes, and the names in each that compute what is stored.
+PROBES = {
+    "probe:gradient_norms": ("gradients.py", ("PROBE", "probe_spec", "kernel_rms_per_step", "probe")),
+    "probe:final_weights": ("weights.py", ("PROBE", "weights_spec", "_train_capturing_weights", "kept_weights")),
+    "probe:checkpoints": ("probes.py", ("PROBE", "REESTIMATE_IMAGES", "VARIANTS", "probe_spec",
+                                        "_train_keeping_checkpoints", "reestimate_batch_norm", "_tested", "probe")),
+}
 
 
 class LockError(RuntimeError):
@@ -107,6 +112,20 @@ def _without_builders(text: str) -> str:
     return ast.unparse(tree)
 
 
+def _definitions(text: str, names: tuple[str, ...], file: str) -> str:
+    """The source of the top-level functions and constants ``names`` of a module, in its order."""
+    found = {}
+    for node in ast.parse(text).body:
+        name = getattr(node, "name", None) or (getattr(node.targets[0], "id", None) if isinstance(node, ast.Assign)
+                                               else None)
+        if name in names:
+            found[name] = ast.unparse(node)
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise LockError(f"{file}: no {missing[0]} (versions.PROBES names it)")
+    return "\n\n".join(found.values())
+
+
 def _builder_source(text: str, name: str) -> str:
     for node in ast.parse(text).body:
         if isinstance(node, ast.FunctionDef) and node.name == name:
@@ -118,16 +137,14 @@ def _builder_source(text: str, name: str) -> str:
 def digests(package: Path | None = None) -> dict[str, str]:
     """The digest of every keyed unit of ``package`` (by default this one), once per process."""
     package = Path(package or PACKAGE)
-    training = package / "training" if (package / "training").is_dir() else package
-    texts = {name: (training / name).read_text() for name in TRAINING_FILES}
+    texts = {name: (package / "training" / name).read_text() for name in TRAINING_FILES}
     parts = {name: source_digest(_without_builders(text) if name == "models.py" else text)
              for name, text in texts.items()}
     units = {"training": hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()}
     for name in BUILDERS:
         units[f"model:{name}"] = source_digest(_builder_source(texts["models.py"], name))
-    runs = package / "runs" if (package / "runs").is_dir() else package
-    for unit, file in PROBES.items():
-        units[unit] = source_digest((runs / file).read_text())
+    for unit, (file, names) in PROBES.items():
+        units[unit] = source_digest(_definitions((package / "runs" / file).read_text(), names, file))
     return units
 
 
@@ -181,22 +198,28 @@ def problems(package: Path | None = None) -> list[str]:
         locked = {d["digest"] for d in entry["digests"] if d["version"] == entry["version"]}
         if digest not in locked:
             found.append(f"{name}: code digest {digest[:12]} is not locked at version {entry['version']}; bump the "
-                         f"version (its runs retrain) or run `python -m mnist_utils.store --verify 2 --declare "
+                         f"version (its runs retrain) or run `python -m mnist_utils.runs.verify 2 --declare "
                          f"\"why\"` to declare the same numbers")
     return found
 
 
-def declare_same_numbers(why: str, evidence: dict, package: Path | None = None) -> list[str]:
-    """Record each unit's new digest as making the same numbers as its version (``evidence``: the
-    runs retrained bit for bit); returns the units declared. The lock is rewritten atomically."""
-    current, declared = json.loads(LOCK.read_text()), []
+def declare_same_numbers(why: str, repeated: dict[str, list[str]], evidence: dict,
+                         package: Path | None = None) -> tuple[list[str], list[str]]:
+    """Record the new digest of each changed unit for which ``repeated`` names stored results that
+    this code repeated bit for bit, as making the same numbers as its version (``evidence``: the
+    command, the processor, the threads). Returns the units declared and the changed units left
+    undeclared (nothing of theirs repeated). The lock is rewritten atomically."""
+    current, declared, left = json.loads(LOCK.read_text()), [], []
     for name, digest in digests(package).items():
         entry = current["units"][name]
         if any(d["digest"] == digest and d["version"] == entry["version"] for d in entry["digests"]):
             continue
-        entry["digests"].append({"digest": digest, "version": entry["version"],
-                                 "declared": dt.date.today().isoformat(), "same_numbers": why, **evidence})
+        if not repeated.get(name):
+            left.append(name)
+            continue
+        entry["digests"].append({"digest": digest, "version": entry["version"], "declared": dt.date.today().isoformat(),
+                                 "same_numbers": why, **evidence, "repeated": repeated[name]})
         declared.append(name)
     write_atomically(LOCK, json.dumps(current, indent=1) + "\n")
     lock.cache_clear()
-    return declared
+    return declared, left

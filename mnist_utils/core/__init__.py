@@ -1,0 +1,3 @@
+"""The project's ground: paths, atomic files, provenance, the parameter profiles and the claims
+file.
+"""

@@ -1,0 +1,1 @@
+"""Presentation: reader-facing names and formatters, tables and figures."""
