@@ -12,10 +12,7 @@ matplotlib.use("Agg")
 
 from mnist_utils.chapters import activation_figures, activation_numbers
 from mnist_utils.chapters import activation_page as page  # noqa: E402
-from mnist_utils.present import (
-    display,
-    plots,  # noqa: E402
-)
+from mnist_utils.present import plots, tables  # noqa: E402
 
 # Per activation: validation accuracy at each of 5 evaluations (steps 100..500), the same for
 # every seed plus a per-seed offset, and the test accuracy per seed.
@@ -55,7 +52,7 @@ def study(tables=None, **params) -> page.Study:
 
 
 def test_names_readers_see():
-    assert [display.name(a) for a in ("relu", "elu", "sigmoid", "tanh", "momentum", "swish")] == [
+    assert [tables.name(a) for a in ("relu", "elu", "sigmoid", "tanh", "momentum", "swish")] == [
         "ReLU", "ELU", "Sigmoid", "Tanh", "SGD with momentum", "swish"]
 
 
@@ -254,5 +251,5 @@ def test_prose_numbers_show_few_seeds_as_runs_and_say_why_the_efficiency_verdict
     values = activation_numbers.prose_numbers(s)
     assert values["zero_share_runs"] == "0.413 (mean of 3 runs: 0.030, 0.410, 0.800)"
     assert values["order_margin"] == "+0.2 pp"
-    assert values["efficiency_why"] == display.prose(s.checks.recorded("wang2020.activation.relu_efficiency", "how"))
+    assert values["efficiency_why"] == tables.prose(s.checks.recorded("wang2020.activation.relu_efficiency", "how"))
     assert values["efficiency_why"] and "-" not in values["efficiency_why"].replace(" - ", "")

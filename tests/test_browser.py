@@ -12,7 +12,7 @@ for alt text, printed per-run log lines of the run store ("[3/45] relu/seed2: re
 data/runs/…"), and accuracy intervals that leave [0, 1] ("0.9917 ± 0.0191"); and the
 report must fit a phone in under 10,000 px. The checks themselves are tested on two
 hand-made pages, one with every defect and one without (the good one drawn by
-``display.table``), and the text scans on plain strings, which needs no browser.
+``tables.table``), and the text scans on plain strings, which needs no browser.
 
 Screenshots go to ``_build/screenshots/``: each page's first screen at 1,400 and
 420 px, and the whole intro and report at both widths under ``full/``. Run after
@@ -573,11 +573,11 @@ def test_screenshots_of_the_intro_and_the_report_at_both_widths(page_facts):
 # ----------------------------------------------------------------------------- the checks, checked
 def _hand_made_pages(folder: Path) -> tuple[Path, Path]:
     """Two pages in the book's layout (an article of the book's 836 px): ``bad.html`` with one of
-    every defect, ``good.html`` with the same content done right, its tables by ``display.table``."""
+    every defect, ``good.html`` with the same content done right, its tables by ``tables.table``."""
     import pandas as pd
     from PIL import Image
 
-    from mnist_utils.present import display, intervals
+    from mnist_utils.present import intervals, tables
 
     Image.new("RGB", (1570, 360), "white").save(folder / "wide.png")
     Image.new("RGB", (680, 380), "white").save(folder / "narrow.png")
@@ -605,8 +605,8 @@ def _hand_made_pages(folder: Path) -> tuple[Path, Path]:
         <div class="cell_output"><pre>45 runs: 45 reused, 0 trained, 0 s</pre></div>
         <p>The grid's best point: {intervals.interval([0.9852, 0.9982])}; the five runs:
         {intervals.interval([0.9865, 0.9855, 0.9875, 0.9870, 0.9860])}.</p>
-        {display.table(frame, summary=display.verdict_summary(frame["verdict"]))._repr_html_()}
-        {display.table(frame.head(3))._repr_html_()}
+        {tables.table(frame, summary=tables.verdict_summary(frame["verdict"]))._repr_html_()}
+        {tables.table(frame.head(3))._repr_html_()}
         <figure><img src="narrow.png" alt="Test accuracy against training iterations">
         <figcaption><span class="caption-number">Fig. 2.1 </span><span>Test accuracy.</span></figcaption></figure>""")
     (folder / "bad.html").write_text(bad)

@@ -18,7 +18,7 @@ import yaml
 
 from mnist_utils.core import claims, paths
 from mnist_utils.judging import verdicts
-from mnist_utils.present import report
+from mnist_utils.present import rendering
 
 PDF = paths.ROOT / "_build" / "latex" / "book.pdf"
 HTML = paths.ROOT / "_build" / "html"
@@ -63,7 +63,7 @@ def test_the_pdf_has_every_chapter_of_the_table_of_contents(pdf_text):
 def test_the_pdf_has_the_headline_table_with_each_claim_its_measured_value_and_verdict(pdf_text):
     # The profile the book's report was executed with (papermill records its parameters).
     profile = nbformat.read(paths.BOOK / "07_reproduction_report.ipynb", as_version=4).metadata.papermill.parameters.profile
-    rows = report.headline_rows(verdicts.claim_ledger(profile))
+    rows = rendering.headline_rows(verdicts.claim_ledger(profile))
     assert len(rows) == sum(1 for c in claims.load()["claims"] if "headline" in c)
     for r in rows:
         for what in ("claim", "paper_value", "measured", "verdict"):

@@ -12,7 +12,7 @@ import pytest
 from mnist_utils.chapters import report_page
 from mnist_utils.core import claims
 from mnist_utils.judging import verdicts
-from mnist_utils.present import report
+from mnist_utils.present import rendering
 
 matplotlib.use("Agg")
 
@@ -109,7 +109,7 @@ def test_the_numbers_keep_every_key_the_prose_and_the_introduction_cite():
     ledger.loc[0, "id"] = "liu_fu.cnn.bn_converges_fast"
     totals = {"minutes": 812.4, "images_millions": 74.04, "runs": 1145, "shared_uses": 10, "hardware": "AMD EPYC"}
     values = report_page.numbers(ledger, pd.DataFrame(), totals, "cpu")
-    assert isinstance(values["headline_verdicts"], report.Shown)
+    assert isinstance(values["headline_verdicts"], rendering.Shown)
     assert values["second_looks_note"].data == ""
     assert re.fullmatch(r"\d\.\d\d", values["margin_cnn"])
     assert (values["count_reproduced"], values["count_not_reproduced"], values["count_total"]) == (2, 1, 4)

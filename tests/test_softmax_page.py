@@ -87,9 +87,9 @@ def test_accuracy_table_never_shows_a_raw_float(digits):
 
 
 def test_a_seed_without_a_run_on_one_backend_shows_a_dash_not_nan():
-    from mnist_utils.present import report
+    from mnist_utils.present import rendering
 
     table = softmax_page.backend_table(backends(jax_seeds=(0,)))
     assert pd.isna(table["JAX test accuracy"].iloc[1]) and pd.isna(table["JAX − TensorFlow (pp)"].iloc[1])
-    shown = report.table_markdown(table, False) + report.table_html(table, False)
+    shown = rendering.table_markdown(table, False) + rendering.table_html(table, False)
     assert "nan" not in shown.lower() and "0.9105" in shown

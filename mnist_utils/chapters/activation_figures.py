@@ -10,26 +10,26 @@ import pandas as pd
 from ..core import claims
 from ..judging import measures, stats
 from ..judging.results import final_rows
-from ..present import display, intervals, model_plots, plots
+from ..present import intervals, model_plots, plots, tables
 from ..runs import gradients
 from .activation_page import BASELINE, ORDER, RATIO, Study, _grid_final, comparisons
 
 
 # ----------------------------------------------------------------------------------- tables
 def _fixed(value, digits: int):
-    """A number with ``digits`` decimals, or None (a dash in ``report.show``) when it is missing."""
+    """A number with ``digits`` decimals, or None (a dash in ``tables.show``) when it is missing."""
     return None if value is None or pd.isna(value) else f"{value:.{digits}f}"
 
 
 def _named(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(config=frame["config"].map(display.name))
+    return frame.assign(config=frame["config"].map(tables.name))
 
 
 def stopping_table(study: Study) -> pd.DataFrame:
     """Per run: the epoch of the weights it was tested with, the epoch it stopped at, and whether
     the patience rule stopped it (else the epoch cap did)."""
     stops = study.stops
-    return pd.DataFrame({"activation": stops["config"].map(display.name), "seed": stops["seed"].astype(int),
+    return pd.DataFrame({"activation": stops["config"].map(tables.name), "seed": stops["seed"].astype(int),
                          "epoch of the tested weights": stops["best_epoch"].map(lambda e: _fixed(e, 2)),
                          "stopped at epoch": stops["stop_epoch"].map(lambda e: _fixed(e, 2)),
                          "stopped by": stops["converged"].map({True: "patience", False: "epoch cap"})})
@@ -43,7 +43,7 @@ def accuracy_table(final: pd.DataFrame, digits: int, by: str = "activation") -> 
     summary = stats.summarize(final, "config", "test_accuracy")
     values = {config: runs["test_accuracy"].to_numpy() for config, runs in final.groupby("config", sort=False)}
     ends = [intervals.interval_ends(values[c]) for c in summary["config"]]
-    table = pd.DataFrame({by: summary["config"].map(display.name), "runs": summary["n"].astype(int),
+    table = pd.DataFrame({by: summary["config"].map(tables.name), "runs": summary["n"].astype(int),
                           "mean test accuracy": summary["mean"].map(lambda v: _fixed(v, digits)),
                           "SD": summary["sd"].map(lambda v: _fixed(v, digits)),
                           "95% CI low": [_fixed(low, digits) for low, _ in ends],
@@ -57,7 +57,7 @@ def accuracy_table(final: pd.DataFrame, digits: int, by: str = "activation") -> 
 def comparison_table(study: Study) -> pd.DataFrame:
     """``comparisons`` as readers see them: differences in percentage points."""
     table, digits = comparisons(study), max(study.params["table_digits"] - 2, 0)
-    pp = lambda column: table[column].map(lambda v: None if pd.isna(v) else display.pp(v * 100, False, digits))
+    pp = lambda column: table[column].map(lambda v: None if pd.isna(v) else tables.pp(v * 100, False, digits))
     return pd.DataFrame({"comparison": table["comparison"].map(_named_comparison), "pairs of runs": table["n"],
                          "difference (pp)": pp("diff"), "95% CI low (pp)": pp("ci_low"),
                          "95% CI high (pp)": pp("ci_high"),
@@ -65,7 +65,7 @@ def comparison_table(study: Study) -> pd.DataFrame:
 
 
 def _named_comparison(comparison: str) -> str:
-    return " − ".join(display.name(part) for part in comparison.split(" − "))
+    return " − ".join(tables.name(part) for part in comparison.split(" − "))
 
 
 def reach_table(study: Study) -> pd.DataFrame:
@@ -73,7 +73,7 @@ def reach_table(study: Study) -> pd.DataFrame:
     epoch at which they did."""
     reach = stats.steps_to_reach(study.results, study.threshold)
     grouped = reach.groupby("config", sort=False)
-    return pd.DataFrame({"activation": [display.name(c) for c in grouped.groups],
+    return pd.DataFrame({"activation": [tables.name(c) for c in grouped.groups],
                          "runs": grouped["steps"].size().to_numpy(),
                          f"reached {study.threshold:g}": grouped["steps"].count().to_numpy(),
                          "mean epochs to reach it": [_fixed(v, 2) for v in grouped["epochs"].mean()]})
@@ -142,7 +142,7 @@ def gradient_table(study: Study) -> pd.DataFrame:
     medians = gradient_medians(study)
     if medians is None:
         return pd.DataFrame()
-    return pd.DataFrame({"activation": [display.name(c) for c in medians.index],
+    return pd.DataFrame({"activation": [tables.name(c) for c in medians.index],
                          "first layer over output layer (median over seeds)":
                              medians["input_over_output"].map(_ratio).to_numpy(),
                          "largest layer over smallest (median over seeds)":
@@ -155,7 +155,7 @@ def grid_table(study: Study) -> pd.DataFrame:
     grid = _grid_final(study)
     if grid is None:
         return pd.DataFrame()
-    grid = grid.assign(activation=grid["model_kwargs"].map(lambda k: display.name(json.loads(k)["activation"])))
+    grid = grid.assign(activation=grid["model_kwargs"].map(lambda k: tables.name(json.loads(k)["activation"])))
     wide = grid.pivot_table(index="learning_rate", columns="activation", values="val_accuracy", sort=False)
     table = wide.map(lambda v: _fixed(v, study.params["table_digits"])).reset_index()
     table["learning_rate"] = table["learning_rate"].map(lambda r: f"{r:g}")
@@ -171,9 +171,9 @@ def second_table(study: Study) -> pd.DataFrame:
 def looks_table(study: Study) -> pd.DataFrame:
     """Per claim judged again on the second optimizer's runs (after ``numbers``): the verdict of
     record (Adam's) and the second look's."""
-    record = f"{display.name(study.params['optimizer'])} (of record)"
-    second = f"{display.name(study.params['second_optimizer'])} (second look)"
-    rows = [{"claim": display.claim_label(r["claim_id"]), record: study.checks.recorded(r["claim_id"]),
+    record = f"{tables.name(study.params['optimizer'])} (of record)"
+    second = f"{tables.name(study.params['second_optimizer'])} (second look)"
+    rows = [{"claim": tables.claim_label(r["claim_id"]), record: study.checks.recorded(r["claim_id"]),
              second: r["verdict"]} for r in study.checks.second_looks]
     return pd.DataFrame(rows, columns=["claim", record, second])
 

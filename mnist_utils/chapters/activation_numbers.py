@@ -11,7 +11,7 @@ from ..core import claims, paths
 from ..judging import measures, stats
 from ..judging.results import convergence_budget, final_rows, stopping
 from ..judging.results import read as read_results
-from ..present import display, intervals
+from ..present import intervals, tables
 from ..runs import benchmark_rows, experiments, gradients
 from ..training import models
 from .activation_page import (
@@ -82,8 +82,8 @@ def raw_pixel_numbers(study: Study) -> dict:
         on_scaled = measures.per_seed(scaled, activation, "test_accuracy")
         if on_scaled.empty:
             continue
-        pairs[display.name(activation)] = measures.paired(on_scaled, on_raw)
-        said.append(f"{display.name(activation)} {intervals.interval(on_raw)} on pixels of 0 to 255 against "
+        pairs[tables.name(activation)] = measures.paired(on_scaled, on_raw)
+        said.append(f"{tables.name(activation)} {intervals.interval(on_raw)} on pixels of 0 to 255 against "
                     f"{intervals.interval(on_scaled)} scaled")
     if not pairs:
         return {"raw_pixels_measured": "not comparable (no scaled runs of these activations)",
@@ -211,7 +211,7 @@ def optimizer_numbers(study: Study) -> dict:
                                              study.interpolated)
         for claim_id, (measured, evidence) in found.items():
             study.checks.second_look(claim_id, measured, ran=ran, converged=bool(stops["converged"].all()), **evidence)
-    changed = [f"“{display.claim_label(r['claim_id'])}” ({study.checks.recorded(r['claim_id'])} with Adam, {r['verdict']} "
+    changed = [f"“{tables.claim_label(r['claim_id'])}” ({study.checks.recorded(r['claim_id'])} with Adam, {r['verdict']} "
                f"with {p['second_optimizer']})" for r in study.checks.second_looks
                if r["verdict"] != study.checks.recorded(r["claim_id"])]
     return {**values, "optimizer_changes": "; ".join(changed) or "none"}
@@ -225,12 +225,12 @@ def prose_numbers(study: Study) -> dict:
     return {"order_margin": f"+{claims.claim(ORDER)['rule_args']['margin'] * 100:g} pp",
             "zero_share_runs": "not measured (no ReLU runs or no seeds for the weights)" if zeros is None
             else intervals.interval(zeros["all"], 3),
-            "efficiency_why": display.prose(study.checks.recorded("wang2020.activation.relu_efficiency", "how"))}
+            "efficiency_why": tables.prose(study.checks.recorded("wang2020.activation.relu_efficiency", "how"))}
 
 
 def for_readers(values: dict) -> dict:
-    """The glued numbers as readers read them (``display.prose``: names, not ids; true minus signs)."""
-    return display.prose_values(values)
+    """The glued numbers as readers read them (``tables.prose``: names, not ids; true minus signs)."""
+    return tables.prose_values(values)
 
 
 def numbers(study: Study, bench: pd.DataFrame | None = None) -> dict:

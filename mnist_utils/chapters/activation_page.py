@@ -18,7 +18,7 @@ from ..core import claims
 from ..judging import measures, stats
 from ..judging.results import convergence_budget, final_rows, stopping
 from ..judging.verdicts import Verdicts
-from ..present import display, intervals
+from ..present import intervals, tables
 from ..runs import gradients, weights
 
 CHAPTER = "03_activation_study"
@@ -151,7 +151,7 @@ def _mean_steps(steps) -> str:
 
 def stopping_numbers(study: Study) -> dict:
     stops = study.stops
-    return {"stop_epochs": "; ".join(f"{display.name(c)} {g['best_epoch'].min():.1f}–{g['best_epoch'].max():.1f}"
+    return {"stop_epochs": "; ".join(f"{tables.name(c)} {g['best_epoch'].min():.1f}–{g['best_epoch'].max():.1f}"
                                      for c, g in stops.groupby("config", sort=False)),
             "n_converged": f"{int(stops['converged'].sum())} of {len(stops)}"}
 

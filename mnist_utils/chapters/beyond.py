@@ -14,7 +14,7 @@ from ..core import claims, paths, profiles
 from ..judging import measures, stats
 from ..judging.results import ablation_effects, final_rows
 from ..judging.results import read as read_results
-from ..present import display, intervals, report
+from ..present import intervals, rendering, tables
 from ..runs import benchmark_rows, experiments
 from ..training import models
 
@@ -130,7 +130,7 @@ def time_to_accuracy(bench: pd.DataFrame, n_train: int) -> pd.DataFrame:
     rows = []
     for (measurement, target), runs in race.groupby(["measurement", "target"], sort=False):
         reached = runs["value"].notna()
-        rows.append({"set-up": display.current_setup_name(measurement), "target": f"{target:.2%}",
+        rows.append({"set-up": tables.current_setup_name(measurement), "target": f"{target:.2%}",
                      "median seconds": f"{runs['value'].median():,.0f}" if reached.all() else
                      f"not reached ({(~reached).sum()} of {len(runs)} repeats)",
                      "repeats": len(runs),
@@ -234,7 +234,7 @@ def recipe_numbers(final: pd.DataFrame, baseline: str, recipe: str, params: dict
     return {"recipe_measured": ours, "baseline_measured": theirs, "final_five_answer": five_reply or "not run",
             "recipe_gain": stats.fmt_difference(d, scale=100, unit=" pp"),
             "validation_choice": "the recipe" if chosen == recipe else "the baseline", "answer_recipe": reply,
-            "beyond_summary": report.prose(summary)}   # pasted into the introduction
+            "beyond_summary": rendering.prose(summary)}   # pasted into the introduction
 
 
 def per_seed_table(final: pd.DataFrame, digits: int = 4) -> pd.DataFrame:

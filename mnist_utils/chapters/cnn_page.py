@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from ..core import claims, paths
+from ..core.names import NAMES
 from ..judging import measures, stats, verdicts
 from ..judging.results import ablation_effects, final_rows
 from ..judging.results import read as read_results
-from ..present import display, intervals, model_plots, plots, report
+from ..present import intervals, model_plots, plots, rendering, tables
 from ..runs import experiments, probes
 from ..runs.runsets import train_set
 from ..training import models
@@ -25,8 +26,6 @@ CHAPTER = "06_improved_cnn"
 FULL, SENSITIVITY, FINAL_FIVE, ABLATION = (CHAPTER, f"{CHAPTER}_sensitivity", f"{CHAPTER}_final_five",
                                            f"{CHAPTER}_ablation")
 REFERENCE = "improved CNN"          # the full model's label among the ablations
-ABLATION_NAMES = {"no_batch_norm": "without batch norm", "unfactorised": "unfactorised 5×5 C1",
-                  "no_dropout": "without dropout", "max_final_pool": "max pooling at the end"}
 PAPER_COLUMN = "Liu & Fu Table 2 (paper)"
 # The two findings of Liu & Fu's accuracy claims: the set-up the paper evidently used (TensorFlow's
 # Deep MNIST recipe, which it extends) and the one the declared protocol chose on the validation split.
@@ -53,9 +52,9 @@ def finals(trained, default=None) -> pd.DataFrame | None:
 
 
 def layer_table(sets: dict) -> pd.DataFrame:
-    """The full model at the page's widths, layer by layer (``display.layer_table``)."""
+    """The full model at the page's widths, layer by layer (``tables.layer_table``)."""
     [full] = sets[FULL].configs
-    return display.layer_table(models.build("liu_fu_cnn", **full.model_kwargs))
+    return tables.layer_table(models.build("liu_fu_cnn", **full.model_kwargs))
 
 
 def _widths(widths) -> str:
@@ -106,7 +105,7 @@ def accuracy_figure(final: pd.DataFrame, title: str):
 
 def verdict_summary(checks):
     """This page's verdicts at a glance, for its top: each claim in words with its set-up where it
-    has two findings, what was measured, the verdict and why in one clause (a ``report.Shown``:
+    has two findings, what was measured, the verdict and why in one clause (a ``rendering.Shown``:
     HTML for the web, Markdown for the PDF)."""
 
     findings = [r for r in checks.second_looks if r["finding"]]
@@ -115,9 +114,9 @@ def verdict_summary(checks):
         rows += [f for f in findings if f["claim_id"] == row["claim_id"] and f not in rows] + [row]
     frame = pd.DataFrame({
         "verdict": [r["verdict"] for r in rows],
-        "claim": [display.claim_label(r["claim_id"]) + (f": {r['finding']}" if r["finding"] else "") for r in rows],
+        "claim": [tables.claim_label(r["claim_id"]) + (f": {r['finding']}" if r["finding"] else "") for r in rows],
         "measured": [r["measured"] for r in rows], "why": [r["gist"] for r in rows]})
-    return report.Shown(report.table_html(frame, collapse_above=None), report.table_markdown(frame))
+    return rendering.Shown(rendering.table_html(frame, collapse_above=None), rendering.table_markdown(frame))
 
 
 # ----------------------------------------------------------------- the declared grid
@@ -127,7 +126,7 @@ def protocol_table() -> pd.DataFrame:
     return pd.DataFrame({
         "": [*(["left open by the paper"] * len(protocol["unstated"])), "grid", "the choice", "judged"],
         "declared": [*protocol["unstated"], "; ".join(p["name"] for p in protocol["grid"]["schedule"]),
-                     protocol["choose"], display.words(protocol["final"])]})
+                     protocol["choose"], tables.words(protocol["final"])]})
 
 
 def chosen(grid_final: pd.DataFrame | None, params: dict) -> str:
@@ -208,15 +207,6 @@ def grid_figure(grid_final: pd.DataFrame | None, final: pd.DataFrame | None = No
     rows = grid_final if final is None else pd.concat([grid_final, final.assign(config=f"{TUTORIAL}, all trainings")])
     return plots.fit_page(plots.final_accuracy(rows, paper=(min(paper), max(paper)),
                                                title="the grid: test accuracy per training (shaded: the paper's five)"))
-
-
-def show(table) -> None:
-    """A table (``report.show``), or the sentence that stands in for it; nothing for None."""
-
-    if isinstance(table, pd.DataFrame):
-        report.show(table)
-    elif table is not None:
-        print(table)
 
 
 # ----------------------------------------------------------------- the final five
@@ -388,6 +378,6 @@ def _ablation_frame(rows: pd.DataFrame, ablations) -> pd.DataFrame:
     the CI's bounds named; the configuration kept in ``_config``."""
     table = ablation_effects(rows, ablations).round(3)
     table.insert(0, "_config", table["ablation"])
-    table["ablation"] = table["ablation"].map(lambda a: ABLATION_NAMES.get(a, a))
+    table["ablation"] = table["ablation"].map(lambda a: NAMES.get(a, a))
     table["n"] = table["n"].astype(int)
     return table.rename(columns={"95% CI low": "95% CI from (pp)", "95% CI high": "95% CI to (pp)"})

@@ -12,7 +12,7 @@ import textwrap
 import pandas as pd
 
 from ..core import paths
-from ..present import display
+from ..present import tables
 from ..runs import experiments, runsets
 from ..training import data
 
@@ -117,12 +117,12 @@ def race(bench: pd.DataFrame, target: float = 0.99) -> pd.DataFrame:
 
 def short_setup_name(measurement: str) -> str:
     """A race set-up by its name alone: 'Keras example: Conv32-Conv64 + …' -> 'Keras example'."""
-    return re.split(r"[:,]", display.current_setup_name(measurement), maxsplit=1)[0].strip()
+    return re.split(r"[:,]", tables.current_setup_name(measurement), maxsplit=1)[0].strip()
 
 
 def race_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Each set-up in full (the figure names it only), its seconds and how many runs reached the target."""
-    return (_shown(rows.assign(label=rows["measurement"].map(display.current_setup_name)), "set-up", "seconds")
+    return (_shown(rows.assign(label=rows["measurement"].map(tables.current_setup_name)), "set-up", "seconds")
             .rename(columns={"repeats": "runs that reached the target"}))
 
 

@@ -18,7 +18,7 @@ from ..judging import measures, stats
 from ..judging.results import convergence_budget, final_rows, stopping, with_model_kwargs
 from ..judging.results import read as read_results
 from ..judging.verdicts import Verdicts
-from ..present import display, intervals, plots
+from ..present import intervals, plots, tables
 from ..runs import experiments
 
 CHAPTER = "05_dropout"
@@ -47,10 +47,10 @@ def choose(activation_runs: pd.DataFrame, rate_runs: pd.DataFrame) -> Choice:
     by_activation = (activation_runs.groupby("config")["val_accuracy"].mean().sort_values(ascending=False)
                      .rename("mean final validation accuracy (chapter 3)").round(4).reset_index()
                      .rename(columns={"config": "activation"}))
-    by_activation["activation"] = by_activation["activation"].map(display.name)
+    by_activation["activation"] = by_activation["activation"].map(tables.name)
     by_rate = (rate_runs.groupby(["activation", "learning_rate"])["val_accuracy"].mean().sort_values(ascending=False)
                .rename("mean final validation accuracy (chapter 4)").round(4).reset_index())
-    by_rate["activation"] = by_rate["activation"].map(display.name)
+    by_rate["activation"] = by_rate["activation"].map(tables.name)
     by_rate["learning_rate"] = by_rate["learning_rate"].map(lambda r: f"{r:g}")
     return Choice(activation, rate, by_activation, by_rate.rename(columns={"learning_rate": "learning rate"}))
 
@@ -102,7 +102,7 @@ def measure(table: pd.DataFrame, configs, params: dict) -> Study:
 # ------------------------------------------------------------------------ tables and figures
 def model_name(label: str) -> str:
     """A model's label as readers read it: "relu + dropout (improved)" -> "ReLU + dropout (improved)"."""
-    return display.prose(label)
+    return tables.prose(label)
 
 
 def stopping_table(study: Study) -> pd.DataFrame:
@@ -119,7 +119,7 @@ def overfitting_table(study: Study, digits: int = 4) -> pd.DataFrame:
     """Per model: validation minus training loss (inference mode), mean ± 95% CI half-width over seeds."""
     s = stats.summarize(study.final, "config", "val_minus_train_loss")
     return pd.DataFrame({"model": s["config"].map(model_name), "seeds": s["n"].astype(int),
-                         "validation − training loss": [display.minus(stats.fmt_mean_half(m, h, digits))
+                         "validation − training loss": [tables.minus(stats.fmt_mean_half(m, h, digits))
                                                         for m, h in zip(s["mean"], s["ci_half"])]})
 
 
@@ -265,9 +265,9 @@ def reduction_numbers(study: Study, checks: Verdicts) -> dict:
         excess = 100 * (1 - study.per_seed(config, "test_accuracy").dropna().to_numpy()) - paper
         s = stats.mean_ci(excess)
         interval = (f"n = {s['n']}, too few runs for an interval" if s["n"] <= 3 or np.isnan(s["ci_half"])
-                    else f"95% CI {display.pp(s['ci_low'], unit=False)} to {display.pp(s['ci_high'])}")
+                    else f"95% CI {tables.pp(s['ci_low'], unit=False)} to {tables.pp(s['ci_high'])}")
         said = f"{verdicts[end]}: " if end in verdicts else ""
-        ends.append(f"{end}, {said}our error − the paper's {paper:g}% = {display.pp(s['mean'])} ({interval})")
+        ends.append(f"{end}, {said}our error − the paper's {paper:g}% = {tables.pp(s['mean'])} ({interval})")
     return {"reduction_ends": "; ".join(ends)}
 
 

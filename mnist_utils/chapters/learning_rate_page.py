@@ -16,7 +16,7 @@ from ..core import claims
 from ..judging import measures, stats
 from ..judging.results import final_rows, with_model_kwargs
 from ..judging.verdicts import Verdicts
-from ..present import display, intervals, plots
+from ..present import intervals, plots, tables
 
 CHAPTER = "04_learning_rate_study"
 SLOW = "wang2020.lr.too_small_slow"
@@ -109,7 +109,7 @@ def accuracy_table(study: Study, digits: int = 4) -> pd.DataFrame:
     cell = lambda metric: [intervals.interval(of(study.final, a, lr, metric), digits)
                            for a, lr in zip(s["activation"], s["lr"])]
     return pd.DataFrame({
-        "activation": s["activation"].map(display.name), "learning rate": s["lr"], "seeds": s["n"].astype(int),
+        "activation": s["activation"].map(tables.name), "learning rate": s["lr"], "seeds": s["n"].astype(int),
         "validation accuracy": cell("val_accuracy"), "test accuracy": cell("test_accuracy")})
 
 

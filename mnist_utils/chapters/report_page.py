@@ -15,7 +15,7 @@ from ..core import claims, paths
 from ..core.names import NAMES
 from ..judging import stats
 from ..judging.results import read as read_results
-from ..present import display, report
+from ..present import rendering, tables
 from ..runs import store
 from ..runs import store as run_store
 
@@ -59,7 +59,7 @@ def claims_table(tested: pd.DataFrame) -> pd.DataFrame:
     what it claims and where, the measured value, n, the margin and the budget it was judged at
     (seven columns: the table fits the page; the words as printed are in the claims file)."""
     results = tested[tested["role"] == "result"]
-    budgets = results["ran"].map(report.headline_budget)
+    budgets = results["ran"].map(rendering.headline_budget)
     # A budget the row above has already said reads "as above": a chapter's claims share one.
     shown = budgets.where(budgets != budgets.shift(), "as above")
     # A claim of a sequential plan says its look in the budget column, whose words wrap (in the
@@ -87,7 +87,7 @@ def setup_table(all_claims: list[dict], profile: str) -> pd.DataFrame:
     the paper (the deviations page says why), or "as stated"."""
     setup = [c for c in all_claims if c["role"] == "setup"]
     return pd.DataFrame({"paper": [NAMES.get(c["paper"], c["paper"]) for c in setup],
-                         "where": [c["where"] for c in setup], "setting": [display.words(c["claim"]) for c in setup],
+                         "where": [c["where"] for c in setup], "setting": [tables.words(c["claim"]) for c in setup],
                          "here": [ran_sizes(c["ran_in"], profile) if c.get("ran_in") else c.get("here", "as stated")
                                   for c in setup]})
 
@@ -104,7 +104,7 @@ def ran_sizes(run_sets: list[str], profile: str) -> str:
         records = store.default().records(sorted(set(read_results(path)["run_key"])))
         sizes = records.dropna(subset=["train_images"]).groupby(["train_images", "test_images"]).size()
         what = "; ".join(f"{int(train):,} training and {int(test):,} test images" for train, test in sizes.index)
-        said.append(f"{what} ({display.words(RUN_SET_NAMES.get(name, name))})")
+        said.append(f"{what} ({tables.words(RUN_SET_NAMES.get(name, name))})")
     return "; ".join(said)
 
 
@@ -163,7 +163,7 @@ def holm_table(tested: pd.DataFrame) -> pd.DataFrame:
     p = results["p_value"].astype(float).to_numpy()
     holds, adjusted, _, _ = multipletests(p, alpha=stats.ALPHA, method="holm")
     table = pd.DataFrame({"verdict": results["verdict"].to_numpy(), "claim": claim_names(results["id"]),
-                          "p": [display.p_value(v) for v in p], "Holm-adjusted p": [display.p_value(v) for v in adjusted],
+                          "p": [tables.p_value(v) for v in p], "Holm-adjusted p": [tables.p_value(v) for v in adjusted],
                           "holds family-wise": ["yes" if h else "no" for h in holds]})
     return table.sort_values("Holm-adjusted p", key=lambda c: adjusted[c.index], kind="stable").reset_index(drop=True)
 
@@ -193,13 +193,13 @@ def _counted(verdicts: pd.Series) -> str:
 def bottom_lines(tested: pd.DataFrame, second_looks: pd.DataFrame | None = None) -> dict[str, str]:
     """One paragraph per paper (``bottom_line_<paper>``): how its result claims fared, and the
     verdict of each of its main claims, all from the recorded verdicts; a main claim with two
-    findings (``report.headline_rows``) gives both, each with its set-up."""
+    findings (``rendering.headline_rows``) gives both, each with its set-up."""
     lines = {}
     for paper, claims_of in tested[tested["role"] == "result"].groupby("paper", sort=False):
         main = claims_of[claims_of["headline"].notna()] if "headline" in claims_of else claims_of.iloc[:0]
         text = f"Of its {len(claims_of)} claims about results, {_counted(claims_of['verdict'])}."
         if len(main):
-            rows = report.headline_rows(main, second_looks)
+            rows = rendering.headline_rows(main, second_looks)
             said = []
             for claim in dict.fromkeys(h for h in main["headline"]):
                 mine = [r for r in rows if r["claim"].startswith(claim)]
@@ -228,7 +228,7 @@ def numbers(tested: pd.DataFrame, second_looks: pd.DataFrame, totals: dict, prof
 
     counts = tally(tested).set_index("verdict")
     results = tested[tested["role"] == "result"]
-    values = {"headline_verdicts": report.headline(tested, second_looks),   # at the top and in the introduction
+    values = {"headline_verdicts": rendering.headline(tested, second_looks),   # at the top and in the introduction
               "second_looks_note": Markdown(
                   f"{len(second_looks)} verdicts were also given on runs outside the book of record; see "
                   "[second looks](#second-looks)." if len(second_looks) else "")}
@@ -294,7 +294,7 @@ def plans_table(profile: str) -> pd.DataFrame:
     for plan in sorted(claims.sequential_plans(), key=lambda p: p["order"]):
         spent = plan_minutes(plan, profile)
         declared = " + ".join(f"{m:g}" for m in plan["cost_minutes"]["stages"])
-        rows.append({"claims": "; ".join(display.claim_label(c) for c in plan["claims"]),
+        rows.append({"claims": "; ".join(tables.claim_label(c) for c in plan["claims"]),
                      "seeds": _seeds_of(plan), "α": f"{plan['alpha_per_look']:g}",
                      "minutes": f"{declared} / {'–' if spent is None else f'{spent:,.0f}'}"})
     return pd.DataFrame(rows)

@@ -17,7 +17,7 @@ NAMES = {
     "fully_connected": "fully connected", "shared": "shared weights",
     "sigmoid": "Sigmoid", "relu": "ReLU", "elu": "ELU", "tanh": "Tanh",
     "no_batch_norm": "without batch norm", "no_dropout": "without dropout",
-    "unfactorised": "unfactorised kernels", "max_final_pool": "max pooling at the end",
+    "unfactorised": "unfactorised 5×5 C1", "max_final_pool": "max pooling at the end",
     "adam": "Adam", "sgd": "SGD", "momentum": "SGD with momentum", "rmsprop": "RMSprop",
     "tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch",
     "liu_fu": "Liu & Fu", "wang2020": "Wang et al. (2020)",

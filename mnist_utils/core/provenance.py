@@ -1,7 +1,7 @@
 """Where a number came from: the commit, its uncommitted files, the machine, the versions.
 
 The one module that calls git. Run records (``store``), the run manifest (``runner``) and the
-line under every chapter's title (``report.produced_by``) take their facts from here, so they
+line under every chapter's title (``rendering.produced_by``) take their facts from here, so they
 agree.
 """
 from __future__ import annotations

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 
 from ..judging import stats
-from .display import minus
+from .tables import minus
 
 
 def _fraction(value: float, digits: int, scale: float, unit: str) -> str:

@@ -7,7 +7,7 @@ import numpy as np
 import seaborn as sns
 
 from ..runs.probes import VARIANTS
-from . import display
+from . import tables
 from .plots import MAX_WIDTH_IN, SMALL_PT, _subplots, _title, _wrap_labels, axis_label
 
 
@@ -117,7 +117,7 @@ def probe_effects(probed, title: str | None = None):
     for ax, value, label in ((axes[0], "test_accuracy", "test accuracy"),
                              (axes[1], "share", "share of errors in the top wrong digit")):
         # Markers only: the rows are kinds of model, not a sequence a line could join.
-        sns.pointplot(data=frame.assign(run_id=frame["run_id"].map(display.prose)), x=value, y="model",
+        sns.pointplot(data=frame.assign(run_id=frame["run_id"].map(tables.prose)), x=value, y="model",
                       hue="run_id", order=order, ax=ax, markers="o", linestyles="none",
                   dodge=0.3 if frame["run_id"].nunique() > 1 else False, errorbar=None,   # seaborn divides by runs − 1
                       legend=ax is axes[1])
@@ -164,7 +164,7 @@ def gradient_sizes(table, title: str | None = None):
                             color=line.get_color(), alpha=0.15, lw=0)
         ax.set_yscale("log")
         ax.set_xlabel(axis_label("step"))
-        ax.set_title(display.name(config))
+        ax.set_title(tables.name(config))
     axes[0][0].set_ylabel("RMS gradient of the layer's kernel")
     # Below the panels, in one row: inside a panel it covered that panel's lines.
     handles, labels = axes[0][0].get_legend_handles_labels()

@@ -9,8 +9,8 @@ import pandas as pd
 import seaborn as sns
 
 from ..judging import stats
-from . import display, intervals
-from .report import VERDICT_COLOURS
+from . import intervals, tables
+from .rendering import VERDICT_COLOURS
 
 # Every figure fits the page: at the book's resolution (the inline backend's 100 dpi) a figure
 # of MAX_WIDTH_IN inches is narrower than the text column of a 1,400 px wide page (COLUMN_PX),
@@ -78,8 +78,8 @@ AXIS_LABELS = {"val_accuracy": "validation accuracy", "val_loss": "validation lo
 
 
 def axis_label(column: str) -> str:
-    """What a column is called on an axis: ``AXIS_LABELS``, else its display name (``display.name``)."""
-    return AXIS_LABELS.get(column) or display.name(column)
+    """What a column is called on an axis: ``AXIS_LABELS``, else its display name (``tables.name``)."""
+    return AXIS_LABELS.get(column) or tables.name(column)
 
 
 def _title(ax, title: str, errorbars: str) -> None:
@@ -162,7 +162,7 @@ def learning_curves(results, y: str = "val_accuracy", x: str = "epoch", hue: str
                     ylim=None, title: str | None = None, ax=None, paper: float | None = None,
                     zoom_from: float | None = None):
     """Mean over seeds (line) with the 95% Student-t interval of that mean (band) at each ``x``,
-    one line per ``hue`` (named by ``display.name``); the paper's value as a dashed horizontal
+    one line per ``hue`` (named by ``tables.name``); the paper's value as a dashed horizontal
     line when given.
 
     ``zoom_from``: the value axis spans only what is drawn from this ``x`` on (means, bands and
@@ -192,7 +192,7 @@ def learning_curves(results, y: str = "val_accuracy", x: str = "epoch", hue: str
         if curve.empty:
             continue
         xs = curve[x].to_numpy(float)
-        ax.plot(xs, curve["mean"], color=colour, label=None if hue is None else display.name(str(level)))
+        ax.plot(xs, curve["mean"], color=colour, label=None if hue is None else tables.name(str(level)))
         ax.fill_between(xs, curve["ci_low"], curve["ci_high"], where=_has_interval(curve),
                         color=colour, alpha=0.2, linewidth=0)
         drawn.append(curve)
@@ -235,7 +235,7 @@ def _zoom(ax, drawn: pd.DataFrame, x: str, zoom_from, paper, bounded: bool) -> N
 
 def verdict_counts(counts, title: str = "verdicts over the result claims of both papers", noun: str = "claims"):
     """Horizontal bars of how many claims got each verdict (``counts``: a Series indexed by
-    verdict), in the badges' order and colours (``report.VERDICT_COLOURS``), each bar labelled
+    verdict), in the badges' order and colours (``rendering.VERDICT_COLOURS``), each bar labelled
     with its count."""
     counts = pd.Series(counts)
     order = [v for v in VERDICT_COLOURS if v in counts.index] + [v for v in counts.index if v not in VERDICT_COLOURS]
@@ -321,7 +321,7 @@ def benchmark_bars(summary, title: str, unit: str = "images/s"):
     frame = summary.reset_index(drop=True)
     fig, ax = _subplots(figsize=(8, 0.65 * len(frame) + 1.2))
     colours = sns.color_palette("deep", len(frame))
-    ax.barh([_wrap(display.words(m), 30) for m in frame["measurement"]], frame["median"], color=colours,
+    ax.barh([_wrap(tables.words(m), 30) for m in frame["measurement"]], frame["median"], color=colours,
             xerr=[frame["median"] - frame["min"], frame["max"] - frame["median"]], capsize=3)
     ax.invert_yaxis()
     ax.set_xlabel(unit)

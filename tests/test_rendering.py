@@ -6,7 +6,7 @@ import re
 import pandas as pd
 
 from mnist_utils.core import claims
-from mnist_utils.present import report
+from mnist_utils.present import rendering
 
 
 def test_every_headline_is_a_result_claim_with_a_chapter_and_a_rule():
@@ -28,7 +28,7 @@ def test_headline_table_shows_each_main_claim_with_numbers_budget_and_verdict():
         {"id": "c", "paper": "wang2020", "headline": None, "as_printed": "x", "chapter": "03_activation_study",
          "measured": "1", "ran": "", "verdict": "reproduced"},
     ])
-    html = report.headline_html(ledger)
+    html = rendering.headline_html(ledger)
     rows = re.findall(r'<tr><td class="claim">', html)
     assert len(rows) == 2, "only the claims marked as headlines"
     assert html.index("Liu &amp; Fu") < html.index("Softmax accuracy") < html.index("Wang et al.")
@@ -41,11 +41,11 @@ def test_headline_table_shows_each_main_claim_with_numbers_budget_and_verdict():
 
 
 def test_headline_values_keep_mean_halfwidth_and_n_and_drop_the_detail():
-    assert report.headline_measured("0.9847 ± 0.0024 (95% CI 0.9824–0.9871, n = 3)") == "0.9847 ± 0.0024, n = 3"
-    assert report.headline_measured("3.9 (per-seed ratios 3.9 ± 1.6 (95% CI 2.3–5.6, n = 3); steps)", "×") == "3.9×"
-    assert report.headline_measured("≥ 4.2 (censored)", "×") == "≥ 4.2×"
-    assert report.headline_measured("1.39% → 0.95%", "×") == "1.39% → 0.95%"   # a unit only after a bare number
-    assert report.headline_budget("until validation loss stopped improving (cap 30); 8 of 9 runs stopped") == \
+    assert rendering.headline_measured("0.9847 ± 0.0024 (95% CI 0.9824–0.9871, n = 3)") == "0.9847 ± 0.0024, n = 3"
+    assert rendering.headline_measured("3.9 (per-seed ratios 3.9 ± 1.6 (95% CI 2.3–5.6, n = 3); steps)", "×") == "3.9×"
+    assert rendering.headline_measured("≥ 4.2 (censored)", "×") == "≥ 4.2×"
+    assert rendering.headline_measured("1.39% → 0.95%", "×") == "1.39% → 0.95%"   # a unit only after a bare number
+    assert rendering.headline_budget("until validation loss stopped improving (cap 30); 8 of 9 runs stopped") == \
         "until validation loss stopped improving (cap 30)"
 
 
@@ -53,7 +53,7 @@ def test_tables_show_a_dash_for_missing_values_and_label_each_cell():
     import numpy as np
 
     frame = pd.DataFrame({"config": ["relu", None], "epochs": [1.5, np.nan], "n": [3, 4]})
-    html = report.table_html(frame)
+    html = rendering.table_html(frame)
     assert ">nan<" not in html.lower() and ">None<" not in html
     assert html.count("—") == 2 and '<td data-label="epochs">1.5</td>' in html
     assert html.count("<tr>") == 3 and "@media (max-width: 640px)" in html
@@ -63,7 +63,7 @@ def test_tables_reach_the_pdf_as_markdown_with_the_same_cells():
     import numpy as np
 
     frame = pd.DataFrame({"config": ["a|b", None], "epochs": [1.5, np.nan]})
-    shown = report.Shown(report.table_html(frame), report.table_markdown(frame))
+    shown = rendering.Shown(rendering.table_html(frame), rendering.table_markdown(frame))
     assert shown._repr_html_().count("<tr>") == 3
     assert shown._repr_markdown_().splitlines() == ["| config | epochs |", "| --- | --- |", "| a\\|b | 1.5 |", "| — | — |"]
 
@@ -77,7 +77,7 @@ def test_the_headline_in_the_pdf_has_each_paper_with_its_claims_and_verdicts():
          "chapter": "03_activation_study", "measured": "0.9861 ± 0.0013 (95% CI 0.98–0.99, n = 3)", "ran": "",
          "verdict": "not reproduced"},
     ])
-    text = report.headline(ledger)._repr_markdown_()
+    text = rendering.headline(ledger)._repr_markdown_()
     assert text.index("**Liu & Fu**") < text.index("Softmax accuracy") < text.index("**Wang et al. (2020)**")
     assert "| Softmax accuracy | 0.92 | 0.9169 ± 0.0031, n = 5 (1,000 steps) | **reproduced** |" in text
     assert "| Sigmoid accuracy | 98% | 0.9861 ± 0.0013, n = 3 | **not reproduced** |" in text
@@ -88,7 +88,7 @@ def test_the_headline_groups_claims_by_paper_and_states_a_shared_budget_once():
                                  "chapter": "03_activation_study", "measured": "1", "ran": ran, "verdict": "reproduced"}
     ledger = pd.DataFrame([row("a", "liu_fu", "1,000 steps"), row("b", "wang2020", "to convergence; 3 of 3"),
                            row("c", "wang2020", "to convergence; 3 of 3"), row("d", "liu_fu", "20,000 iterations")])
-    html = report.headline_html(ledger)
+    html = rendering.headline_html(ledger)
     assert html.index("claim a") < html.index("claim d") < html.index("Wang et al.") < html.index("claim b")
     assert html.count("Liu &amp; Fu") == 1
     # A budget that all of a paper's claims share is said once, in its first clause.
@@ -100,10 +100,10 @@ def test_a_column_missing_in_every_row_is_not_shown():
     import numpy as np
 
     frame = pd.DataFrame({"config": ["a", "b"], "ci": [np.nan, None], "n": [1, 2]})
-    assert ">ci<" not in report.table_html(frame) and "| config | n |" in report.table_markdown(frame)
+    assert ">ci<" not in rendering.table_html(frame) and "| config | n |" in rendering.table_markdown(frame)
 
 
 def test_a_collapsed_table_says_what_its_rows_hold():
     frame = pd.DataFrame({"activation": ["relu"] * 13, "learning rate": ["0.001"] * 13, "seeds": [3] * 13})
-    html = report.table_html(frame)
+    html = rendering.table_html(frame)
     assert "<summary>13 rows, by activation: learning rate, seeds</summary>" in html

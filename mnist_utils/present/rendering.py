@@ -139,12 +139,6 @@ def prose(markdown_text: str) -> Shown:
     return Shown(MarkdownIt().render(markdown_text), markdown_text)
 
 
-def show(frame, index: bool = False, **options) -> None:
-    """Display ``frame`` as ``table_html`` (with its ``options``) and ``table_markdown`` for the
-    PDF. For readers' names and number formats, ``display.show``."""
-    display(Shown(table_html(frame, index, **options), table_markdown(frame, index)))
-
-
 # ----------------------------------------------------------------- verdicts at a glance
 # Colour-blind-safe enough to tell apart, and always with the word: the colour only repeats it.
 VERDICT_COLOURS = {"reproduced": "#1a7f37", "exceeded": "#0b5cad", "partially reproduced": "#7d4e00",

@@ -7,8 +7,8 @@ integers, p-values, yes/no, counts with their plural), and ``table``: a tidy fra
 reader's table, its columns renamed and each formatted by its kind, drawn by ``report``
 (padded cells, verdicts as badges that do not wrap, long tables collapsed under a summary).
 
-    display.show(summary, kinds={"diff": "difference"})      # in a chapter
-    glue("claims_table", display.table(ledger, summary=display.verdict_summary(ledger["verdict"])))
+    tables.show(summary, kinds={"diff": "difference"})      # in a chapter
+    glue("claims_table", tables.table(ledger, summary=tables.verdict_summary(ledger["verdict"])))
 """
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ import numbers
 import re
 
 import pandas as pd
+from IPython.display import display as ipython_display
 
 from ..core.names import NAMES, claim_label, humanise, name, words  # noqa: F401  (the presentation API)
-from . import report
+from . import rendering
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -252,7 +253,7 @@ def format_column(values: pd.Series, kind: str, unit: bool = True) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- tables
-COLLAPSE_ABOVE = report.COLLAPSE_ABOVE
+COLLAPSE_ABOVE = rendering.COLLAPSE_ABOVE
 
 
 def reader_frame(frame: pd.DataFrame, kinds: dict | None = None, names: dict | None = None,
@@ -272,31 +273,40 @@ def reader_frame(frame: pd.DataFrame, kinds: dict | None = None, names: dict | N
 
 
 def table(frame: pd.DataFrame, kinds: dict | None = None, names: dict | None = None, *, index: bool = False,
-          summary: str | None = None, collapse_above: int | None = COLLAPSE_ABOVE) -> report.Shown:
+          summary: str | None = None, collapse_above: int | None = COLLAPSE_ABOVE) -> rendering.Shown:
     """A reader's table, for ``display`` or ``glue``: ``reader_frame`` drawn by
-    ``report.table_html`` (padded cells, numbers right-aligned, verdicts as badges, verdict and
+    ``rendering.table_html`` (padded cells, numbers right-aligned, verdicts as badges, verdict and
     paper columns unbroken; collapsed under ``summary``, by default "N rows", when longer than
-    ``collapse_above``) and by ``report.table_markdown`` for the PDF (always the full table)."""
+    ``collapse_above``) and by ``rendering.table_markdown`` for the PDF (always the full table)."""
     shown = reader_frame(frame, kinds, names, index)
     source = frame.reset_index() if index else frame
     numeric = [header for header, column in zip(shown.columns, source.columns)
                if ((kinds or {}).get(column) or kind_of(column, source[column])) in NUMERIC_KINDS]
-    return report.Shown(report.table_html(shown, numeric=numeric, summary=summary, collapse_above=collapse_above),
-                        report.table_markdown(shown))
+    return rendering.Shown(rendering.table_html(shown, numeric=numeric, summary=summary, collapse_above=collapse_above),
+                        rendering.table_markdown(shown))
 
 
-def show(frame: pd.DataFrame, kinds: dict | None = None, names: dict | None = None, **options) -> None:
-    """Display ``table(frame, kinds, names, **options)``."""
-    from IPython.display import display
-
-    display(table(frame, kinds, names, **options))
+def show(shown, kinds: dict | None = None, names: dict | None = None, *, index: bool = False, **options) -> None:
+    """Show a chapter's table to its reader (HTML for the page, Markdown for the PDF): a frame as it
+    is (``rendering.table_html`` with ``options``), or, given ``kinds`` or ``names``, formatted by
+    ``table``; a sentence that stands in for a table is printed; None shows nothing."""
+    if shown is None:
+        return
+    if isinstance(shown, str):
+        print(shown)
+        return
+    if kinds is not None or names is not None:
+        ipython_display(table(shown, kinds, names, index=index, **options))
+        return
+    ipython_display(rendering.Shown(rendering.table_html(shown, index, **options), rendering.table_markdown(shown, index)))
 
 
 def verdict_summary(verdicts, noun: str = "claim") -> str:
     """The one line above a collapsed table of verdicts: "31 claims: 13 reproduced, 2 not
-    reproduced, …", verdicts in the badges' order (``report.VERDICT_COLOURS``), then any other."""
+    reproduced, …", verdicts in the badges' order (``rendering.VERDICT_COLOURS``), then any other."""
     counts = pd.Series(list(verdicts), dtype=object).value_counts()
-    order = [v for v in report.VERDICT_COLOURS if v in counts] + [v for v in counts.index if v not in report.VERDICT_COLOURS]
+    colours = rendering.VERDICT_COLOURS
+    order = [v for v in colours if v in counts] + [v for v in counts.index if v not in colours]
     return f"{count(int(counts.sum()), noun)}: " + ", ".join(f"{counts[v]} {v}" for v in order)
 
 
@@ -349,7 +359,7 @@ def prose_values(values: dict) -> dict:
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every text cell and column name as ``prose`` writes it (for a table a
-    chapter draws with ``report.show`` from a function that formats its own cells)."""
+    chapter draws with ``show`` from a function that formats its own cells)."""
     shown = frame.rename(columns=lambda c: prose(c) if isinstance(c, str) else c)
     texts = lambda column: column.dtype == object or pd.api.types.is_string_dtype(column)
     return shown.apply(lambda column: column.map(prose) if texts(column) else column)
