@@ -129,3 +129,16 @@ def test_chapter_runs_with_parameters_the_papers_never_used(chapter, rerun_env, 
             assert verdicts[claim_id] == "not testable", f"{chapter}: {claim_id} is {verdicts[claim_id]!r}"
         for claim_id in variant.not_judged:
             assert claim_id not in verdicts, f"{chapter}: {claim_id} was judged without its runs"
+
+
+@pytest.mark.parametrize("parameters, culprit", [
+    ({"grid_row": 2}, "01_reading_mnist: unknown parameter grid_row=2 "),
+    ({"grid_rows": "2"}, "01_reading_mnist: parameter grid_rows='2': must be an integer, like its default 10"),
+])
+def test_a_misspelt_or_ill_typed_parameter_stops_the_chapter_with_one_line_naming_it(parameters, culprit, rerun_env,
+                                                                                       tmp_path):
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        papermill.execute_notebook(str(paths.NOTEBOOKS / "01_reading_mnist.ipynb"), str(tmp_path / "out.ipynb"),
+                                   parameters={"profile": PROFILE, **parameters}, kernel_name="python3",
+                                   progress_bar=False, cwd=str(paths.ROOT))
+    assert err.value.ename == "RunError" and err.value.evalue.startswith(culprit) and "\n" not in err.value.evalue

@@ -91,11 +91,46 @@ def chapter_parameters(name: str, profile: str, overrides: dict | None = None) -
     return {**defaults, **profile_values(name, profile, load_profile(profile), overrides or {})}
 
 
+# What a notebook's namespace holds besides its parameters: IPython's own names.
+_IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+_PLAIN = (bool, int, float, str, list, tuple, dict, type(None))
+
+
+def _kind(default) -> tuple[tuple[type, ...], str]:
+    """The types a parameter may take, from its default in the parameters cell."""
+    if isinstance(default, bool):
+        return (bool,), "true or false"
+    if isinstance(default, int):
+        return (int,), "an integer"
+    if isinstance(default, float):
+        return (int, float), "a number"
+    if isinstance(default, str):
+        return (str,), "a string"
+    if isinstance(default, (list, tuple)):
+        return (list, tuple), "a list"
+    if isinstance(default, dict):
+        return (dict,), "a mapping"
+    return (object,), "any value"
+
+
 def parameters_in(namespace: dict, chapter: str) -> dict:
     """The values of ``chapter``'s declared parameters in ``namespace`` (a notebook's globals after
-    its parameters cell, so the runner's values and ``-p`` overrides are the ones used)."""
+    its parameters cell, so the runner's values, papermill's ``-p`` and the reader's edits are the
+    ones used), checked once: a value of another type than its default's, or a plain value under a
+    name the chapter does not declare (a misspelt ``-p``), is a one-line error naming it."""
     declared = notebook_parameters(paths.NOTEBOOKS / f"{chapter}.ipynb")
     missing = [name for name in declared if name not in namespace]
     if missing:
-        raise KeyError(f"{chapter}: parameters {', '.join(missing)} missing from the parameters cell")
+        raise RunError(f"{chapter}: parameters {', '.join(missing)} missing from the parameters cell")
+    unknown = sorted(name for name, value in namespace.items()
+                     if name not in declared and not name.startswith("_") and name not in _IPYTHON_NAMES
+                     and isinstance(value, _PLAIN))
+    if unknown:
+        raise RunError(f"{chapter}: unknown parameter {unknown[0]}={namespace[unknown[0]]!r} "
+                       f"(its parameters: {', '.join(declared)})")
+    for name, default in declared.items():
+        value, (types, kind) = namespace[name], _kind(default)
+        if value is not None and default is not None and (not isinstance(value, types)
+                                                          or (isinstance(value, bool) and bool not in types)):
+            raise RunError(f"{chapter}: parameter {name}={value!r}: must be {kind}, like its default {default!r}")
     return {name: namespace[name] for name in declared}
