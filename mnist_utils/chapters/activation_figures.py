@@ -99,10 +99,10 @@ def ratio_table(study: Study) -> pd.DataFrame:
 def networks_table(study: Study) -> pd.DataFrame:
     """Test accuracy of LeNet-5 and of the fully connected network, per activation."""
     digits = study.params["table_digits"]
-    tables = [accuracy_table(study.final, digits).assign(network="LeNet-5")]
+    parts = [accuracy_table(study.final, digits).assign(network="LeNet-5")]
     if len(study.dense):
-        tables.append(accuracy_table(final_rows(study.dense), digits).assign(network="fully connected"))
-    table = pd.concat(tables, ignore_index=True)
+        parts.append(accuracy_table(final_rows(study.dense), digits).assign(network="fully connected"))
+    table = pd.concat(parts, ignore_index=True)
     return table[["network", *table.columns[:-1]]]
 
 
