@@ -8,9 +8,11 @@ import subprocess
 import sys
 
 import pytest
+from conftest import SOFTMAX
 
 from mnist_utils import runner
 from mnist_utils.core import paths
+from mnist_utils.runs import fill, runsets
 
 pytestmark = pytest.mark.backend
 
@@ -73,3 +75,13 @@ def test_shards_partition_the_missing_runs_and_a_shard_with_nothing_to_do_exits_
     assert idle.returncode == 0 and not keys("shard4") and "0 of 3 missing runs" in idle.stdout
     bad = shard(3, 2, "bad")
     assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: --shard 3/2")
+
+
+def test_a_chapter_whose_run_sets_all_carry_suffixes_lists_as_complete_once_stored(tiny_mnist, run_store, monkeypatch):
+    # Chapter 9's sets are all named "09_beyond_the_papers_<part>": none is the chapter's main table.
+    run_set = runsets.declare("09_beyond_the_papers_recipe", [SOFTMAX], [0, 1])
+    monkeypatch.setattr(fill, "chapter_parameters", lambda name, profile: {})
+    monkeypatch.setattr(fill, "run_sets", lambda name, params, trained: [run_set])
+    assert not fill.fill_store(["09_beyond_the_papers"], "cpu", run_store, tiny_mnist, list_only=True)
+    runsets.train_many([SOFTMAX], [0, 1], tiny_mnist, store=run_store)
+    assert fill.fill_store(["09_beyond_the_papers"], "cpu", run_store, tiny_mnist, list_only=True)

@@ -153,8 +153,8 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
                     table = train_many([config], [seed], set_data, store=store, **run_set.train_kwargs).table
                     if run_set.name == name:
                         frames.append(table)
-        if complete and frames:
-            trained[name] = pd.concat(frames, ignore_index=True)
+        if complete:   # a chapter whose sets all carry suffixes (chapter 9's) has no main table
+            trained[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         elif not complete and deadline is not None:
             return False
     return all(n in trained for n in dict.fromkeys(needed))
@@ -163,7 +163,6 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
 def main(argv: list[str] | None = None) -> int:
     """Train the runs of chosen chapters of a profile into the run store, without Jupyter."""
     import argparse
-
 
     parser = argparse.ArgumentParser(prog="python -m mnist_utils.runs.fill", description=main.__doc__)
     parser.add_argument("--profile", default="cpu", help="params/<profile>.yaml (default: cpu)")
