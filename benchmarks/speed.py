@@ -33,17 +33,15 @@ import sys
 import time
 from dataclasses import replace
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 from mnist_utils.core import paths, profiles, provenance
-from mnist_utils.judging import results  # noqa: E402
+from mnist_utils.judging import results
 from mnist_utils.runs import benchmark_rows, experiments
 from mnist_utils.training import backend, data, models
-from mnist_utils.training import train as training  # noqa: E402
-from mnist_utils.training.train import TrainConfig  # noqa: E402
+from mnist_utils.training import train as training
+from mnist_utils.training.train import TrainConfig
 
 RESULTS = paths.RESULTS / "benchmark" / "training_speed.csv"
 PAIRED_ROUNDS = 30   # parts 5 and 6: rounds of interleaved blocks (the claims file's measure of the two speed claims)
