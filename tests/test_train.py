@@ -52,6 +52,24 @@ def test_early_stopping_keeps_the_weights_of_the_best_validation_loss(tiny_mnist
     assert final["step"].item() == rows.loc[best, "step"]
 
 
+def test_patience_does_not_stop_a_run_before_its_min_steps(tiny_mnist):
+    # The bouncing run above stops within 20 evaluations; held to step 60, it stops only after it,
+    # still keeping the weights of its best validation loss.
+    config = TrainConfig("lenet5", {"activation": "relu"}, "adam", 0.05, 32, steps=80, eval_every=4, patience=2,
+                         min_steps=60)
+    early = training.train(dataclasses.replace(config, min_steps=None), tiny_mnist, seed=0).rows
+    held = training.train(config, tiny_mnist, seed=0).rows
+    assert early["step"].max() < 60 <= held["step"].max()
+    pd.testing.assert_frame_equal(held.head(len(early)).drop(columns=["wall_seconds", "images_per_second", "final",
+                                                                      "test_loss", "test_accuracy"]),
+                                  early.drop(columns=["wall_seconds", "images_per_second", "final", "test_loss",
+                                                      "test_accuracy"]))
+    assert held.loc[held["val_loss"].idxmin(), "final"]
+    # At its default the field stays out of the spec: every stored run keeps its key.
+    assert "min_steps" not in training.run_spec(dataclasses.replace(config, min_steps=None), 0, tiny_mnist)
+    assert training.run_spec(config, 0, tiny_mnist)["min_steps"] == 60
+
+
 def test_test_every_records_a_test_curve_and_must_match_the_evaluations(tiny_mnist):
     rows = training.train(_softmax(steps=16, eval_every=4, test_every=8), tiny_mnist, seed=0).rows
     assert rows.loc[rows["test_accuracy"].notna(), "step"].tolist() == [8, 16]
@@ -72,6 +90,8 @@ def test_training_loss_in_inference_mode_is_recorded(tiny_mnist):
     ({"augment": {"rotate": 500}}, "augment['rotate']=500"),
     ({"patience": 0}, "patience=0"),
     ({"test_every": -1}, "test_every=-1"),
+    ({"min_steps": 10}, "min_steps=10: needs patience"),
+    ({"min_steps": 0, "patience": 2}, "min_steps=0"),
 ])
 def test_bad_training_options_are_one_line_errors(changes, culprit):
     with pytest.raises(TrainConfigError) as exc:

@@ -53,6 +53,8 @@ class TrainConfig:
     label: str = ""                  # how the run is named in tables and plots
     init_seed: int | None = None     # seed of the initial weights and dropout's masks; None: the run's
                                      # seed, which always sets the order of the training images
+    min_steps: int | None = None     # patience does not stop a run before this step (a run is not
+                                     # judged converged on its initial plateau); None: from the start
 
     def validate(self) -> TrainConfig:
         def positive_int(name, value):
@@ -71,9 +73,12 @@ class TrainConfig:
             positive_int("epochs", self.epochs)
         if self.steps is not None:
             positive_int("steps", self.steps)
-        for name in ("eval_every", "patience", "test_every"):
+        for name in ("eval_every", "patience", "test_every", "min_steps"):
             if getattr(self, name) is not None:
                 positive_int(name, getattr(self, name))
+        if self.min_steps is not None and self.patience is None:
+            raise TrainConfigError(f"min_steps={self.min_steps!r}: needs patience (without early stopping every "
+                                   "run trains its whole budget)")
         if self.schedule not in SCHEDULES:
             raise TrainConfigError(f"schedule={self.schedule!r}: must be one of {', '.join(SCHEDULES)}")
         if not isinstance(self.warmup_steps, (int, np.integer)) or isinstance(self.warmup_steps, bool) \
@@ -181,7 +186,8 @@ class _Recorder:
             self.best_loss, self.best_index = val_loss, len(self.rows) - 1
             if self.config.patience:
                 self.best_weights = model.get_weights()
-        elif self.config.patience and len(self.rows) - 1 - self.best_index >= self.config.patience:
+        elif self.config.patience and len(self.rows) - 1 - self.best_index >= self.config.patience \
+                and step >= (self.config.min_steps or 0):
             model.stop_training = True
             print(f"  {self.run_id}: stopped at step {step} (best validation loss at step "
                   f"{self.rows[self.best_index]['step']})", flush=True)
