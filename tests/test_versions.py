@@ -10,7 +10,7 @@ import pytest
 from conftest import LENET
 
 from mnist_utils.runs import runsets, store
-from mnist_utils.training import data, versions
+from mnist_utils.training import data, models, versions
 from mnist_utils.training import train as training
 
 PACKAGE = versions.PACKAGE
@@ -43,6 +43,10 @@ def test_every_later_digest_of_a_version_carries_its_evidence():
             for entry in later:
                 assert entry["same_numbers"] and entry["command"].startswith("python -m mnist_utils.runs.verify")
                 assert entry["repeated"] and entry["cpu"], f"{name}: a declaration without its retrained runs"
+
+
+def test_every_model_builder_is_a_locked_unit_of_its_own():
+    assert versions.BUILDERS == {model: builder.__name__ for model, builder in models.BUILDERS.items()}
 
 
 def test_version_1_keys_every_run_as_the_digest_it_was_stored_under():
@@ -93,6 +97,11 @@ def test_a_new_version_re_keys_the_runs_of_its_unit_only(tiny_mnist, monkeypatch
     lock["units"]["model:lenet5"].update(version=2, keys={"1": None, "2": "lenet5 v2"})
     monkeypatch.setattr(versions, "lock", lambda: lock)
     assert store.run_key(lenet, fingerprint) != before[0]
+    assert store.run_key(softmax, fingerprint) == before[1]
+    # A model's runs follow its builder's unit under the model's own name (softmax: softmax_regression).
+    lock["units"]["model:softmax_regression"].update(version=2, keys={"1": None, "2": "softmax v2"})
+    assert store.run_key(softmax, fingerprint) != before[1]
+    lock["units"]["model:softmax_regression"].update(version=1)
     assert store.run_key(softmax, fingerprint) == before[1]
     lock["units"]["training"].update(version=2, keys={**lock["units"]["training"]["keys"], "2": "training v2"})
     assert store.run_key(softmax, fingerprint) != before[1]

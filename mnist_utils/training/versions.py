@@ -8,7 +8,7 @@ was made with. A unit is:
 
 - ``training``: the trainer, the data pipeline, the backend set-up and the parts of ``models.py``
   that are not a builder (checks, augmentation, ``build``);
-- ``model:<name>``: one model builder (``models.BUILDERS``), so a new or changed model re-keys its
+- ``model:<builder>``: one model builder (``models.BUILDERS``), so a new or changed model re-keys its
   own runs only;
 - ``probe:<name>``: a measurement stored beside the runs (gradient norms, kept weights).
 
@@ -41,8 +41,9 @@ PACKAGE = Path(__file__).resolve().parents[1]
 
 # The files of the ``training`` unit, in ``training/``.
 TRAINING_FILES = ("train.py", "data.py", "backend.py", "models.py")
-# The builders in ``models.py`` that are units of their own.
-BUILDERS = ("softmax_regression", "lenet5", "liu_fu_cnn", "fully_connected")
+# Each model's builder in ``models.py`` (``models.BUILDERS``, by model name), a unit of its own.
+BUILDERS = {"softmax": "softmax_regression", "lenet5": "lenet5", "liu_fu_cnn": "liu_fu_cnn",
+            "fully_connected": "fully_connected"}
 # The modules in ``runs/`` that are probes, and the names in each that compute what is stored.
 PROBES = {
     "probe:gradient_norms": ("gradients.py", ("PROBE", "probe_spec", "kernel_rms_per_step", "probe")),
@@ -108,7 +109,7 @@ def source_digest(text: str) -> str:
 
 def _without_builders(text: str) -> str:
     tree = ast.parse(text)
-    tree.body = [n for n in tree.body if not (isinstance(n, ast.FunctionDef) and n.name in BUILDERS)]
+    tree.body = [n for n in tree.body if not (isinstance(n, ast.FunctionDef) and n.name in BUILDERS.values())]
     return ast.unparse(tree)
 
 
@@ -122,15 +123,8 @@ def _definitions(text: str, names: tuple[str, ...], file: str) -> str:
             found[name] = ast.unparse(node)
     missing = [n for n in names if n not in found]
     if missing:
-        raise LockError(f"{file}: no {missing[0]} (versions.PROBES names it)")
+        raise LockError(f"{file}: no {missing[0]} (versions.py names it as locked code)")
     return "\n\n".join(found.values())
-
-
-def _builder_source(text: str, name: str) -> str:
-    for node in ast.parse(text).body:
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            return ast.unparse(node)
-    raise LockError(f"models.py: no builder {name}() (versions.BUILDERS names it)")
 
 
 @lru_cache(maxsize=4)
@@ -141,8 +135,8 @@ def digests(package: Path | None = None) -> dict[str, str]:
     parts = {name: source_digest(_without_builders(text) if name == "models.py" else text)
              for name, text in texts.items()}
     units = {"training": hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()}
-    for name in BUILDERS:
-        units[f"model:{name}"] = source_digest(_builder_source(texts["models.py"], name))
+    for builder in BUILDERS.values():
+        units[f"model:{builder}"] = source_digest(_definitions(texts["models.py"], (builder,), "models.py"))
     for unit, (file, names) in PROBES.items():
         units[unit] = source_digest(_definitions((package / "runs" / file).read_text(), names, file))
     return units
@@ -175,7 +169,7 @@ def key_token(name: str) -> str | None:
 def model_token(model: str) -> str | None:
     """What a run of ``model`` adds to its key for its builder: nothing at version 1 (what a
     version-1 builder needs in the key, its spec already holds), its version's token after."""
-    entry = lock()["units"].get(f"model:{model}")
+    entry = lock()["units"].get(f"model:{BUILDERS.get(model)}")
     if entry is None or entry["version"] == 1:
         return None
     return entry["keys"][str(entry["version"])]
