@@ -102,6 +102,19 @@ def test_the_optimizer_arm_trains_its_grid_then_the_chosen_rates_with_other_seed
         experiments.activation_study(**{**three, "second_optimizer": "adam"})
 
 
+def test_the_optimizer_arm_counts_patience_from_its_minimum_epoch_and_the_adam_arm_from_the_start():
+    three = profiles.chapter_parameters("03_activation_study", "cpu")
+    sets = {s.name: s for s in experiments.activation_study(**{**three, "second_min_epochs": 10})}
+    epoch = sets["03_activation_study"].configs[0].steps // three["max_epochs"]
+    assert {c.min_steps for c in sets["03_activation_study_optimizer_grid"].configs} == {10 * epoch}
+    assert {c.min_steps for c in sets["03_activation_study"].configs} == {None}
+    # A minimum past the cap lets every run train to the cap; a shorter cap needs no other change.
+    short = {s.name: s for s in experiments.activation_study(**{**three, "max_epochs": 4})}
+    assert {c.min_steps for c in short["03_activation_study_optimizer"].configs} == {4 * epoch}
+    with pytest.raises(TrainConfigError, match="min_epochs=-1"):
+        experiments.activation_study(**{**three, "second_min_epochs": -1})
+
+
 def test_the_ablations_reuse_the_full_models_trainings_cut_at_their_budget():
     from mnist_utils.core import profiles
     from mnist_utils.runs import experiments

@@ -50,18 +50,24 @@ def evaluation_interval(train_size: int, batch_size: int, evals_per_epoch: int) 
 
 
 def lenet5_config(activation: str, learning_rate: float, label: str, *, optimizer: str, batch_size: int,
-                  epochs: int, evals_per_epoch: int, patience_epochs: int = 0, train_size: int = 0,
-                  **model_kwargs) -> TrainConfig:
+                  epochs: int, evals_per_epoch: int, patience_epochs: int = 0, min_epochs: int = 0,
+                  train_size: int = 0, **model_kwargs) -> TrainConfig:
     """LeNet-5 for ``epochs`` epochs (a cap when ``patience_epochs`` > 0: training stops after
-    that many epochs without a lower validation loss and keeps the best weights)."""
+    that many epochs without a lower validation loss and keeps the best weights; never before
+    ``min_epochs``, so that a run is not stopped on its initial plateau; a minimum at or past
+    ``epochs`` lets every run train to the cap)."""
     every = evaluation_interval(train_size, batch_size, evals_per_epoch)
     if not isinstance(patience_epochs, int) or isinstance(patience_epochs, bool) or patience_epochs < 0:
         raise TrainConfigError(f"patience_epochs={patience_epochs!r}: must be an integer >= 0 (0 = no early stop)")
+    if not isinstance(min_epochs, int) or isinstance(min_epochs, bool) or min_epochs < 0:
+        raise TrainConfigError(f"min_epochs={min_epochs!r}: must be an integer >= 0 (0 = patience counts from the start)")
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs <= 0:
         raise TrainConfigError(f"epochs={epochs!r}: must be a positive integer")
     return TrainConfig("lenet5", {"activation": activation, **model_kwargs}, optimizer, float(learning_rate),
                        batch_size, steps=epochs * evals_per_epoch * every, eval_every=every,
-                       patience=patience_epochs * evals_per_epoch or None, label=label)
+                       patience=patience_epochs * evals_per_epoch or None,
+                       min_steps=min(min_epochs, epochs) * evals_per_epoch * every if min_epochs and patience_epochs else None,
+                       label=label)
 
 
 # ------------------------------------------------------------------ chapters
@@ -77,7 +83,7 @@ def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size
                      evals_per_epoch, patience_epochs, extra_activations=(), fully_connected_activations=(),
                      raw_pixel_activations=(), raw_pixel_seeds=None, second_optimizer="momentum",
                      second_learning_rates=(), second_grid_seeds=(0,), second_rates=None, second_seeds=(0, 1, 2),
-                     train_size=0, eval_size=0, **_) -> list[RunSet]:
+                     second_min_epochs=0, train_size=0, eval_size=0, **_) -> list[RunSet]:
     """Chapter 3: LeNet-5 with each activation, trained to convergence (capped); the
     ``extra_activations`` (Tanh: a claim of the paper's background) beside them; the fully
     connected network of LeNet-5's hidden widths with each of ``fully_connected_activations``
@@ -86,10 +92,13 @@ def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size
     on ``raw_pixel_seeds`` (None: ``seeds``); and the
     optimizer arm: each activation with ``second_optimizer`` at each of
     ``second_learning_rates`` on ``second_grid_seeds``, then at the rate chosen for it
-    (``second_rates``, {activation: rate}, the validation split's choice) on ``second_seeds``."""
-    def config(activation, rate, label, optimizer=optimizer):
+    (``second_rates``, {activation: rate}, the validation split's choice) on ``second_seeds``,
+    patience counting from epoch ``second_min_epochs`` (Sigmoid under momentum sits on a
+    plateau of chance accuracy for its first epochs)."""
+    def config(activation, rate, label, optimizer=optimizer, min_epochs=0):
         return lenet5_config(activation, rate, label, optimizer=optimizer, batch_size=batch_size, epochs=max_epochs,
-                             evals_per_epoch=evals_per_epoch, patience_epochs=patience_epochs, train_size=train_size)
+                             evals_per_epoch=evals_per_epoch, patience_epochs=patience_epochs, min_epochs=min_epochs,
+                             train_size=train_size)
 
     sets = [declare("03_activation_study", [config(a, learning_rate, a) for a in activations], seeds, train_size, eval_size)]
     extra = [a for a in extra_activations if a not in activations]
@@ -108,14 +117,15 @@ def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size
         if second_optimizer not in OPTIMIZERS or second_optimizer == optimizer:
             raise TrainConfigError(f"second_optimizer={second_optimizer!r}: must be one of {', '.join(OPTIMIZERS)} "
                                    f"other than optimizer={optimizer!r}")
-        grid = [config(a, rate, second_label(a, second_optimizer, rate), second_optimizer)
+        grid = [config(a, rate, second_label(a, second_optimizer, rate), second_optimizer, second_min_epochs)
                 for a in activations for rate in second_learning_rates]
         sets.append(declare("03_activation_study_optimizer_grid", grid, second_grid_seeds, train_size, eval_size))
     if second_rates:
         unknown = sorted(set(second_rates) - set(activations))
         if unknown or not isinstance(second_rates, dict):
             raise TrainConfigError(f"second_rates={second_rates!r}: must map activations among {activations} to rates")
-        chosen = [config(a, rate, f"{a} ({second_optimizer})", second_optimizer) for a, rate in second_rates.items()]
+        chosen = [config(a, rate, f"{a} ({second_optimizer})", second_optimizer, second_min_epochs)
+                  for a, rate in second_rates.items()]
         sets.append(declare("03_activation_study_optimizer", chosen, second_seeds, train_size, eval_size))
     return sets
 
