@@ -63,11 +63,10 @@ def lenet5_config(activation: str, learning_rate: float, label: str, *, optimize
         raise TrainConfigError(f"min_epochs={min_epochs!r}: must be an integer >= 0 (0 = patience counts from the start)")
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs <= 0:
         raise TrainConfigError(f"epochs={epochs!r}: must be a positive integer")
+    min_steps = min(min_epochs, epochs) * evals_per_epoch * every if min_epochs and patience_epochs else None
     return TrainConfig("lenet5", {"activation": activation, **model_kwargs}, optimizer, float(learning_rate),
                        batch_size, steps=epochs * evals_per_epoch * every, eval_every=every,
-                       patience=patience_epochs * evals_per_epoch or None,
-                       min_steps=min(min_epochs, epochs) * evals_per_epoch * every if min_epochs and patience_epochs else None,
-                       label=label)
+                       patience=patience_epochs * evals_per_epoch or None, min_steps=min_steps, label=label)
 
 
 # ------------------------------------------------------------------ chapters
