@@ -214,8 +214,8 @@ def race_setups(quick: bool) -> list[tuple[str, TrainConfig, int, bool, int, int
     """
     params = profiles.chapter_parameters("09_beyond_the_papers", "cpu")
     if quick:
-        params = {**params, "steps": 40, "eval_every": 20, "reference_steps": 0}
-    recipe_set = experiments.beyond_the_papers(**params)[1]
+        params = params.replace(steps=40, eval_every=20, reference_steps=0)
+    recipe_set = experiments.beyond_the_papers(params)[1]
     baseline, recipe = recipe_set.configs
     budget = params["steps"]
     shown = f"widths {'/'.join(map(str, params['widths']))}, batch {baseline.batch_size}, {budget:,} iterations"

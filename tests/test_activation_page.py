@@ -39,8 +39,8 @@ def table(activations, seeds=(0, 1, 2), **kwargs) -> pd.DataFrame:
 
 PARAMS = {"profile": "smoke", "activations": ["sigmoid", "relu", "elu"], "seeds": [0, 1, 2], "optimizer": "adam",
           "learning_rate": 0.001, "batch_size": 128, "max_epochs": 5, "patience_epochs": 1, "evals_per_epoch": 1,
-          "extra_activations": ["tanh"], "fully_connected_activations": [], "second_optimizer": "momentum",
-          "second_learning_rates": [], "second_grid_seeds": [0], "second_rates": {}, "second_seeds": [0, 1, 2],
+          "extra_activations": ["tanh"], "fully_connected_activations": [], "arm_optimizer": "momentum",
+          "arm_learning_rates": [], "arm_grid_seeds": [0], "arm_rates": {}, "arm_seeds": [0, 1, 2],
           "sparsity_seeds": [], "gradient_steps": 3, "gradient_seeds": [], "convergence_threshold": 0.95,
           "ratio_thresholds": [0.9, 0.985], "table_digits": 4, "train_size": 0, "eval_size": 0}
 

@@ -14,33 +14,34 @@ from mnist_utils.core import profiles
 from mnist_utils.runs import experiments
 from mnist_utils.training.train import TrainConfigError
 
-PARAMS = dict(seeds=[0, 1, 2, 3, 4], ingredient_seeds=[0, 1], ingredients=["schedule", "augmentation", "label_smoothing"],
-              widths=[16, 32, 32], keep_prob=0.5, learning_rate=1e-4, batch_size=50, steps=2500, eval_every=500,
-              peak_learning_rate=1e-3, warmup_fraction=0.05, label_smoothing=0.1, shift=0.1, rotate=10.0,
-              reference_steps=20000, reference_test_every=2500)
+PARAMS = profiles.chapter_parameters("09_beyond_the_papers", "cpu").replace(
+    seeds=[0, 1, 2, 3, 4], ingredient_seeds=[0, 1], ingredients=["schedule", "augmentation", "label_smoothing"],
+    widths=[16, 32, 32], keep_prob=0.5, learning_rate=1e-4, batch_size=50, steps=2500, eval_every=500,
+    peak_learning_rate=1e-3, warmup_fraction=0.05, label_smoothing=0.1, shift=0.1, rotate=10.0,
+    reference_steps=20000, reference_test_every=2500)
 
 
 def test_chapter_6s_trainings_are_the_baseline_when_they_were_tested_at_the_budget():
-    ingredients, recipe, reference = experiments.beyond_the_papers(**PARAMS)
+    ingredients, recipe, reference = experiments.beyond_the_papers(PARAMS)
     [chapter6] = reference.configs
     assert ingredients.configs[0] == chapter6 and recipe.configs[0] == chapter6   # nothing trained twice
     assert ingredients.cut_at == recipe.cut_at == 2500 and reference.cut_at == 0
     # The same set-up as chapter 6 of the same profile, so the run store keys agree.
-    [chapter6_own] = experiments.improved_cnn(**{**profiles.chapter_parameters("06_improved_cnn", "cpu"),
-                                             "ablations": []})[0].configs
+    chapter6_params = profiles.chapter_parameters("06_improved_cnn", "cpu").replace(ablations=[])
+    [chapter6_own] = experiments.improved_cnn(chapter6_params)[0].configs
     assert replace(chapter6, label=chapter6_own.label) == chapter6_own
 
 
 def test_the_baseline_is_trained_at_the_budget_when_chapter_6_was_not_tested_there():
     for changes in ({"steps": 3000}, {"reference_steps": 0}, {"steps": 25000}):
-        ingredients, recipe, *reference = experiments.beyond_the_papers(**{**PARAMS, **changes})
+        ingredients, recipe, *reference = experiments.beyond_the_papers(PARAMS.replace(**changes))
         baseline = ingredients.configs[0]
         assert baseline.steps == (changes.get("steps") or 2500) and ingredients.cut_at == 0
         assert len(reference) == (0 if changes.get("reference_steps") == 0 else 1)
 
 
 def test_each_ingredient_changes_one_thing_and_the_recipe_all_of_them():
-    ingredients, recipe, _ = experiments.beyond_the_papers(**PARAMS)
+    ingredients, recipe, _ = experiments.beyond_the_papers(PARAMS)
     baseline, schedule, augmentation, smoothing = ingredients.configs
     assert (schedule.schedule, schedule.learning_rate, schedule.warmup_steps) == ("cosine", 1e-3, 125)
     assert augmentation.augment == {"shift": 0.1, "rotate": 10.0} and augmentation.learning_rate == 1e-4
@@ -59,7 +60,7 @@ def test_each_ingredient_changes_one_thing_and_the_recipe_all_of_them():
 ])
 def test_bad_chapter_9_parameters_raise_one_line_errors_naming_them(changes, culprit):
     with pytest.raises(TrainConfigError, match=culprit):
-        for run_set in experiments.beyond_the_papers(**{**PARAMS, **changes}):
+        for run_set in experiments.beyond_the_papers(PARAMS.replace(**changes)):
             for config in run_set.configs:
                 config.validate()
 
@@ -142,7 +143,7 @@ def test_the_benchmark_times_chapter_9s_recipe_as_the_chapter_declares_it():
 
     setups = {name: config for name, config, *_ in speed.race_setups(quick=False)}
     params = profiles.chapter_parameters("09_beyond_the_papers", "cpu")
-    recipe = experiments.beyond_the_papers(**params)[1].configs[1]
+    recipe = experiments.beyond_the_papers(params)[1].configs[1]
     timed = setups["recipe"]
     assert (timed.schedule, timed.learning_rate, timed.augment, timed.label_smoothing, timed.steps, timed.warmup_steps) \
         == (recipe.schedule, recipe.learning_rate, recipe.augment, recipe.label_smoothing, recipe.steps, recipe.warmup_steps)
@@ -182,7 +183,7 @@ def test_a_chapters_results_are_every_run_sets_file_a_reruns_own_first(tmp_path,
 
 
 def test_the_configurations_table_shows_a_cut_training_as_it_was_read():
-    ingredients, recipe, _ = experiments.beyond_the_papers(**PARAMS)
+    ingredients, recipe, _ = experiments.beyond_the_papers(PARAMS)
     table = beyond.configurations([*ingredients.configs, recipe.configs[1]], cut_at=ingredients.cut_at)
     baseline = table.iloc[0]
     assert baseline["iterations"] == "2,500 (of a 20,000-iteration training)" and baseline["images per model"] == "125,000"

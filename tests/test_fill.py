@@ -81,7 +81,7 @@ def test_a_chapter_whose_run_sets_all_carry_suffixes_lists_as_complete_once_stor
     # Chapter 9's sets are all named "09_beyond_the_papers_<part>": none is the chapter's main table.
     run_set = runsets.declare("09_beyond_the_papers_recipe", [SOFTMAX], [0, 1])
     monkeypatch.setattr(fill, "chapter_parameters", lambda name, profile: {})
-    monkeypatch.setattr(fill, "run_sets", lambda name, params, trained: [run_set])
+    monkeypatch.setattr(fill, "run_sets", lambda params, trained: [run_set])
     assert not fill.fill_store(["09_beyond_the_papers"], "cpu", run_store, tiny_mnist, list_only=True)
     runsets.train_many([SOFTMAX], [0, 1], tiny_mnist, store=run_store)
     assert fill.fill_store(["09_beyond_the_papers"], "cpu", run_store, tiny_mnist, list_only=True)

@@ -151,7 +151,7 @@ def gradient_table(study: Study) -> pd.DataFrame:
 
 def grid_table(study: Study) -> pd.DataFrame:
     """The optimizer grid: validation accuracy per learning rate (rows) and activation (columns),
-    the mean over ``second_grid_seeds``."""
+    the mean over ``arm_grid_seeds``."""
     grid = _grid_final(study)
     if grid is None:
         return pd.DataFrame()
@@ -162,17 +162,17 @@ def grid_table(study: Study) -> pd.DataFrame:
     return table.rename(columns={"learning_rate": "learning rate"}).rename_axis(columns=None)
 
 
-def second_table(study: Study) -> pd.DataFrame:
+def arm_table(study: Study) -> pd.DataFrame:
     """Test accuracy per activation with the second optimizer at the chosen rates."""
-    second = study.table("_optimizer")
-    return pd.DataFrame() if second is None else accuracy_table(final_rows(second), study.params["table_digits"])
+    arm = study.table("_optimizer")
+    return pd.DataFrame() if arm is None else accuracy_table(final_rows(arm), study.params["table_digits"])
 
 
 def looks_table(study: Study) -> pd.DataFrame:
     """Per claim judged again on the second optimizer's runs (after ``numbers``): the verdict of
     record (Adam's) and the second look's."""
     record = f"{tables.name(study.params['optimizer'])} (of record)"
-    second = f"{tables.name(study.params['second_optimizer'])} (second look)"
+    second = f"{tables.name(study.params['arm_optimizer'])} (second look)"
     rows = [{"claim": tables.claim_label(r["claim_id"]), record: study.checks.recorded(r["claim_id"]),
              second: r["verdict"]} for r in study.checks.second_looks]
     return pd.DataFrame(rows, columns=["claim", record, second])

@@ -193,26 +193,26 @@ def optimizer_numbers(study: Study) -> dict:
     again (second looks) on the chosen rates' runs; which verdicts change with the optimizer."""
     p, grid = study.params, _grid_final(study)
     if grid is None:
-        values = {"second_choice": "none (no grid: second_learning_rates is empty)", "second_ran": "none",
-                  "second_matches": "not comparable"}
+        values = {"arm_choice": "none (no grid: arm_learning_rates is empty)", "arm_ran": "none",
+                  "arm_matches": "not comparable"}
     else:
-        choice = experiments.second_rate_choice(grid)
-        values = {"second_choice": ", ".join(f"{a} {r:g}" for a, r in choice.items()),
-                  "second_ran": ", ".join(f"{a} {r:g}" for a, r in (p["second_rates"] or {}).items()) or "none yet",
-                  "second_matches": "the same" if dict(p["second_rates"] or {}) == choice
+        choice = experiments.arm_rate_choice(grid)
+        values = {"arm_choice": ", ".join(f"{a} {r:g}" for a, r in choice.items()),
+                  "arm_ran": ", ".join(f"{a} {r:g}" for a, r in (p["arm_rates"] or {}).items()) or "none yet",
+                  "arm_matches": "the same" if dict(p["arm_rates"] or {}) == choice
                   else "not the same: the runs below are not the protocol choice"}
-    second = study.table("_optimizer")
-    if second is not None:
-        second_final, stops = final_rows(second), stopping(second)
-        seeds = ", ".join(map(str, p["second_seeds"]))
-        ran = (f"{p['second_optimizer']} at the rates chosen on validation, seeds {seeds}, "
+    arm = study.table("_optimizer")
+    if arm is not None:
+        arm_final, stops = final_rows(arm), stopping(arm)
+        seeds = ", ".join(map(str, p["arm_seeds"]))
+        ran = (f"{p['arm_optimizer']} at the rates chosen on validation, seeds {seeds}, "
                + convergence_budget(stops, p["patience_epochs"], p["max_epochs"]))
-        found = measures.activation_evidence(second, second_final, study.threshold, study.claimed_ratio,
+        found = measures.activation_evidence(arm, arm_final, study.threshold, study.claimed_ratio,
                                              study.interpolated)
         for claim_id, (measured, evidence) in found.items():
             study.checks.second_look(claim_id, measured, ran=ran, converged=bool(stops["converged"].all()), **evidence)
     changed = [f"“{tables.claim_label(r['claim_id'])}” ({study.checks.recorded(r['claim_id'])} with Adam, {r['verdict']} "
-               f"with {p['second_optimizer']})" for r in study.checks.second_looks
+               f"with {p['arm_optimizer']})" for r in study.checks.second_looks
                if r["verdict"] != study.checks.recorded(r["claim_id"])]
     return {**values, "optimizer_changes": "; ".join(changed) or "none"}
 

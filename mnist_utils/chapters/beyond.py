@@ -308,7 +308,7 @@ def cost_numbers(trained: list, baseline: str, reused: bool) -> dict:
     trainings, cut where they were tested), and the training images of the ``paper`` profile."""
 
     cost = training_cost(trained, exclude=[baseline] if reused else [])
-    paper_sets = experiments.beyond_the_papers(**profiles.chapter_parameters(CHAPTER, "paper"))
+    paper_sets = experiments.beyond_the_papers(profiles.chapter_parameters(CHAPTER, "paper"))
     # No apostrophes in glued text: the web page shows typographic ones.
     return {"baseline_cost": "The baseline reuses the trainings of chapter 6 (cut where they were tested), so it "
                              "costs nothing here." if reused else "The baseline was trained here too: the trainings "

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..core import claims, paths
 from ..core.names import NAMES
+from ..core.profiles import Parameters
 from ..judging import measures, stats, verdicts
 from ..judging.results import ablation_effects, final_rows
 from ..judging.results import read as read_results
@@ -35,9 +36,9 @@ ACCURACY, BEST = "liu_fu.cnn.accuracy", "liu_fu.cnn.best_accuracy"
 
 # ----------------------------------------------------------------- parameters and run sets
 
-def run_sets(params: dict) -> dict:
+def run_sets(params: Parameters) -> dict:
     """The chapter's run sets (``experiments.improved_cnn``) by name."""
-    return {s.name: s for s in experiments.improved_cnn(**params)}
+    return {s.name: s for s in experiments.improved_cnn(params)}
 
 
 def train_if(sets: dict, name: str, mnist, profile: str):

@@ -6,7 +6,9 @@ run store and the GPU script all read parameters through this module.
 from __future__ import annotations
 
 import ast
+import copy
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -84,11 +86,11 @@ def profile_values(name: str, profile: str, spec: dict, overrides: dict) -> dict
 
 
 
-def chapter_parameters(name: str, profile: str, overrides: dict | None = None) -> dict:
+def chapter_parameters(name: str, profile: str, overrides: dict | None = None) -> Parameters:
     """A chapter's parameters as the runner passes them: the notebook's defaults, then the
-    profile's values, then ``overrides``."""
+    profile's values, then ``overrides``, checked (``Parameters.of``)."""
     defaults = notebook_parameters(paths.NOTEBOOKS / f"{name}.ipynb")
-    return {**defaults, **profile_values(name, profile, load_profile(profile), overrides or {})}
+    return Parameters.of(name, {**defaults, **profile_values(name, profile, load_profile(profile), overrides or {})})
 
 
 # What a notebook's namespace holds besides its parameters: IPython's own names.
@@ -113,24 +115,72 @@ def _kind(default) -> tuple[tuple[type, ...], str]:
     return (object,), "any value"
 
 
-def parameters_in(namespace: dict, chapter: str) -> dict:
+class Parameters(Mapping):
+    """One chapter's parameters, checked once and frozen: ``params.seeds`` or ``params["seeds"]``.
+
+    Made only by ``Parameters.of`` (and ``replace``), which checks every value against the
+    chapter's parameters cell: a name it does not declare, a declared name missing, or a value of
+    another type than its default's is a one-line ``RunError`` naming it. Training declarations
+    (``experiments``) and pages take the object whole, so a misspelt name fails where it is read
+    instead of being dropped."""
+
+    __slots__ = ("chapter", "_values")
+
+    def __init__(self, chapter: str, values: dict):
+        object.__setattr__(self, "chapter", chapter)
+        object.__setattr__(self, "_values", copy.deepcopy(values))
+
+    @classmethod
+    def of(cls, chapter: str, values: Mapping) -> Parameters:
+        """``values`` checked against ``chapter``'s parameters cell."""
+        declared = notebook_parameters(paths.NOTEBOOKS / f"{chapter}.ipynb")
+        missing = [name for name in declared if name not in values]
+        if missing:
+            raise RunError(f"{chapter}: parameters {', '.join(missing)} missing from the parameters cell")
+        unknown = sorted(set(values) - set(declared))
+        if unknown:
+            raise RunError(f"{chapter}: unknown parameter {unknown[0]}={values[unknown[0]]!r} "
+                           f"(its parameters: {', '.join(declared)})")
+        for name, default in declared.items():
+            value, (types, kind) = values[name], _kind(default)
+            if value is not None and default is not None and (not isinstance(value, types)
+                                                              or (isinstance(value, bool) and bool not in types)):
+                raise RunError(f"{chapter}: parameter {name}={value!r}: must be {kind}, like its default {default!r}")
+        return cls(chapter, {name: values[name] for name in declared})
+
+    def replace(self, **changes) -> Parameters:
+        """These parameters with ``changes``, checked as ``of`` checks them."""
+        return Parameters.of(self.chapter, {**self._values, **changes})
+
+    def __getattr__(self, name: str):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"{self.chapter}: no parameter {name!r}") from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{self.chapter}: parameters are frozen (use replace({name}=...))")
+
+    def __getitem__(self, name: str):
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Parameters({self.chapter!r}, {self._values!r})"
+
+
+def parameters_in(namespace: dict, chapter: str) -> Parameters:
     """The values of ``chapter``'s declared parameters in ``namespace`` (a notebook's globals after
     its parameters cell, so the runner's values, papermill's ``-p`` and the reader's edits are the
-    ones used), checked once: a value of another type than its default's, or a plain value under a
-    name the chapter does not declare (a misspelt ``-p``), is a one-line error naming it."""
+    ones used), checked once (``Parameters.of``); a plain value under a name the chapter does not
+    declare (a misspelt ``-p``) counts as a parameter, so it is named as unknown."""
     declared = notebook_parameters(paths.NOTEBOOKS / f"{chapter}.ipynb")
-    missing = [name for name in declared if name not in namespace]
-    if missing:
-        raise RunError(f"{chapter}: parameters {', '.join(missing)} missing from the parameters cell")
-    unknown = sorted(name for name, value in namespace.items()
-                     if name not in declared and not name.startswith("_") and name not in _IPYTHON_NAMES
-                     and isinstance(value, _PLAIN))
-    if unknown:
-        raise RunError(f"{chapter}: unknown parameter {unknown[0]}={namespace[unknown[0]]!r} "
-                       f"(its parameters: {', '.join(declared)})")
-    for name, default in declared.items():
-        value, (types, kind) = namespace[name], _kind(default)
-        if value is not None and default is not None and (not isinstance(value, types)
-                                                          or (isinstance(value, bool) and bool not in types)):
-            raise RunError(f"{chapter}: parameter {name}={value!r}: must be {kind}, like its default {default!r}")
-    return {name: namespace[name] for name in declared}
+    plain = {name: value for name, value in namespace.items()
+             if name in declared or (not name.startswith("_") and name not in _IPYTHON_NAMES
+                                     and isinstance(value, _PLAIN))}
+    return Parameters.of(chapter, plain)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import claims, paths
-from ..core.profiles import chapter_parameters
+from ..core.profiles import Parameters, chapter_parameters
 from ..judging.results import final_rows, read
 from ..training import models
 from ..training.train import OPTIMIZERS, TrainConfig, TrainConfigError, check_seeds, config_columns, step_budget
@@ -70,71 +70,71 @@ def lenet5_config(activation: str, learning_rate: float, label: str, *, optimize
 
 
 # ------------------------------------------------------------------ chapters
-def softmax_baseline(*, seeds, learning_rate, batch_size, steps, eval_every, train_size=0, eval_size=0,
-                     **_) -> list[RunSet]:
+def softmax_baseline(params: Parameters) -> list[RunSet]:
     """Chapter 2: softmax regression by gradient descent, one run per seed (Liu & Fu: five)."""
-    config = TrainConfig("softmax", optimizer="sgd", learning_rate=learning_rate, batch_size=batch_size,
-                         steps=steps, eval_every=eval_every, label="softmax")
-    return [declare("02_softmax_baseline", [config], seeds, train_size, eval_size)]
+    config = TrainConfig("softmax", optimizer="sgd", learning_rate=params.learning_rate,
+                         batch_size=params.batch_size, steps=params.steps, eval_every=params.eval_every, label="softmax")
+    return [declare("02_softmax_baseline", [config], params.seeds, params.train_size, params.eval_size)]
 
 
-def activation_study(*, activations, seeds, optimizer, learning_rate, batch_size, max_epochs,
-                     evals_per_epoch, patience_epochs, extra_activations=(), fully_connected_activations=(),
-                     raw_pixel_activations=(), raw_pixel_seeds=None, second_optimizer="momentum",
-                     second_learning_rates=(), second_grid_seeds=(0,), second_rates=None, second_seeds=(0, 1, 2),
-                     second_min_epochs=0, train_size=0, eval_size=0, **_) -> list[RunSet]:
+def activation_study(params: Parameters) -> list[RunSet]:
     """Chapter 3: LeNet-5 with each activation, trained to convergence (capped); the
     ``extra_activations`` (Tanh: a claim of the paper's background) beside them; the fully
     connected network of LeNet-5's hidden widths with each of ``fully_connected_activations``
     (``fully_connected``: the speed half of the weight-sharing claim); LeNet-5 with each of
     ``raw_pixel_activations`` on pixels of 0 to 255 ("the input value should not be too large")
     on ``raw_pixel_seeds`` (None: ``seeds``); and the
-    optimizer arm: each activation with ``second_optimizer`` at each of
-    ``second_learning_rates`` on ``second_grid_seeds``, then at the rate chosen for it
-    (``second_rates``, {activation: rate}, the validation split's choice) on ``second_seeds``,
-    patience counting from epoch ``second_min_epochs`` (Sigmoid under momentum sits on a
+    optimizer arm: each activation with ``arm_optimizer`` at each of
+    ``arm_learning_rates`` on ``arm_grid_seeds``, then at the rate chosen for it
+    (``arm_rates``, {activation: rate}, the validation split's choice) on ``arm_seeds``,
+    patience counting from epoch ``arm_min_epochs`` (Sigmoid under momentum sits on a
     plateau of chance accuracy for its first epochs)."""
-    def config(activation, rate, label, optimizer=optimizer, min_epochs=0):
-        return lenet5_config(activation, rate, label, optimizer=optimizer, batch_size=batch_size, epochs=max_epochs,
-                             evals_per_epoch=evals_per_epoch, patience_epochs=patience_epochs, min_epochs=min_epochs,
-                             train_size=train_size)
+    def config(activation, rate, label, optimizer=params.optimizer, min_epochs=0):
+        return lenet5_config(activation, rate, label, optimizer=optimizer, batch_size=params.batch_size,
+                             epochs=params.max_epochs, evals_per_epoch=params.evals_per_epoch,
+                             patience_epochs=params.patience_epochs, min_epochs=min_epochs, train_size=params.train_size)
 
-    sets = [declare("03_activation_study", [config(a, learning_rate, a) for a in activations], seeds, train_size, eval_size)]
-    extra = [a for a in extra_activations if a not in activations]
+    def runs(name, configs, seeds=params.seeds, **options):
+        return declare(name, configs, seeds, params.train_size, params.eval_size, **options)
+
+    activations, rate = params.activations, params.learning_rate
+    sets = [runs("03_activation_study", [config(a, rate, a) for a in activations])]
+    extra = [a for a in params.extra_activations if a not in activations]
     if extra:
-        sets.append(declare("03_activation_study_extra", [config(a, learning_rate, a) for a in extra], seeds,
-                         train_size, eval_size))
-    if fully_connected_activations:
-        dense = [replace(config(a, learning_rate, f"fully connected, {a}"), model="fully_connected",
-                         model_kwargs=models.fully_connected_kwargs(a)).validate() for a in fully_connected_activations]
-        sets.append(declare("03_activation_study_fully_connected", dense, seeds, train_size, eval_size))
-    if raw_pixel_activations:
-        raw = [config(a, learning_rate, f"{a}, pixels 0-255") for a in raw_pixel_activations]
-        sets.append(declare("03_activation_study_raw_pixels", raw, seeds if raw_pixel_seeds is None else raw_pixel_seeds,
-                         train_size, eval_size, raw_pixels=True))
-    if second_learning_rates:
-        if second_optimizer not in OPTIMIZERS or second_optimizer == optimizer:
-            raise TrainConfigError(f"second_optimizer={second_optimizer!r}: must be one of {', '.join(OPTIMIZERS)} "
-                                   f"other than optimizer={optimizer!r}")
-        grid = [config(a, rate, second_label(a, second_optimizer, rate), second_optimizer, second_min_epochs)
-                for a in activations for rate in second_learning_rates]
-        sets.append(declare("03_activation_study_optimizer_grid", grid, second_grid_seeds, train_size, eval_size))
-    if second_rates:
-        unknown = sorted(set(second_rates) - set(activations))
-        if unknown or not isinstance(second_rates, dict):
-            raise TrainConfigError(f"second_rates={second_rates!r}: must map activations among {activations} to rates")
-        chosen = [config(a, rate, f"{a} ({second_optimizer})", second_optimizer, second_min_epochs)
-                  for a, rate in second_rates.items()]
-        sets.append(declare("03_activation_study_optimizer", chosen, second_seeds, train_size, eval_size))
+        sets.append(runs("03_activation_study_extra", [config(a, rate, a) for a in extra]))
+    if params.fully_connected_activations:
+        dense = [replace(config(a, rate, f"fully connected, {a}"), model="fully_connected",
+                         model_kwargs=models.fully_connected_kwargs(a)).validate()
+                 for a in params.fully_connected_activations]
+        sets.append(runs("03_activation_study_fully_connected", dense))
+    if params.raw_pixel_activations:
+        raw = [config(a, rate, f"{a}, pixels 0-255") for a in params.raw_pixel_activations]
+        seeds = params.seeds if params.raw_pixel_seeds is None else params.raw_pixel_seeds
+        sets.append(runs("03_activation_study_raw_pixels", raw, seeds, raw_pixels=True))
+    arm = params.arm_optimizer
+    if arm not in OPTIMIZERS:
+        raise TrainConfigError(f"arm_optimizer={arm!r}: must be one of {', '.join(OPTIMIZERS)}")
+    if arm == params.optimizer:   # the chapter's own optimizer: the arm would look at nothing new
+        return sets
+    if params.arm_learning_rates:
+        grid = [config(a, r, arm_label(a, arm, r), arm, params.arm_min_epochs)
+                for a in activations for r in params.arm_learning_rates]
+        sets.append(runs("03_activation_study_optimizer_grid", grid, params.arm_grid_seeds))
+    # The chosen rates of activations this chapter does not study are not used, so that changing
+    # the activations alone never needs arm_rates changed too.
+    chosen_rates = {a: r for a, r in (params.arm_rates or {}).items() if a in activations}
+    if chosen_rates:
+        chosen = [config(a, r, f"{a} ({arm})", arm, params.arm_min_epochs) for a, r in chosen_rates.items()]
+        sets.append(runs("03_activation_study_optimizer", chosen, params.arm_seeds))
     return sets
 
 
-def second_label(activation: str, optimizer: str, rate: float) -> str:
+def arm_label(activation: str, optimizer: str, rate: float) -> str:
     """How a run of chapter 3's optimizer grid is named: "sigmoid, momentum lr=0.1"."""
     return f"{activation}, {optimizer} lr={rate:g}"
 
 
-def second_rate_choice(grid_final: pd.DataFrame, tie: float = 0.0005) -> dict[str, float]:
+def arm_rate_choice(grid_final: pd.DataFrame, tie: float = 0.0005) -> dict[str, float]:
     """Per activation, the rate of the optimizer grid with the highest mean validation accuracy
     (at each run's best validation loss); a tie within ``tie`` goes to the smaller rate (the
     claims file's protocol wang2020.activation.optimizer_sensitivity)."""
@@ -146,14 +146,13 @@ def second_rate_choice(grid_final: pd.DataFrame, tie: float = 0.0005) -> dict[st
     return chosen
 
 
-def learning_rate_study(*, activations, learning_rates, seeds, optimizer, batch_size, epochs, evals_per_epoch,
-                        train_size=0, eval_size=0, **_) -> list[RunSet]:
+def learning_rate_study(params: Parameters) -> list[RunSet]:
     """Chapter 4: LeNet-5 per activation and learning rate, a fixed short budget (the claims
     are about speed and oscillation, not about final accuracy)."""
-    configs = [lenet5_config(a, rate, f"{a} lr={rate:g}", optimizer=optimizer, batch_size=batch_size, epochs=epochs,
-                             evals_per_epoch=evals_per_epoch, train_size=train_size)
-               for a in activations for rate in learning_rates]
-    return [declare("04_learning_rate_study", configs, seeds, train_size, eval_size)]
+    configs = [lenet5_config(a, rate, f"{a} lr={rate:g}", optimizer=params.optimizer, batch_size=params.batch_size,
+                             epochs=params.epochs, evals_per_epoch=params.evals_per_epoch, train_size=params.train_size)
+               for a in params.activations for rate in params.learning_rates]
+    return [declare("04_learning_rate_study", configs, params.seeds, params.train_size, params.eval_size)]
 
 
 def dropout_choice(activation_final: pd.DataFrame, rate_final: pd.DataFrame) -> tuple[str, float]:
@@ -175,29 +174,28 @@ def dropout_choice(activation_final: pd.DataFrame, rate_final: pd.DataFrame) -> 
     return activation, float(rate)
 
 
-def dropout(*, chosen_activation, chosen_learning_rate, keep_prob, seeds, max_epochs, evals_per_epoch,
-            patience_epochs, batch_size, optimizer, baseline_activation, baseline_learning_rate, init_seeds=(),
-            train_size=0, eval_size=0, **_) -> list[RunSet]:
-    """Chapter 5: the traditional LeNet-5, the chosen activation and rate without and with
+def dropout(params: Parameters, chosen_activation: str, chosen_learning_rate: float) -> list[RunSet]:
+    """Chapter 5: the traditional LeNet-5, the chosen activation and rate (``dropout_choice``) without and with
     Dropout before the output layer, all trained to convergence (capped); and the traditional
     and improved models again with each of ``init_seeds`` as the seed of the initial weights,
     the data always in the order of the first of ``seeds`` (the initialisation alone varies)."""
-    common = dict(optimizer=optimizer, batch_size=batch_size, epochs=max_epochs, evals_per_epoch=evals_per_epoch,
-                  patience_epochs=patience_epochs, train_size=train_size)
+    common = dict(optimizer=params.optimizer, batch_size=params.batch_size, epochs=params.max_epochs,
+                  evals_per_epoch=params.evals_per_epoch, patience_epochs=params.patience_epochs,
+                  train_size=params.train_size)
     configs = [
-        lenet5_config(baseline_activation, baseline_learning_rate,
-                      f"traditional LeNet-5 ({baseline_activation})", **common),
+        lenet5_config(params.baseline_activation, params.baseline_learning_rate,
+                      f"traditional LeNet-5 ({params.baseline_activation})", **common),
         lenet5_config(chosen_activation, chosen_learning_rate, f"{chosen_activation}, no dropout", **common),
         lenet5_config(chosen_activation, chosen_learning_rate, f"{chosen_activation} + dropout (improved)",
-                      dropout_rate=models.dropout_rate_from_keep_prob(keep_prob), **common),
+                      dropout_rate=models.dropout_rate_from_keep_prob(params.keep_prob), **common),
     ]
-    sets = [declare("05_dropout", configs, seeds, train_size, eval_size)]
-    if init_seeds:
-        data_seed = check_seeds(seeds)[0]
+    sets = [declare("05_dropout", configs, params.seeds, params.train_size, params.eval_size)]
+    if params.init_seeds:
+        data_seed = check_seeds(params.seeds)[0]
         # init_seed equal to the data seed is the run above: left at None, it is that stored run.
         varied = [replace(c, label=initialisation_label(c.label, s), init_seed=None if s == data_seed else s)
-                  for c in (configs[0], configs[2]) for s in check_seeds(init_seeds)]
-        sets.append(declare("05_dropout_initialisation", varied, [data_seed], train_size, eval_size))
+                  for c in (configs[0], configs[2]) for s in check_seeds(params.init_seeds)]
+        sets.append(declare("05_dropout_initialisation", varied, [data_seed], params.train_size, params.eval_size))
     return sets
 
 
@@ -239,49 +237,49 @@ def sensitivity_choice(sensitivity_final: pd.DataFrame, sensitivity: list[dict],
     return next(name for name, m in ran.items() if m >= best - tie)
 
 
-def improved_cnn(*, seeds, widths, keep_prob, learning_rate, batch_size, steps, eval_every, test_every,
-                 ablations, ablation_seeds, ablation_steps, sensitivity=(), sensitivity_seeds=(0, 1),
-                 final_configuration="", final_seeds=(0, 1, 2, 3, 4), train_size=0, eval_size=0, **_) -> list[RunSet]:
+def improved_cnn(params: Parameters) -> list[RunSet]:
     """Chapter 6: Liu & Fu's CNN at ``steps`` iterations (tested every ``test_every`` steps
     for the accuracy-against-budget curve), each ablation beside the full model at
     ``ablation_steps`` on ``ablation_seeds``, the full model at each ``sensitivity`` grid
     point (``sensitivity_config``) on ``sensitivity_seeds``, and the grid point named
     ``final_configuration`` (the validation split's choice; "" for none) trained on all
     60,000 training images with ``final_seeds``, as Liu & Fu's Table 2."""
-    unknown = sorted(set(ablations) - set(CNN_ABLATIONS))
+    unknown = sorted(set(params.ablations) - set(CNN_ABLATIONS))
     if unknown:
         raise TrainConfigError(f"ablations={unknown}: unknown (known: {', '.join(CNN_ABLATIONS)})")
-    full_kwargs = {"widths": list(widths), "dropout_rate": models.dropout_rate_from_keep_prob(keep_prob)}
+    full_kwargs = {"widths": list(params.widths), "dropout_rate": models.dropout_rate_from_keep_prob(params.keep_prob)}
 
     def cnn(label, budget, test_every=None, **changes):
-        return TrainConfig("liu_fu_cnn", {**full_kwargs, **changes}, "adam", learning_rate, batch_size,
-                           steps=budget, eval_every=eval_every, test_every=test_every, label=label)
+        return TrainConfig("liu_fu_cnn", {**full_kwargs, **changes}, "adam", params.learning_rate, params.batch_size,
+                           steps=budget, eval_every=params.eval_every, test_every=test_every, label=label)
 
-    full = cnn("improved CNN", steps, test_every)
+    full = cnn("improved CNN", params.steps, params.test_every)
     # In the order a time-boxed machine should train them: the grid and the final five decide the
     # headline verdict, the ablations test the smaller claims.
-    sets = [declare("06_improved_cnn", [full], seeds, train_size, eval_size)]
-    if sensitivity:
-        sets.append(declare("06_improved_cnn_sensitivity", [sensitivity_config(full, p) for p in sensitivity],
-                         sensitivity_seeds, train_size, eval_size))
-    if final_configuration:
-        points = {p["name"]: p for p in sensitivity}   # each checked by sensitivity_config above
-        if final_configuration not in points:
-            raise TrainConfigError(f"final_configuration={final_configuration!r}: not a sensitivity point "
+    sets = [declare("06_improved_cnn", [full], params.seeds, params.train_size, params.eval_size)]
+    if params.sensitivity:
+        grid = [sensitivity_config(full, p) for p in params.sensitivity]
+        sets.append(declare("06_improved_cnn_sensitivity", grid, params.sensitivity_seeds, params.train_size,
+                            params.eval_size))
+    if params.final_configuration and params.sensitivity:   # without a grid there is no choice to train
+        points = {p["name"]: p for p in params.sensitivity}   # each checked by sensitivity_config above
+        if params.final_configuration not in points:
+            raise TrainConfigError(f"final_configuration={params.final_configuration!r}: not a sensitivity point "
                                    f"(declared: {', '.join(map(str, points)) or 'none'})")
-        final = sensitivity_config(full, points[final_configuration])
+        final = sensitivity_config(full, points[params.final_configuration])
         sets.append(declare("06_improved_cnn_final_five", [replace(final, label=f"{final.label}, all training images")],
-                         final_seeds, train_size, eval_size, all_training_images=True))
-    if ablations:
+                         params.final_seeds, params.train_size, params.eval_size, all_training_images=True))
+    if params.ablations:
         # Adam at a constant rate makes a shorter run the prefix of a longer one with the same seed,
         # so the full model's trainings, cut at ablation_steps, are the ablations' reference
         # whenever they hold those seeds and were tested at that step: nothing is trained twice.
-        prefix = (ablation_steps <= steps and set(ablation_seeds) <= set(seeds) and ablation_steps % eval_every == 0
-                  and bool(test_every) and ablation_steps % test_every == 0)
-        reference = full if prefix else cnn("improved CNN", ablation_steps)
-        configs = [reference] + [cnn(a, ablation_steps, **CNN_ABLATIONS[a]) for a in ablations]
-        sets.append(declare("06_improved_cnn_ablation", configs, ablation_seeds, train_size, eval_size,
-                         cut_at=ablation_steps if prefix else 0))
+        budget = params.ablation_steps
+        prefix = (budget <= params.steps and set(params.ablation_seeds) <= set(params.seeds)
+                  and budget % params.eval_every == 0 and bool(params.test_every) and budget % params.test_every == 0)
+        reference = full if prefix else cnn("improved CNN", budget)
+        configs = [reference] + [cnn(a, budget, **CNN_ABLATIONS[a]) for a in params.ablations]
+        sets.append(declare("06_improved_cnn_ablation", configs, params.ablation_seeds, params.train_size,
+                            params.eval_size, cut_at=budget if prefix else 0))
     return sets
 
 
@@ -302,42 +300,44 @@ def _with_ingredient(config: TrainConfig, name: str, *, peak_learning_rate, warm
     raise TrainConfigError(f"ingredients: unknown {name!r} (known: {', '.join(INGREDIENTS)})")
 
 
-def beyond_the_papers(*, seeds, ingredient_seeds, ingredients, widths, keep_prob, learning_rate, batch_size, steps,
-                      eval_every, peak_learning_rate, warmup_fraction, label_smoothing, shift, rotate,
-                      reference_steps, reference_test_every, train_size=0, eval_size=0, **_) -> list[RunSet]:
+def beyond_the_papers(params: Parameters) -> list[RunSet]:
     """Chapter 9: chapter 6's set-up at ``steps`` iterations, each ingredient added alone (on
     ``ingredient_seeds``) and all of them together (the recipe, on ``seeds``); and chapter 6's
     own trainings of ``reference_steps`` iterations (0: none), which are also the baseline,
     cut at ``steps``, when they were tested there."""
-    unknown = [i for i in ingredients if i not in INGREDIENTS]
-    if unknown or not ingredients:
-        raise TrainConfigError(f"ingredients={list(ingredients)!r}: name one or more of {', '.join(INGREDIENTS)}")
-    if not isinstance(warmup_fraction, (int, float)) or not 0 <= warmup_fraction < 1:
-        raise TrainConfigError(f"warmup_fraction={warmup_fraction!r}: must be a number in [0, 1)")
-    if not isinstance(reference_steps, int) or isinstance(reference_steps, bool) or reference_steps < 0:
-        raise TrainConfigError(f"reference_steps={reference_steps!r}: must be an integer >= 0 (0 = no reference)")
-    kwargs = {"widths": list(widths), "dropout_rate": models.dropout_rate_from_keep_prob(keep_prob)}
+    unknown = [i for i in params.ingredients if i not in INGREDIENTS]
+    if unknown or not params.ingredients:
+        raise TrainConfigError(f"ingredients={list(params.ingredients)!r}: name one or more of "
+                               f"{', '.join(INGREDIENTS)}")
+    if not isinstance(params.warmup_fraction, (int, float)) or not 0 <= params.warmup_fraction < 1:
+        raise TrainConfigError(f"warmup_fraction={params.warmup_fraction!r}: must be a number in [0, 1)")
+    if params.reference_steps < 0:
+        raise TrainConfigError(f"reference_steps={params.reference_steps!r}: must be an integer >= 0 (0 = no reference)")
+    kwargs = {"widths": list(params.widths), "dropout_rate": models.dropout_rate_from_keep_prob(params.keep_prob)}
 
     def setup(label, budget, test_every=None):
-        return TrainConfig("liu_fu_cnn", kwargs, "adam", learning_rate, batch_size, steps=budget,
-                           eval_every=eval_every, test_every=test_every, label=label)
+        return TrainConfig("liu_fu_cnn", kwargs, "adam", params.learning_rate, params.batch_size, steps=budget,
+                           eval_every=params.eval_every, test_every=test_every, label=label)
 
+    steps, reference_steps, reference_test_every = params.steps, params.reference_steps, params.reference_test_every
     chapter6 = setup("the tutorial set-up", reference_steps, reference_test_every) if reference_steps else None
     # As in chapter 6's ablations: at a constant rate a shorter run is the prefix of a longer one.
     prefix = (chapter6 is not None and steps <= reference_steps and bool(reference_test_every)
-              and steps % reference_test_every == 0 and steps % eval_every == 0)
+              and steps % reference_test_every == 0 and steps % params.eval_every == 0)
     baseline = chapter6 if prefix else setup("the tutorial set-up", steps)
-    values = dict(peak_learning_rate=peak_learning_rate, warmup_fraction=warmup_fraction,
-                  label_smoothing=label_smoothing, shift=shift, rotate=rotate)
-    alone = [_with_ingredient(setup(f"+ {name.replace('_', ' ')}", steps), name, **values) for name in ingredients]
-    recipe = setup("recipe: " + " + ".join(i.replace("_", " ") for i in ingredients), steps)
-    for name in ingredients:
+    values = dict(peak_learning_rate=params.peak_learning_rate, warmup_fraction=params.warmup_fraction,
+                  label_smoothing=params.label_smoothing, shift=params.shift, rotate=params.rotate)
+    alone = [_with_ingredient(setup(f"+ {name.replace('_', ' ')}", steps), name, **values) for name in params.ingredients]
+    recipe = setup("recipe: " + " + ".join(i.replace("_", " ") for i in params.ingredients), steps)
+    for name in params.ingredients:
         recipe = _with_ingredient(recipe, name, **values)
     cut_at = steps if prefix else 0
-    sets = [declare("09_beyond_the_papers_ingredients", [baseline, *alone], ingredient_seeds, train_size, eval_size, cut_at),
-            declare("09_beyond_the_papers_recipe", [baseline, recipe], seeds, train_size, eval_size, cut_at)]
+    sets = [declare("09_beyond_the_papers_ingredients", [baseline, *alone], params.ingredient_seeds,
+                    params.train_size, params.eval_size, cut_at),
+            declare("09_beyond_the_papers_recipe", [baseline, recipe], params.seeds, params.train_size,
+                    params.eval_size, cut_at)]
     if chapter6 is not None:
-        sets.append(declare("09_beyond_the_papers_chapter6", [chapter6], seeds, train_size, eval_size))
+        sets.append(declare("09_beyond_the_papers_chapter6", [chapter6], params.seeds, params.train_size, params.eval_size))
     return sets
 
 
@@ -351,15 +351,13 @@ TRAINING_CHAPTERS = {
 }
 
 
-def run_sets(name: str, params: dict, trained: dict) -> list[RunSet]:
-    """The run sets of chapter ``name``; chapter 5 chooses its setting from the final rows of
+def run_sets(params: Parameters, trained: dict) -> list[RunSet]:
+    """The run sets of ``params``' chapter; chapter 5 chooses its setting from the final rows of
     chapters 3 and 4 (``trained``: chapter -> table)."""
-    if name == "05_dropout":
-
-        activation, rate = dropout_choice(final_rows(trained["03_activation_study"]),
-                                          final_rows(trained["04_learning_rate_study"]))
-        params = {**params, "chosen_activation": activation, "chosen_learning_rate": rate}
-    return TRAINING_CHAPTERS[name](**params)
+    if params.chapter == "05_dropout":
+        return dropout(params, *dropout_choice(final_rows(trained["03_activation_study"]),
+                                               final_rows(trained["04_learning_rate_study"])))
+    return TRAINING_CHAPTERS[params.chapter](params)
 
 
 def all_run_sets(profile: str) -> list[RunSet]:
@@ -376,7 +374,7 @@ def all_run_sets(profile: str) -> list[RunSet]:
     for name in TRAINING_CHAPTERS:
         if name == "05_dropout" and len(tables) < 2:
             continue
-        sets += run_sets(name, chapter_parameters(name, profile), tables)
+        sets += run_sets(chapter_parameters(name, profile), tables)
     return sets
 
 

@@ -119,14 +119,15 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
               (["03_activation_study", "04_learning_rate_study"] if name == "05_dropout" else []) + [name]]
     for name in dict.fromkeys(needed):
         params = chapter_parameters(name, profile)
-        params.update({k: v for k, v in chapter_overrides(name, overrides).items() if k in params})
+        changes = {k: v for k, v in chapter_overrides(name, overrides).items() if k in params}
+        params = params.replace(**changes) if changes else params
         if name == "05_dropout" and not {"03_activation_study", "04_learning_rate_study"} <= set(trained):
             print(f"== {name}: chosen from the runs of chapters 3 and 4, which are not all stored yet", flush=True)
             if shards is None:
                 return False
             continue   # the other chapters' shares are still this shard's to train
         frames, complete = [], True
-        for run_set in run_sets(name, params, trained):
+        for run_set in run_sets(params, trained):
             print(f"== {name}: {run_set.name}, {len(run_set)} runs", flush=True)
             set_data = run_set.data(mnist)
             fingerprint = data_fingerprint(set_data, **run_set.train_kwargs)

@@ -176,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     store = run_store.RunStore(args.store) if args.store else None
     params = profiles.chapter_parameters("06_improved_cnn", args.profile)
-    full_runs = experiments.improved_cnn(**{**params, "sensitivity": [], "ablations": [], "final_configuration": ""})[0]
-    table = chapter_probes(full_runs, params["probe_seeds"], params["probe_checkpoints"], data.load(), store)
+    full_runs = experiments.improved_cnn(params.replace(sensitivity=[], ablations=[], final_configuration=""))[0]
+    table = chapter_probes(full_runs, params.probe_seeds, params.probe_checkpoints, data.load(), store)
     print(table.drop(columns=["run_id", "config"]).to_string(index=False))
     return 0
 
