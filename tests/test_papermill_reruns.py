@@ -142,3 +142,23 @@ def test_a_misspelt_or_ill_typed_parameter_stops_the_chapter_with_one_line_namin
                                    parameters={"profile": PROFILE, **parameters}, kernel_name="python3",
                                    progress_bar=False, cwd=str(paths.ROOT))
     assert err.value.ename == "RunError" and err.value.evalue.startswith(culprit) and "\n" not in err.value.evalue
+
+
+# One parameter changed alone on the smoke profile's small chapter: where another parameter
+# depends on it (the optimizer arm's chosen rates on the activations, the arm itself on the
+# optimizer, chapter 6's final five on its grid), the chapter follows without a second change.
+ONE_CHANGE = [
+    ("03_activation_study", {"activations": ["relu", "tanh"]}),
+    ("03_activation_study", {"optimizer": "momentum"}),
+    ("06_improved_cnn", {"sensitivity": []}),
+]
+
+
+@pytest.mark.parametrize("chapter, change", ONE_CHANGE, ids=[f"{c}-{next(iter(p))}" for c, p in ONE_CHANGE])
+def test_a_chapter_runs_with_one_parameter_changed_and_no_other(chapter, change, rerun_env, tmp_path):
+    smoke = {name: value for name, value in profiles.chapter_parameters(chapter, "smoke").items() if name != "profile"}
+    papermill.execute_notebook(str(paths.NOTEBOOKS / f"{chapter}.ipynb"), str(tmp_path / "out.ipynb"),
+                               parameters={**smoke, "profile": PROFILE, **change}, kernel_name="python3",
+                               progress_bar=False, cwd=str(paths.ROOT))
+    nb = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]

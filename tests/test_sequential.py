@@ -173,3 +173,14 @@ def test_a_claim_outside_the_plans_on_their_runs_gets_a_second_look_on_the_pilot
     other = verdicts.Verdicts("cpu", "05_dropout")                          # no plan extended its seeds
     other.judge("y", "measured", a=a, b=b)
     assert other.second_looks == []
+
+
+@pytest.mark.parametrize("template, values, expected", [
+    (sequential.DECIDED, dict(k=2, of=2, n=10, alpha=0.025), ("decided", 2, 2)),
+    (sequential.CAP, dict(k=3, of=3, n=20, alpha=0.0167), ("cap", 3, 3)),
+    (sequential.WAITING, dict(k=1, of=2, n=10, alpha=0.025, next=20), ("waiting", 1, 2)),
+    (sequential.PILOT, dict(n=5, first=10), ("pilot", 0, 0)),
+])
+def test_where_a_claim_stands_reads_back_from_what_its_looks_told_the_reader(template, values, expected):
+    assert sequential.standing(template.format(**values)) == expected
+    assert sequential.standing("") == sequential.standing(None) == ("", 0, 0)

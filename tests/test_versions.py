@@ -1,6 +1,7 @@
 """mnist_utils.training.versions: run keys by declared version, and the lock that guards each version's code."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import LENET
 
-from mnist_utils.runs import runsets, store
+from mnist_utils.core import paths
+from mnist_utils.runs import runsets, store, verify
 from mnist_utils.training import data, models, versions
 from mnist_utils.training import train as training
 
@@ -163,3 +165,12 @@ def test_every_stored_run_stays_reachable():
     lost = [e.key[:12] for e in full
             if all(store.run_key(e.spec, f, e.record.get("backend")) != e.key for f in fingerprints)]
     assert lost == []
+
+
+def test_the_lock_records_the_command_that_repeats_the_check_without_its_declaration():
+    args = argparse.Namespace(per_model=2, models=["lenet5"], gradient_probes=0, probe_keys=True,
+                              store=str(paths.RUNS), declare="same numbers")
+    assert verify.repeat_command(args) == \
+        "python -m mnist_utils.runs.verify 2 --models lenet5 --gradient-probes 0 --probe-keys"
+    assert verify.repeat_command(argparse.Namespace(**{**vars(args), "store": "/tmp/s", "probe_keys": False})) \
+        .endswith("--gradient-probes 0 --store /tmp/s")

@@ -13,11 +13,10 @@ import pandas as pd
 
 from ..core import claims, paths
 from ..core.names import NAMES
-from ..judging import stats
+from ..judging import sequential, stats
 from ..judging.results import read as read_results
 from ..present import rendering, tables
-from ..runs import store
-from ..runs import store as run_store
+from ..runs import costs, store
 
 VERDICT_ORDER = ["reproduced", "exceeded", "partially reproduced", "not reproduced", "inconclusive", "not testable",
                  "not tested"]
@@ -40,12 +39,10 @@ def runs(n) -> str:
 def look_mark(look: str) -> str:
     """Where a claim of a sequential plan stands, in a few characters beside its n: " (look 1/2)"
     (its verdict comes from that look, decided or not) or " (cap)" (undecided at the plan's cap)."""
-    found = re.search(r"look (\d+) of (\d+)", str(look or ""))
-    if not found:
+    state, k, of = sequential.standing(look)
+    if state in ("", "pilot"):
         return ""
-    if str(look).startswith("decided"):
-        return f" (look {found[1]}/{found[2]})"
-    return " (cap)" if "the cap" in str(look) else f" (look {found[1]}/{found[2]})"
+    return " (cap)" if state == "cap" else f" (look {k}/{of})"
 
 
 def claim_names(ids) -> list[str]:
@@ -252,10 +249,10 @@ def numbers(tested: pd.DataFrame, second_looks: pd.DataFrame, totals: dict, prof
     values |= {"holm_family": len(family), "holm_holds": int((family["holds family-wise"] == "yes").sum()),
                "claim_alpha": f"{claims.error_control()['per_claim_alpha']:g}"}
     planned = tested[tested["id"].isin({c for p in claims.sequential_plans() for c in p["claims"]})]
-    stands = (planned["look"] if "look" in planned else pd.Series("", index=planned.index)).fillna("").astype(str)
-    values |= {"plan_claims": len(planned), "plan_decided": int(stands.str.startswith("decided").sum()),
-               "plan_at_cap": int(stands.str.contains("at the cap").sum()),
-               "plan_waiting": int((~stands.str.startswith("decided") & ~stands.str.contains("at the cap")).sum())}
+    looks = planned["look"] if "look" in planned else pd.Series("", index=planned.index)
+    states = [sequential.standing(look)[0] for look in looks]
+    values |= {"plan_claims": len(planned), "plan_decided": states.count("decided"), "plan_at_cap": states.count("cap"),
+               "plan_waiting": len(states) - states.count("decided") - states.count("cap")}
     values |= {"total_minutes": f"{totals['minutes']:.0f}", "total_images": f"{totals['images_millions']:.1f}",
                "ledger_profile": profile, "ledger_runs": f"{totals['runs']:,}",
                "ledger_shared_runs": f"{totals['shared_uses']:,}", "ledger_hardware": totals["hardware"]}
@@ -274,15 +271,10 @@ def plan_minutes(plan: dict, profile: str) -> float | None:
 
     if not plan["run_sets"]:
         return None
-    keys = set()
-    for name in plan["run_sets"]:
-        path = paths.find_results(profile, name)
-        if path.exists():
-            table = read_results(path)
-            table = table[(table["seed"] >= plan["pilot"]) & ~table["config"].isin(plan.get("predating", []))]
-            keys |= set(table["run_key"].dropna())
-    records = run_store.default().records(sorted(keys)) if keys else pd.DataFrame(columns=["wall_seconds"])
-    return float(pd.to_numeric(records.get("wall_seconds"), errors="coerce").sum() / 60)
+    tables = [read_results(path) for path in map(lambda name: paths.find_results(profile, name), plan["run_sets"])
+              if path.exists()]
+    beyond_pilot = [t[(t["seed"] >= plan["pilot"]) & ~t["config"].isin(plan.get("predating", []))] for t in tables]
+    return float(pd.to_numeric(costs.stored_runs(beyond_pilot)["wall_seconds"], errors="coerce").sum() / 60)
 
 
 def plans_table(profile: str) -> pd.DataFrame:

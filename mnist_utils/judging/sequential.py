@@ -4,6 +4,8 @@ and the first look that decides stands. Per-seed evidence is cut to a look's see
 rules themselves never know about looks (``stats.significance`` sets their level)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -51,8 +53,7 @@ def judge_by_looks(claim_id: str, plan: dict, evidence: dict, judge) -> tuple[ru
     total, stages, alpha = seed_count(evidence), plan["stages"], plan["alpha_per_look"]
     taken = [n for n in stages if n <= total]
     if not taken:
-        return judge(claim_id, **evidence), total, (f"the pilot (n = {total}); its plan's first look is at "
-                                                    f"n = {stages[0]}"), []
+        return judge(claim_id, **evidence), total, PILOT.format(n=total, first=stages[0]), []
     looks = []
     for k, n in enumerate(taken, 1):
         with stats.significance(alpha):
@@ -60,10 +61,28 @@ def judge_by_looks(claim_id: str, plan: dict, evidence: dict, judge) -> tuple[ru
         looks.append({"claim_id": claim_id, "plan": plan["id"], "look": k, "of": len(stages), "n": n, "alpha": alpha,
                       "verdict": judged.verdict, "gist": judged.gist or judged.why})
         if judged.verdict != "inconclusive":
-            return judged, n, f"decided at look {k} of {len(stages)} (n = {n}, α = {alpha:g} per look)", looks
-    if taken[-1] == plan["cap"]:
-        said = f"undecided at the cap, look {len(taken)} of {len(stages)} (n = {taken[-1]}, α = {alpha:g} per look)"
-    else:
-        said = (f"undecided at look {len(taken)} of {len(stages)} (n = {taken[-1]}, α = {alpha:g} per look); the "
-                f"plan's next stage is n = {stages[len(taken)]}")
+            return judged, n, DECIDED.format(k=k, of=len(stages), n=n, alpha=alpha), looks
+    following = stages[len(taken)] if len(taken) < len(stages) else None
+    said = (CAP if taken[-1] == plan["cap"] else WAITING).format(k=len(taken), of=len(stages), n=taken[-1],
+                                                                  alpha=alpha, next=following)
     return judged, taken[-1], said, looks
+
+
+# What a reader is told of a plan's looks (the verdict files' ``look``), and how it reads back.
+PILOT = "the pilot (n = {n}); its plan's first look is at n = {first}"
+DECIDED = "decided at look {k} of {of} (n = {n}, α = {alpha:g} per look)"
+CAP = "undecided at the cap, look {k} of {of} (n = {n}, α = {alpha:g} per look)"
+WAITING = "undecided at look {k} of {of} (n = {n}, α = {alpha:g} per look); the plan's next stage is n = {next}"
+_STANDINGS = {"decided": DECIDED, "cap": CAP, "waiting": WAITING, "pilot": PILOT}
+
+
+def standing(said) -> tuple[str, int, int]:
+    """Where a claim stands, read back from what ``judge_by_looks`` said: ("decided", "cap",
+    "waiting" or "pilot", the look, the looks declared); ("", 0, 0) for a claim of no plan."""
+    for state, template in _STANDINGS.items():
+        pattern = "^" + re.sub(r"\\\{(\w+)(?::g)?\\\}", lambda m: f"(?P<{m[1]}>[^ ;)]+)", re.escape(template)) + "$"
+        found = re.match(pattern, str(said or ""))
+        if found:
+            fields = found.groupdict()
+            return state, int(fields.get("k", 0)), int(fields.get("of", 0))
+    return "", 0, 0

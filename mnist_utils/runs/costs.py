@@ -19,6 +19,13 @@ LEDGER_COLUMNS = ["chapter", "runs", "training (min)", "training images (M)", "e
 _NO_RUNS = pd.DataFrame(columns=["key", "wall_seconds", "images", "cpu"])
 
 
+def stored_runs(tables) -> pd.DataFrame:
+    """The run store's records (key, wall_seconds, images, cpu) of the runs that results
+    ``tables`` list, each run once."""
+    keys = sorted({k for t in tables if "run_key" in t for k in t["run_key"].dropna()})
+    return run_store.default().records(keys) if keys else _NO_RUNS
+
+
 def ledger(profile: str, skip: tuple[str, ...] = ("07_reproduction_report",)) -> tuple[pd.DataFrame, dict]:
     """One row per executed chapter of ``profile`` (from its run manifest; ``skip``: the report
     itself, whose entry is written after it ran), and the totals: distinct runs, their training
@@ -26,14 +33,13 @@ def ledger(profile: str, skip: tuple[str, ...] = ("07_reproduction_report",)) ->
     Without a manifest (nbval executes the notebooks without the runner) the ledger is empty."""
     manifest_file = paths.find_manifest(profile)
     manifest = json.loads(manifest_file.read_text()) if manifest_file.exists() else {"notebooks": {}}
-    store, rows, chapter_runs = run_store.default(), [], []
+    rows, chapter_runs = [], []
     for chapter, entry in sorted(manifest["notebooks"].items()):
         if chapter in skip:
             continue
         tables = [read_results(f) for f in paths.find_chapter_results(profile, chapter)]   # one per run set
-        keys = sorted({k for t in tables if "run_key" in t for k in t["run_key"]})
-        runs = store.records(keys) if keys else _NO_RUNS
-        if keys:
+        runs = stored_runs(tables)
+        if len(runs):
             chapter_runs.append(runs)
         rows.append({"chapter": chapter, "runs": len(runs),
                      "training (min)": runs["wall_seconds"].sum() / 60, "training images (M)": runs["images"].sum() / 1e6,

@@ -105,6 +105,17 @@ def probe_keys(store: RunStore) -> list[dict]:
     return rows
 
 
+def repeat_command(args: argparse.Namespace) -> str:
+    """The command that repeats this check (without ``--declare``), as the lock records it."""
+    parts = ["python -m mnist_utils.runs.verify", str(args.per_model), "--models", *args.models,
+             "--gradient-probes", str(args.gradient_probes)]
+    if args.probe_keys:
+        parts.append("--probe-keys")
+    if args.store != str(paths.RUNS):
+        parts += ["--store", args.store]
+    return " ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnist_utils.runs.verify", description=__doc__.split("\n")[0])
     parser.add_argument("per_model", type=int, help="stored runs to train again per model (quickest first)")
@@ -130,8 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if not checked or len(same) < len(checked):
         return 1
     if args.declare:
-        command = " ".join(["python -m mnist_utils.runs.verify", *(argv if argv is not None else sys.argv[1:])])
-        command = command.split(" --declare")[0]
+        command = repeat_command(args)
         repeated: dict[str, list[str]] = {}
         for row in checked:
             for unit in row["units"]:
