@@ -323,7 +323,16 @@ def softmax_numbers(five: pd.DataFrame, params: dict, sets: dict, mnist, checks,
     connected network cannot achieve", judged against chapter 3's fully connected network of
     LeNet-5's widths (784-120-84-10, the activation its validation accuracy prefers), the fully
     connected network that does this job: its weights and its test accuracy (Welch)."""
-    softmax = final_rows(read_results(paths.find_results(profile, "02_softmax_baseline")))
+    softmax_file = paths.find_results(profile, "02_softmax_baseline")
+    if not softmax_file.exists():
+        why = f"chapter 2 has not run for profile {profile!r}"
+        return {"vs_softmax": "not measured",
+                "vs_softmax_verdict": checks.not_testable("liu_fu.cnn.better_than_softmax", why),
+                "cnn_parameters": "not counted", "softmax_parameters": f"{softmax_weights():,}",
+                "dense_parameters": "not trained", "dense_measured": "not trained", "vs_dense": "not measured",
+                "fewer_weights_verdict": checks.not_testable("liu_fu.cnn.fewer_weights", why),
+                "sharing_verdict": checks.not_testable("liu_fu.cnn.parameter_sharing_accuracy", why)}
+    softmax = final_rows(read_results(softmax_file))
     d = stats.difference(five["test_accuracy"], softmax["test_accuracy"], paired=False)
     ran, steps = judged_ran(params, sets, mnist), params["steps"]
     [full] = sets[FULL].configs
