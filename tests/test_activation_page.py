@@ -10,9 +10,10 @@ import pandas as pd
 
 matplotlib.use("Agg")
 
-from mnist_utils.chapters import activation_figures, activation_numbers
+from mnist_utils.chapters import activation_claims, activation_figures, activation_numbers
 from mnist_utils.chapters import activation_page as page  # noqa: E402
 from mnist_utils.present import plots, tables  # noqa: E402
+from mnist_utils.runs import benchmark_rows  # noqa: E402
 
 # Per activation: validation accuracy at each of 5 evaluations (steps 100..500), the same for
 # every seed plus a per-seed offset, and the test accuracy per seed.
@@ -135,10 +136,18 @@ def test_grid_table_pivots_rates_against_activations():
     assert activation_figures.grid_table(study()).empty
 
 
+def decide_activation_claims(s: page.Study) -> dict:
+    """The notebook's deciding lines for the four activation claims."""
+    measured = activation_claims.activation_measurements(s)
+    for claim_id in (page.ORDER, page.ELU, page.RATIO, page.OVERFIT):
+        s.checks.decide(claim_id, activation_claims.activation_comparison(s, measured, claim_id))
+    return measured
+
+
 def test_ordering_verdicts_come_from_the_claims_rules_and_are_recorded():
     s = study()
-    evidence = page.measures.activation_evidence(s.results, s.final, s.threshold, s.claimed_ratio)
-    values = page.ordering_numbers(s, evidence)
+    decide_activation_claims(s)
+    values = page.ordering_numbers(s)
     assert values["diff_relu_sigmoid"].startswith("+1.00 pp (95% CI")
     recorded = s.checks.frame().set_index("claim_id")
     assert values["order_verdict"] == recorded.loc[page.ORDER, "verdict"]
@@ -150,8 +159,8 @@ def test_ordering_verdicts_come_from_the_claims_rules_and_are_recorded():
 
 def test_claims_without_their_arms_are_not_testable():
     s = study({page.CHAPTER: table(["sigmoid", "relu"], best=3)}, activations=["sigmoid", "relu"])
-    evidence = page.measures.activation_evidence(s.results, s.final, s.threshold, s.claimed_ratio)
-    values = page.ordering_numbers(s, evidence)
+    decide_activation_claims(s)
+    values = page.ordering_numbers(s)
     assert values["order_verdict"] == values["elu_verdict"] == "not testable"
     assert values["diff_elu_relu"] == "not measured (no elu or no relu runs)"
     assert s.checks.recorded(page.ELU, "measured") == "not testable with these parameters: needs relu and elu runs"
@@ -159,11 +168,13 @@ def test_claims_without_their_arms_are_not_testable():
 
 def test_ratio_numbers_read_the_declared_threshold():
     s = study(convergence_threshold=0.9)
-    evidence = page.measures.activation_evidence(s.results, s.final, s.threshold, s.claimed_ratio)
-    values = page.ratio_numbers(s, evidence)
-    # Sigmoid reaches 0.9 at step 300 on seed 0 and 400 on seeds 1-2; ReLU at 100, 200, 200
-    ratios = np.array([300 / 100, 400 / 200, 400 / 200])
-    assert values["ratio"].startswith(f"{ratios.mean():.1f} ± ")
+    values = page.ratio_numbers(s, decide_activation_claims(s))
+    # The crossings of 0.9, interpolated between evaluations as the claims file declares: Sigmoid
+    # between steps 200 and 300 (0.80 → 0.90, less 0.001 a seed), ReLU at or just after step 100.
+    crossing = lambda below, above, v0, v1: below + (0.9 - v0) / (v1 - v0) * (above - below)
+    ratios = [crossing(200, 300, 0.80 - d, 0.90 - d) / (100 if d == 0 else crossing(100, 200, 0.90 - d, 0.97 - d))
+              for d in (0, 0.001, 0.002)]
+    assert s.interpolated and values["ratio"].startswith(f"{np.mean(ratios):.1f} ± ")
     assert values["threshold"] == "0.90" and values["paper_ratio"] == "6"
     assert values["ratio_verdict"] == s.checks.recorded(page.RATIO)
 
@@ -181,24 +192,34 @@ def test_accuracy_numbers_and_stopping_numbers():
 def test_tanh_numbers_pair_steps_by_seed():
     s = study({page.CHAPTER: table(["relu"]), page.CHAPTER + "_extra": table(["tanh"])},
               activations=["relu"], convergence_threshold=0.95)
+    claim_id = "wang2020.activation.relu_faster_than_tanh"
+    s.checks.decide(claim_id, activation_claims.tanh_speed(s))
     values = activation_numbers.tanh_numbers(s)
     # ReLU reaches 0.95 at step 200 on every seed, Tanh at 300
     assert values["tanh_steps"] == "ReLU 200, Tanh 300"
-    assert values["tanh_verdict"] == s.checks.recorded("wang2020.activation.relu_faster_than_tanh")
+    assert values["tanh_verdict"] == s.checks.recorded(claim_id) != "not tested"
     without = study({page.CHAPTER: table(["relu"])}, activations=["relu"])
+    without.checks.decide(claim_id, activation_claims.tanh_speed(without))
     assert activation_numbers.tanh_numbers(without)["tanh_verdict"] == "not testable"
 
 
 def test_efficiency_numbers_read_the_benchmark_rows():
-    rows = [{"measurement": activation_numbers.benchmark_rows.activation_measurement(a), "value": v}
+    rows = [{"measurement": benchmark_rows.activation_measurement(a), "value": v}
             for a, values in {"relu": [1300, 1310, 1290, 1305, 1295], "sigmoid": [1000, 1010, 990, 1005, 995]}.items()
             for v in values]
-    s = study()
+    s, claim_id = study(), "wang2020.activation.relu_efficiency"
+    s.checks.decide(claim_id, activation_claims.training_speed(pd.DataFrame(rows)))
     values = activation_numbers.efficiency_numbers(s, pd.DataFrame(rows))
     assert values["activation_speeds"] == "relu 1,300, sigmoid 1,000"
     assert values["efficiency_verdict"] == "reproduced"   # 30% faster, far beyond the 5% margin
-    empty = activation_numbers.efficiency_numbers(s, pd.DataFrame(columns=["measurement", "value"]))
-    assert empty["efficiency_verdict"] == "not testable"
+    empty, none = study(), pd.DataFrame(columns=["measurement", "value"])
+    empty.checks.decide(claim_id, activation_claims.training_speed(none))
+    assert activation_numbers.efficiency_numbers(empty, none) == {
+        "activation_speeds": "not measured (the benchmark has no part 6 rows)", "efficiency_verdict": "not testable"}
+
+
+def test_a_number_read_before_its_claim_is_decided_says_so():
+    assert activation_numbers.tanh_numbers(study())["tanh_verdict"] == "not tested"
 
 
 def test_looks_table_sets_the_second_look_beside_the_record():
@@ -244,10 +265,10 @@ def test_comparisons_and_glued_numbers_read_as_prose():
 def test_prose_numbers_show_few_seeds_as_runs_and_say_why_the_efficiency_verdict_is():
     s = study()
     s.__dict__["zeros"] = pd.DataFrame({"all": [0.03, 0.41, 0.80], "C1": 0.1, "differs_from_stored": 0})
-    rows = [{"measurement": activation_numbers.benchmark_rows.activation_measurement(a), "value": v}
+    rows = [{"measurement": benchmark_rows.activation_measurement(a), "value": v}
             for a, values in {"relu": [1300, 1310, 1290, 1305, 1295], "sigmoid": [1000, 1010, 990, 1005, 995]}.items()
             for v in values]
-    activation_numbers.efficiency_numbers(s, pd.DataFrame(rows))
+    s.checks.decide("wang2020.activation.relu_efficiency", activation_claims.training_speed(pd.DataFrame(rows)))
     values = activation_numbers.prose_numbers(s)
     assert values["zero_share_runs"] == "0.413 (mean of 3 runs: 0.030, 0.410, 0.800)"
     assert values["order_margin"] == "+0.2 pp"

@@ -73,3 +73,17 @@ def test_the_architecture_page_draws_these_layers_in_this_order():
     rows = [r.split("|") for r in page.splitlines() if r.startswith("| ") and "`" in r.split("|")[2]]
     drawn = {cells[2].strip().strip("`").rstrip("/"): int(cells[1]) for cells in rows if cells[1].strip().isdigit()}
     assert drawn == {layer: rank for layer, rank in LAYERS.items() if layer}
+
+
+# Chapters whose verdicts are decided in the notebook, one visible line per claim
+# (``Verdicts.decide``): their modules measure and present, and record nothing themselves.
+DECIDED_IN_THE_NOTEBOOK = ["activation_page", "activation_numbers", "activation_figures", "activation_claims"]
+RECORDING = {"judge", "decide", "second_look", "not_testable", "undecided"}
+
+
+@pytest.mark.parametrize("module", DECIDED_IN_THE_NOTEBOOK)
+def test_a_chapter_that_decides_in_its_notebook_records_no_verdict_in_its_modules(module):
+    tree = ast.parse((PACKAGE / "chapters" / f"{module}.py").read_text())
+    calls = [f"line {node.lineno}: {node.func.attr}" for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in RECORDING]
+    assert not calls, f"{module} records verdicts: {calls}"

@@ -60,3 +60,16 @@ def test_second_looks_are_recorded_apart_and_never_reach_the_tally(results_outsi
     # A rerun without the other runs removes the stale second look.
     verdicts.Verdicts("p", "06_improved_cnn").save()
     assert verdicts.read_second_looks("p").empty
+
+
+def test_a_deciding_line_judges_its_evidence_by_the_declared_rule_or_records_it_not_testable():
+    import pandas as pd
+
+    from mnist_utils.judging import verdicts
+
+    checks = verdicts.Verdicts("smoke", "02_softmax_baseline")
+    sample = pd.Series([0.9200, 0.9210, 0.9190, 0.9205, 0.9195])
+    decided = checks.decide("liu_fu.softmax.accuracy", verdicts.Evidence("0.920", {"sample": sample, "ran": "x"}))
+    assert decided == verdicts.judgement("liu_fu.softmax.accuracy", sample=sample).verdict
+    assert checks.decide("liu_fu.cnn.accuracy", verdicts.Evidence.absent("no runs")) == "not testable"
+    assert checks.recorded("liu_fu.cnn.accuracy", "measured") == "not testable with these parameters: no runs"

@@ -1,10 +1,10 @@
-"""Chapter 3 (LeNet-5 with Sigmoid, ReLU, ELU and Tanh): the tables and figures its page shows,
-the numbers its prose cites and the verdicts it records.
+"""Chapter 3 (LeNet-5 with Sigmoid, ReLU, ELU and Tanh): its study and the numbers its prose cites.
 
 The chapter trains its run sets (``experiments.activation_study``) and hands their tables to a
-``Study``; every function here reads that study. ``numbers`` judges the chapter's claims by the
-rules the claims file declares (``verdicts.Verdicts``) and returns what the prose glues; the
-``*_table`` functions return frames with the names readers see, the ``*_figure`` ones figures.
+``Study``; every function here reads that study. The notebook decides each claim in one visible
+line (``activation_claims``: the evidence; ``Verdicts.decide``: the declared rule); the
+``*_numbers`` functions here and in ``activation_numbers`` return what the prose glues, reading
+the verdicts recorded; ``activation_figures`` draws the tables and figures.
 """
 from __future__ import annotations
 
@@ -29,9 +29,7 @@ ORDER, ELU, RATIO = ("wang2020.activation.relu_elu_beat_sigmoid", "wang2020.acti
 OVERFIT = "wang2020.activation.relu_alleviates_overfitting"
 BASELINE = "wang2020.lenet5.baseline_accuracy"
 SPARSITY = "wang2020.activation.relu_sparsity"
-# The activations whose runs must all have converged for a claim's shortfall to count against it
-# (None: the rule takes no budget; ``measures.activation_evidence`` supplies the evidence).
-ARMS = {ORDER: ("relu", "elu", "sigmoid"), ELU: ("elu", "relu"), RATIO: None, OVERFIT: ("sigmoid", "relu")}
+# Why each activation claim is not testable where its arms are missing.
 NEEDS = {ORDER: "needs sigmoid, relu and elu runs", ELU: "needs relu and elu runs",
          RATIO: "not measurable (ReLU or Sigmoid runs missing, or ReLU below the threshold)",
          OVERFIT: "needs relu and sigmoid runs"}
@@ -145,7 +143,7 @@ def _grid_final(study: Study) -> pd.DataFrame | None:
 
 
 # ------------------------------------------------------------------ numbers and verdicts
-def _mean_steps(steps) -> str:
+def mean_steps(steps) -> str:
     return "never" if np.isnan(steps).all() else f"{np.nanmean(steps):,.0f}"
 
 
@@ -164,44 +162,22 @@ def accuracy_numbers(study: Study) -> dict:
     return {**values, "n_seeds": len(p["seeds"]), "epochs": f"at most {p['max_epochs']} epochs{stopped}"}
 
 
-def _judge_evidence(study: Study, claim_id: str, evidence: dict) -> str:
-    """A claim of ``measures.activation_evidence`` judged for the record (not testable when absent)."""
-    if claim_id not in evidence:
-        return study.checks.not_testable(claim_id, NEEDS[claim_id])
-    measured, found = evidence[claim_id]
-    return study.checks.judge(claim_id, measured, **found, **arm_budget(study, claim_id), ran=study.ran)
-
-
-def arm_budget(study: Study, claim_id: str) -> dict:
-    """Whether each claim's runs converged, per arm where the rule can use it: an accuracy
-    comparison A > B is turned by more training only where arm A fell short (``rules.evaluate``)."""
-    arms = ARMS[claim_id]
-    if arms is None:
-        return {}
-    # Per seed, so that a sequential plan's look at n asks only whether its own n runs converged.
-    if claim_id == ORDER:
-        return {"converged": {f"{a} > Sigmoid": {"a": study.converged_by_seed(a.lower()),
-                                                 "b": study.converged_by_seed("sigmoid")} for a in ("ReLU", "ELU")}}
-    if claim_id == ELU:
-        return {"converged": {"a": study.converged_by_seed("elu"), "b": study.converged_by_seed("relu")}}
-    return {"converged": study.converged_by_seed(*arms)}
-
-
-def ordering_numbers(study: Study, evidence: dict) -> dict:
+def ordering_numbers(study: Study) -> dict:
     """The paired differences and the two ordering verdicts (ReLU, ELU > Sigmoid; ELU > ReLU)."""
     by_name = comparisons(study).set_index("comparison")
     values = {f"diff_{a}_{b}": stats.fmt_difference(by_name.loc[f"{a} − {b}"], scale=100, unit=" pp")
               if f"{a} − {b}" in by_name.index else f"not measured (no {a} or no {b} runs)" for a, b in PAIRS}
-    values["order_verdict"] = _judge_evidence(study, ORDER, evidence)
-    values["elu_verdict"] = _judge_evidence(study, ELU, evidence)
+    values["order_verdict"] = study.checks.recorded(ORDER)
+    values["elu_verdict"] = study.checks.recorded(ELU)
     return {**values, "elu_why": study.checks.recorded(ELU, "how")}
 
 
-def ratio_numbers(study: Study, evidence: dict) -> dict:
-    """The 6× claim: Sigmoid's steps over ReLU's to the declared validation accuracy."""
-    verdict = _judge_evidence(study, RATIO, evidence)
-    if RATIO in evidence:
-        found = evidence[RATIO][1]
+def ratio_numbers(study: Study, measured: dict) -> dict:
+    """The 6× claim: Sigmoid's steps over ReLU's to the declared validation accuracy
+    (``measured``: ``activation_claims.activation_measurements``)."""
+    verdict = study.checks.recorded(RATIO)
+    if RATIO in measured:
+        found = measured[RATIO][1]
         ratio = f"{'≥ ' if found['censored'].any() else ''}{stats.fmt_ci(stats.mean_ci(found['per_seed_ratios']), 1)}"
         resolution = measures.ratio_resolution(study.results, "sigmoid", "relu", study.threshold)
         finest = (f"{resolution['mean_change']:.1%} on the mean ratio (a seed's ratio by a median "
@@ -216,22 +192,17 @@ def ratio_numbers(study: Study, evidence: dict) -> dict:
 
 def baseline_numbers(study: Study) -> dict:
     """The 98% floor of the Sigmoid LeNet-5."""
-    if "sigmoid" in study.accuracy:
-        sigmoid = study.accuracy["sigmoid"]
-        values = {"sigmoid_vs_98": study.checks.judge(BASELINE, stats.fmt_ci(stats.mean_ci(sigmoid)), sample=sigmoid,
-                                                      converged=study.converged("sigmoid"), ran=study.ran),
-                  "sigmoid_mean_pct": f"{sigmoid.mean() * 100:.2f}%"}
-    else:
-        values = {"sigmoid_vs_98": study.checks.not_testable(BASELINE, "no sigmoid runs"),
-                  "sigmoid_mean_pct": "no accuracy (Sigmoid was not run)"}
-    return {**values, "floor_margin": study.checks.recorded(BASELINE, "margin")}
+    mean = (f"{study.accuracy['sigmoid'].mean() * 100:.2f}%" if "sigmoid" in study.accuracy
+            else "no accuracy (Sigmoid was not run)")
+    return {"sigmoid_vs_98": study.checks.recorded(BASELINE), "sigmoid_mean_pct": mean,
+            "floor_margin": study.checks.recorded(BASELINE, "margin")}
 
 
-def overfitting_numbers(study: Study, evidence: dict) -> dict:
+def overfitting_numbers(study: Study, measured: dict) -> dict:
     """The validation − training loss gap, Sigmoid against ReLU, paired by seed."""
-    verdict = _judge_evidence(study, OVERFIT, evidence)
-    if OVERFIT in evidence:
-        found = evidence[OVERFIT][1]
+    verdict = study.checks.recorded(OVERFIT)
+    if OVERFIT in measured:
+        found = measured[OVERFIT][1]
         gap = stats.fmt_difference(stats.difference(found["a"], found["b"], paired=True), digits=4)
     else:
         gap = f"not measured ({NEEDS[OVERFIT]})"

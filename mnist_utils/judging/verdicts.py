@@ -8,6 +8,8 @@ The report chapter reads these files with the claims file; it never recomputes t
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 
 from ..core import claims, names, paths
@@ -55,6 +57,21 @@ def paper_arguments(claim_id: str, rule: str, args: dict) -> dict:
             "margin": stats.accuracy_margin(source)}
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What decides one claim: the reader's summary of the measurement (``measured``) and the
+    inputs of the rule the claims file declares for it (``found``), or, where these parameters
+    do not produce them, why (``missing``: the claim is then not testable)."""
+
+    measured: str = ""
+    found: dict = field(default_factory=dict)
+    missing: str = ""
+
+    @classmethod
+    def absent(cls, why: str) -> Evidence:
+        return cls(missing=why)
+
+
 class Verdicts:
     """Collect a chapter's verdicts; ``save()`` writes them atomically."""
 
@@ -70,6 +87,13 @@ class Verdicts:
         mean, CI and n to the row, and ``ran`` says at which budget the runs were made. ``finding``
         names the set-up where a claim has two findings (the paper's evident set-up and a chosen one)."""
         return self._judge(self.rows, claim_id, measured, per_seed, ran, finding, evidence)
+
+    def decide(self, claim_id: str, evidence: Evidence) -> str:
+        """A chapter's deciding line: ``claim_id`` judged on ``evidence`` by the rule the claims file
+        declares for it (``judge``), or recorded as not testable where the evidence is missing."""
+        if evidence.missing:
+            return self.not_testable(claim_id, evidence.missing)
+        return self.judge(claim_id, evidence.measured, **evidence.found)
 
     def second_look(self, claim_id: str, measured: str, *, ran: str, per_seed=None, finding: str = "",
                     **evidence) -> str:
