@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_utils.chapters import cnn_ablations, cnn_errors, cnn_gpu, cnn_page
+from mnist_utils.chapters import cnn_ablations, cnn_claims, cnn_errors, cnn_gpu, cnn_page
 from mnist_utils.core import claims
+from mnist_utils.judging.verdicts import Verdicts
 from mnist_utils.runs import probes
 
 PAPER = claims.values("liu_fu.cnn.accuracy")
@@ -19,31 +20,6 @@ PARAMS = {"seeds": [0, 1, 2], "widths": [16, 32, 32], "learning_rate": 0.0001, "
           "test_every": 2500, "eval_every": 500, "sensitivity_seeds": [0, 1], "final_configuration": "",
           "train_size": 0, "ablations": ["no_batch_norm", "no_dropout"], "ablation_steps": 5000,
           "ablation_seeds": [0, 1], "probe_checkpoints": 3, "digits": 2, "brief_tables": False}
-
-
-class Checks:
-    """Records what a chapter asks the verdict module, in order; answers a fixed verdict."""
-
-    def __init__(self):
-        self.calls = []
-
-    def judge(self, claim_id, measured, **evidence):
-        self.calls.append(("judge", claim_id, measured, evidence))
-        return f"verdict of {claim_id}"
-
-    def second_look(self, claim_id, measured, **evidence):
-        self.calls.append(("second_look", claim_id, measured, evidence))
-        return f"second look at {claim_id}"
-
-    def not_testable(self, claim_id, why):
-        self.calls.append(("not_testable", claim_id, why, {}))
-        return "not testable"
-
-    def explain(self, claim_id, explanation, finding=""):
-        self.calls.append(("explain", claim_id, explanation, {"finding": finding}))
-
-    def recorded(self, claim_id, column="verdict"):
-        return f"{column} of {claim_id}"
 
 
 class FakeTrained:
@@ -227,73 +203,83 @@ def test_gpu_seed_table_aligns_seeds_and_leaves_missing_ones_empty():
     assert table["widths 32/64/64 (GPU)"].isna().tolist() == [False, True, False]
 
 
-def test_final_numbers_judge_mean_then_best_on_the_final_five(monkeypatch):
-    monkeypatch.setattr(cnn_page, "judged_ran", lambda params, sets, mnist: "cosine from 1e-3, 60,000 training images")
+def decide_all(checks, found: dict, second_look: bool = False) -> None:
+    """The notebook's deciding lines for ``found`` (``cnn_claims``: claim id -> evidence)."""
+    for claim_id, evidence in found.items():
+        checks.decide(claim_id, evidence, second_look=second_look)
+
+
+def test_the_final_five_are_judged_mean_then_best_of_record_and_their_numbers_read_it(monkeypatch):
+    monkeypatch.setattr(cnn_claims, "judged_ran", lambda params, sets, mnist: "cosine from 1e-3, 60,000 images")
 
     class AllImages:       # the final five's run set: its data are all 60,000 training images
         def data(self, mnist):
             return SimpleNamespace(train=SimpleNamespace(head=lambda n: range(60000)))
 
-    checks, sets = Checks(), {cnn_page.FINAL_FIVE: AllImages()}
-    five = finals([0.9955, 0.9948, 0.9944])
-    numbers = cnn_page.final_numbers(five, "cosine from 1e-3", {**PARAMS, "final_configuration": "cosine from 1e-3"},
-                                     sets, None, checks)
-    judged = [c for c in checks.calls if c[0] == "judge"]
-    assert [c[1] for c in judged] == ["liu_fu.cnn.accuracy", "liu_fu.cnn.best_accuracy"]
-    assert {c[3]["finding"] for c in judged} == {cnn_page.CHOSEN}     # the validation-chosen schedule, of record
-    assert numbers["grid_agrees"] == "The final five below train it."
-    assert numbers["final_best"] == "0.9955" and judged[1][2] == "best of 3: 0.9955"
-    assert numbers["cnn_verdict"] == "verdict of liu_fu.cnn.accuracy"
-    assert numbers["cnn_margin"] == "margin of liu_fu.cnn.accuracy"
-    # All three lie above the paper's best training, and the headline says so.
+    sets, params = {cnn_page.FINAL_FIVE: AllImages()}, {**PARAMS, "final_configuration": "cosine from 1e-3"}
+    five, checks = finals([0.9955, 0.9948, 0.9944]), Verdicts("smoke", cnn_page.CHAPTER)
+    decide_all(checks, cnn_claims.final_five(five, params, sets, None))
+    rows = checks.frame()
+    assert rows["claim_id"].tolist() == ["liu_fu.cnn.accuracy", "liu_fu.cnn.best_accuracy"]
+    assert set(rows["finding"]) == {cnn_page.CHOSEN}            # the validation-chosen schedule, of record
+    assert rows["measured"].iloc[1] == "best of 3: 0.9955" and rows["budget"].iloc[0] == "cosine from 1e-3, 60,000 images"
+    # All three lie above the paper's best training: the verdict's explanation and the headline say so.
+    assert rows["explanation"].iloc[0] == "3 of 3 above the paper's best (0.9938)"
+    numbers = cnn_page.final_numbers(five, "cosine from 1e-3", params, sets, None, checks)
+    assert numbers["grid_agrees"] == "The final five below train it." and numbers["final_best"] == "0.9955"
+    assert numbers["cnn_verdict"] == checks.recorded("liu_fu.cnn.accuracy") != "not tested"
+    assert numbers["cnn_margin"] == checks.recorded("liu_fu.cnn.accuracy", "margin")
     assert numbers["final_above_best"] == "3 of these 3 trainings lie above the best of the paper's five (0.9938)."
-    assert [c[3]["finding"] for c in checks.calls if c[0] == "explain"] == [cnn_page.CHOSEN]
-    other = cnn_page.final_numbers(five, "constant 1e-3", {**PARAMS, "final_configuration": "cosine from 1e-3"},
-                                   sets, None, Checks())
+    other = cnn_page.final_numbers(five, "constant 1e-3", params, sets, None, checks)
     assert "not the validation choice" in other["grid_agrees"]
-    # Without a final five the tutorial set-up's verdicts (tutorial_numbers) are the record: nothing is judged again.
-    quiet = Checks()
-    none = cnn_page.final_numbers(five, "", PARAMS, {}, None, quiet)
+    # Without a final five the tutorial set-up's verdicts are the record: nothing to decide here.
+    assert cnn_claims.final_five(five, PARAMS, {}, None) == {}
+    none = cnn_page.final_numbers(five, "", PARAMS, {}, None, Verdicts("smoke", cnn_page.CHAPTER))
     assert none["grid_chosen"] == "none (no grid ran)" and "has not trained the final five" in none["grid_agrees"]
-    assert not [c for c in quiet.calls if c[0] == "judge"]
 
 
 def test_the_tutorial_set_up_is_the_claims_other_finding_beside_a_chosen_schedule():
     tutorial = finals([0.9850, 0.9862, 0.9857, 0.9870, 0.9845])
-    checks = Checks()
-    numbers = cnn_page.tutorial_numbers(tutorial, PARAMS, {cnn_page.FINAL_FIVE: None}, checks, n_train=55000)
-    assert [(c[0], c[1], c[3]["finding"]) for c in checks.calls] == [
-        ("second_look", "liu_fu.cnn.accuracy", cnn_page.TUTORIAL), ("second_look", "liu_fu.cnn.best_accuracy",
-                                                                    cnn_page.TUTORIAL)]
-    assert checks.calls[0][3]["ran"] == ("Adam at a constant 0.0001, 55,000 images; 20,000 iterations of 50 "
-                                         "images, widths 16/32/32")
+    checks = Verdicts("smoke", cnn_page.CHAPTER)
+    decide_all(checks, cnn_claims.tutorial(tutorial, PARAMS, n_train=55000), second_look=True)
+    assert not checks.rows and [(r["claim_id"], r["finding"]) for r in checks.second_looks] == [
+        ("liu_fu.cnn.accuracy", cnn_page.TUTORIAL), ("liu_fu.cnn.best_accuracy", cnn_page.TUTORIAL)]
+    assert checks.second_looks[0]["budget"] == ("Adam at a constant 0.0001, 55,000 images; 20,000 iterations of 50 "
+                                                "images, widths 16/32/32")
+    numbers = cnn_page.tutorial_numbers(tutorial, PARAMS, checks)
+    assert numbers["tutorial_verdict"] == checks.second_looks[0]["verdict"]
     assert "Welch" in numbers["tutorial_why"] and "90% CI" in numbers["tutorial_why"]
-    alone = Checks()
-    cnn_page.tutorial_numbers(tutorial, PARAMS, {}, alone, n_train=55000)
-    assert [c[0] for c in alone.calls] == ["judge", "judge"]        # no chosen schedule: the tutorial set-up is the record
+    alone = Verdicts("smoke", cnn_page.CHAPTER)       # no chosen schedule: the tutorial set-up is the record
+    decide_all(alone, cnn_claims.tutorial(tutorial, PARAMS, n_train=55000))
+    assert len(alone.rows) == 2 and not alone.second_looks
 
 
-def test_grid_table_records_one_second_look_per_point_and_marks_the_choice():
+def test_the_grid_judges_each_point_as_a_second_look_and_its_table_marks_the_choice():
     grid_final = pd.concat([finals([0.988, 0.987], "improved CNN, constant 1e-4", val=[0.988, 0.988]),
                             finals([0.995, 0.994], "improved CNN, cosine from 1e-3", val=[0.995, 0.996])])
     sensitivity = [{"name": "constant 1e-4", "learning_rate": 0.0001},
                    {"name": "cosine from 1e-3", "learning_rate": 0.001}]
-    checks = Checks()
-    table = cnn_page.grid_table(grid_final, finals([0.985, 0.986]), {**PARAMS, "sensitivity": sensitivity},
-                                checks, n_train=55000)
+    tutorial, checks = finals([0.985, 0.986]), Verdicts("smoke", cnn_page.CHAPTER)
+    for evidence in cnn_claims.grid_points(grid_final, tutorial, PARAMS, n_train=55000).values():
+        checks.decide("liu_fu.cnn.accuracy", evidence, second_look=True)
+    assert [r["claim_id"] for r in checks.second_looks] == ["liu_fu.cnn.accuracy"] * 2 and not checks.rows
+    table = cnn_page.grid_table(grid_final, tutorial, {**PARAMS, "sensitivity": sensitivity})
     assert table["chosen"].tolist() == ["", "yes", ""]
     assert table["n"].tolist() == [2, 2, 2]
-    # The grid's points are second looks; the tutorial set-up's row is judged (tutorial_numbers records it).
-    assert [c[0] for c in checks.calls] == ["second_look"] * 2
+    # The table's verdicts are the declared rule's, the same the second looks recorded.
+    assert table["verdict on the paper's mean"].tolist()[:2] == [r["verdict"] for r in checks.second_looks]
     assert table["verdict on the paper's mean"].tolist()[-1] == "not reproduced"
-    assert cnn_page.grid_table(None, finals([0.9]), PARAMS, checks, 55000).startswith("This profile declares no grid")
+    assert cnn_page.grid_table(None, finals([0.9]), PARAMS).startswith("This profile declares no grid")
+    assert cnn_claims.grid_points(None, tutorial, PARAMS, 55000) == {}
 
 
 def test_the_ablation_numbers_without_ablations_say_not_measured(monkeypatch):
     monkeypatch.setattr(cnn_ablations, "read_results", lambda path: pd.DataFrame({"measurement": [], "value": []}))
-    checks = Checks()
+    checks = Verdicts("smoke", cnn_page.CHAPTER)
+    checks.decide("liu_fu.cnn.factorised_kernels_speed", cnn_claims.factorised_speed(PARAMS))
+    assert cnn_claims.ablations(None, {**PARAMS, "ablations": []}) == {}     # no ablation: nothing judged
     numbers = cnn_ablations.ablation_numbers(None, {**PARAMS, "ablations": []}, checks)
     assert numbers["ablation_status"].startswith("This profile runs no ablations")
     assert numbers["bn_gap"].startswith("not measured") and numbers["bn_generalises_verdict"] == "not tested"
     assert numbers["speed_unfactorised"] == "not measured (the benchmark has no rows for widths 16/32/32)"
-    assert [c[0] for c in checks.calls] == ["not_testable"]
+    assert [r["verdict"] for r in checks.rows] == ["not testable"] and numbers["factorised_speed_verdict"] == "not testable"

@@ -77,7 +77,8 @@ def test_the_architecture_page_draws_these_layers_in_this_order():
 
 # Chapters whose verdicts are decided in the notebook, one visible line per claim
 # (``Verdicts.decide``): their modules measure and present, and record nothing themselves.
-DECIDED_IN_THE_NOTEBOOK = ["activation_page", "activation_numbers", "activation_figures", "activation_claims"]
+DECIDED_IN_THE_NOTEBOOK = ["activation_page", "activation_numbers", "activation_figures", "activation_claims",
+                           "cnn_page", "cnn_claims", "cnn_ablations", "cnn_errors", "cnn_gpu"]
 RECORDING = {"judge", "decide", "second_look", "not_testable", "undecided"}
 
 

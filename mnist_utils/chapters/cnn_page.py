@@ -1,9 +1,9 @@
 """Chapter 6 (Liu & Fu's improved CNN): the tables, figures and numbers its page shows.
 
-Each function takes the chapter's parameters (``params``, the dict of its parameters cell) and
-what it trained, and returns a reader-ready frame, a figure, or a dict of the numbers its prose
-cites (glued under their keys). The verdicts are the verdict module's (``verdicts.Verdicts``);
-the functions that judge take it as ``checks`` and record in the chapter's order.
+Each function takes the chapter's parameters (``params``) and what it trained, and returns a
+reader-ready frame, a figure, or a dict of the numbers its prose cites (glued under their keys).
+The notebook decides each claim where its runs are shown (``cnn_claims``: the evidence;
+``Verdicts.decide``: the declared rule); the functions here that take ``checks`` only read it.
 """
 from __future__ import annotations
 
@@ -140,20 +140,13 @@ def _run_description(params: dict, n_train: int) -> str:
             f"{n_train:,} training images")
 
 
-def tutorial_numbers(final: pd.DataFrame, params: dict, sets: dict, checks, n_train: int) -> dict:
-    """The verdicts on Liu & Fu's mean and best accuracy for the tutorial set-up, the paper's
-    evident one. Where the profile trains a validation-chosen schedule (the final five, judged
-    of record), these are recorded as the claim's other finding (a second look the headline
-    shows); otherwise they are the verdicts of record."""
-    accuracy, steps, ran = final["test_accuracy"], params["steps"], _tutorial_ran(params, n_train)
-    record = checks.second_look if FINAL_FIVE in sets else \
-        (lambda claim_id, measured, **kw: checks.judge(claim_id, measured, **kw))
-    verdict = record(ACCURACY, intervals.interval(accuracy), sample=accuracy, iterations=steps, ran=ran,
-                     finding=TUTORIAL)
-    best = record(BEST, f"best of {len(final)}: {accuracy.max():.4f}", sample=accuracy, iterations=steps, ran=ran,
-                  finding=TUTORIAL)
-    judged = verdicts.judgement(ACCURACY, sample=accuracy, iterations=steps)
-    return {"tutorial_verdict": verdict, "tutorial_why": judged.why, "tutorial_best_verdict": best}
+def tutorial_numbers(final: pd.DataFrame, params: dict, checks) -> dict:
+    """The verdicts recorded on Liu & Fu's mean and best accuracy for the tutorial set-up, the
+    paper's evident one (of record, or the claim's other finding where the profile trains a
+    validation-chosen schedule), and why."""
+    judged = verdicts.judgement(ACCURACY, sample=final["test_accuracy"], iterations=params["steps"])
+    return {"tutorial_verdict": checks.recorded(ACCURACY, finding=TUTORIAL), "tutorial_why": judged.why,
+            "tutorial_best_verdict": checks.recorded(BEST, finding=TUTORIAL)}
 
 
 def _tutorial_ran(params: dict, n_train: int) -> str:
@@ -171,16 +164,24 @@ def probe_explanation(probed: pd.DataFrame) -> str:
     return f"probes: {', '.join(said)}"
 
 
-def grid_table(grid_final: pd.DataFrame | None, final: pd.DataFrame, params: dict, checks, n_train: int):
+def _candidates(grid_final: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
+    """The grid's trainings and the tutorial set-up's, the latter as one more configuration."""
+    return pd.concat([grid_final, final.assign(config=f"{TUTORIAL}, all {len(final)} trainings above")])
+
+
+def grid_configurations(grid_final: pd.DataFrame, final: pd.DataFrame) -> list[str]:
+    """The configurations of ``grid_table``'s rows, in its order."""
+    return list(stats.summarize(_candidates(grid_final, final), "config", "val_accuracy")["config"])
+
+
+def grid_table(grid_final: pd.DataFrame | None, final: pd.DataFrame, params: dict):
     """Per grid point and for the tutorial set-up: n, validation and test accuracy (mean and
-    95% CI), the chosen point, and the paper's mean judged on its test accuracies (the grid's
-    recorded as second looks in ``checks``; the tutorial set-up's is ``tutorial_numbers``'s).
-    ``params["brief_tables"]``: configuration and n only. A sentence where the profile declares
-    no grid."""
+    95% CI), the chosen point, and the paper's mean judged on its test accuracies by the declared
+    rule (the notebook records the grid's as second looks). ``params["brief_tables"]``:
+    configuration and n only. A sentence where the profile declares no grid."""
     if grid_final is None:
         return "This profile declares no grid (its parameter sensitivity is empty)."
-    tutorial = f"{TUTORIAL}, all {len(final)} trainings above"
-    candidates = pd.concat([grid_final, final.assign(config=tutorial)])
+    candidates = _candidates(grid_final, final)
     grid = stats.summarize(candidates, "config", "val_accuracy").rename(columns={"config": "configuration"})
     label = experiments.sensitivity_label(chosen(grid_final, params))
     grid["chosen"] = grid["configuration"].map(lambda c: "yes" if c == label else "")
@@ -189,10 +190,7 @@ def grid_table(grid_final: pd.DataFrame | None, final: pd.DataFrame, params: dic
         lambda c: intervals.interval(candidates.loc[candidates["config"] == c, "val_accuracy"]))
     grid["test accuracy"] = grid["configuration"].map(lambda c: intervals.interval(sample(c)))
     grid["verdict on the paper's mean"] = [
-        verdicts.judgement(ACCURACY, sample=sample(c), iterations=params["steps"]).verdict if c == tutorial else
-        checks.second_look(ACCURACY, intervals.interval(sample(c)), iterations=params["steps"], sample=sample(c),
-                           ran=f"{c}, {_run_description(params, n_train)}")
-        for c in grid["configuration"]]
+        verdicts.judgement(ACCURACY, sample=sample(c), iterations=params["steps"]).verdict for c in grid["configuration"]]
     grid["n"] = grid["n"].astype(int)
     columns = ["configuration", "n"] if params["brief_tables"] else [
         "configuration", "chosen", "n", "validation accuracy", "test accuracy", "verdict on the paper's mean"]
@@ -227,9 +225,9 @@ def final_table(five: pd.DataFrame, params: dict, sets: dict):
 
 
 def final_numbers(five: pd.DataFrame, grid_choice: str, params: dict, sets: dict, mnist, checks) -> dict:
-    """The grid's choice, what the final five are, their accuracy, and the verdicts on Liu &
-    Fu's mean and best accuracy (recorded in ``checks``)."""
-    final_configuration, steps, ran = params["final_configuration"], params["steps"], judged_ran(params, sets, mnist)
+    """The grid's choice, what the final five are, their accuracy, and the verdicts recorded on
+    Liu & Fu's mean and best accuracy."""
+    final_configuration, steps = params["final_configuration"], params["steps"]
     agrees = ("The final five below train it." if grid_choice and grid_choice == final_configuration else
               f"The final five below were declared for {final_configuration!r}, not the validation choice: "
               "their verdict is not the protocol verdict." if final_configuration else
@@ -249,18 +247,14 @@ def final_numbers(five: pd.DataFrame, grid_choice: str, params: dict, sets: dict
         return numbers | {"cnn_verdict": checks.recorded(ACCURACY), "cnn_best_verdict": checks.recorded(BEST),
                           "cnn_margin": checks.recorded(ACCURACY, "margin"), "cnn_why": checks.recorded(ACCURACY, "how"),
                           "cnn_paper_best": f"{max(_paper()):.4f}", "final_above_best": ""}
-    numbers["cnn_verdict"] = checks.judge(ACCURACY, judged, sample=five["test_accuracy"], iterations=steps, ran=ran,
-                                          finding=CHOSEN)
+    numbers["cnn_verdict"] = checks.recorded(ACCURACY)
     numbers["cnn_paper_best"] = f"{claims.values(BEST)[0] / 100:.2%}"
-    numbers["cnn_best_verdict"] = checks.judge(BEST, f"best of {len(five)}: {best:.4f}", sample=five["test_accuracy"],
-                                               iterations=steps, ran=ran, finding=CHOSEN)
+    numbers["cnn_best_verdict"] = checks.recorded(BEST)
     numbers["cnn_margin"] = checks.recorded(ACCURACY, "margin")
     numbers["cnn_why"] = checks.recorded(ACCURACY, "how")
     above = int((five["test_accuracy"] > max(_paper())).sum())
     numbers["final_above_best"] = (f"{above} of these {len(five)} trainings lie above the best of the paper's five "
                                    f"({max(_paper()):.4f}).")
-    checks.explain(ACCURACY, f"{above} of {len(five)} above the paper's best ({max(_paper()):.4f})",
-                   finding=CHOSEN)
     return numbers
 
 
@@ -317,48 +311,31 @@ def wrong_digits_figure(trained, final: pd.DataFrame, test, shown: int = 40):
 
 
 # ----------------------------------------------------------------- against the softmax baseline
-def softmax_numbers(five: pd.DataFrame, params: dict, sets: dict, mnist, checks, profile: str) -> dict:
-    """The difference to chapter 2's softmax regression (unpaired: different models share no
-    seed) with the verdict on "better than softmax"; and "very little weight, yet what the fully
-    connected network cannot achieve", judged against chapter 3's fully connected network of
-    LeNet-5's widths (784-120-84-10, the activation its validation accuracy prefers), the fully
-    connected network that does this job: its weights and its test accuracy (Welch)."""
+def softmax_numbers(five: pd.DataFrame, sets: dict, checks, profile: str) -> dict:
+    """The difference to chapter 2's softmax regression and to chapter 3's fully connected
+    network, the weights of each, and the verdicts recorded on the claims they test
+    (``cnn_claims.against_fully_connected``)."""
+    verdict = lambda claim_id: checks.recorded(claim_id)
+    numbers = {"vs_softmax_verdict": verdict("liu_fu.cnn.better_than_softmax"),
+               "fewer_weights_verdict": verdict("liu_fu.cnn.fewer_weights"),
+               "sharing_verdict": verdict("liu_fu.cnn.parameter_sharing_accuracy"),
+               "softmax_parameters": f"{softmax_weights():,}"}
     softmax_file = paths.find_results(profile, "02_softmax_baseline")
     if not softmax_file.exists():
-        why = f"chapter 2 has not run for profile {profile!r}"
-        return {"vs_softmax": "not measured",
-                "vs_softmax_verdict": checks.not_testable("liu_fu.cnn.better_than_softmax", why),
-                "cnn_parameters": "not counted", "softmax_parameters": f"{softmax_weights():,}",
-                "dense_parameters": "not trained", "dense_measured": "not trained", "vs_dense": "not measured",
-                "fewer_weights_verdict": checks.not_testable("liu_fu.cnn.fewer_weights", why),
-                "sharing_verdict": checks.not_testable("liu_fu.cnn.parameter_sharing_accuracy", why)}
+        return numbers | {"vs_softmax": "not measured", "cnn_parameters": "not counted", "dense_parameters":
+                          "not trained", "dense_measured": "not trained", "vs_dense": "not measured"}
     softmax = final_rows(read_results(softmax_file))
     d = stats.difference(five["test_accuracy"], softmax["test_accuracy"], paired=False)
-    ran, steps = judged_ran(params, sets, mnist), params["steps"]
     [full] = sets[FULL].configs
     weights = measures.parameter_counts(models.build("liu_fu_cnn", **full.model_kwargs))
-    evidence = {"a": five["test_accuracy"], "b": softmax["test_accuracy"], "iterations": steps, "ran": ran}
-    numbers = {"vs_softmax": stats.fmt_difference(d, scale=100, unit=" percentage points"),
-               "vs_softmax_verdict": checks.judge("liu_fu.cnn.better_than_softmax", f"{d['diff'] * 100:+.2f} pp",
-                                                  **evidence),
-               "cnn_parameters": f"{weights['shared']:,}", "softmax_parameters": f"{softmax_weights():,}"}
+    numbers |= {"vs_softmax": stats.fmt_difference(d, scale=100, unit=" percentage points"),
+                "cnn_parameters": f"{weights['shared']:,}"}
     dense = fully_connected_network(profile)
     if dense is None:
-        why = "chapter 3's fully connected network did not run"
-        return numbers | {"dense_parameters": "not trained", "dense_measured": "not trained", "vs_dense": "not measured",
-                          "fewer_weights_verdict": checks.not_testable("liu_fu.cnn.fewer_weights", why),
-                          "sharing_verdict": checks.not_testable("liu_fu.cnn.parameter_sharing_accuracy", why)}
-    accuracy, n_dense = dense["test_accuracy"], dense_weights(dense)
-    d_dense = stats.difference(five["test_accuracy"], accuracy, paired=False)
-    against = f"in the fully connected 784-120-84-10 network ({dense['config'].iloc[0]}, chapter 3)"
-    verdict = checks.judge(
-        "liu_fu.cnn.fewer_weights", f"{weights['shared']:,} weights, {n_dense:,} {against}; test accuracy "
-        f"{d_dense['diff'] * 100:+.2f} pp over it", shared=weights["shared"], fully_connected=n_dense,
-        against=against, a=five["test_accuracy"], b=accuracy, iterations=steps, ran=ran)
-    sharing = checks.judge("liu_fu.cnn.parameter_sharing_accuracy", f"{d_dense['diff'] * 100:+.2f} pp over the fully "
-                           f"connected network", a=five["test_accuracy"], b=accuracy, iterations=steps, ran=ran)
-    return numbers | {"dense_parameters": f"{n_dense:,}", "fewer_weights_verdict": verdict, "sharing_verdict": sharing,
-                      "dense_measured": intervals.interval(accuracy),
+        return numbers | {"dense_parameters": "not trained", "dense_measured": "not trained", "vs_dense": "not measured"}
+    d_dense = stats.difference(five["test_accuracy"], dense["test_accuracy"], paired=False)
+    return numbers | {"dense_parameters": f"{dense_weights(dense):,}",
+                      "dense_measured": intervals.interval(dense["test_accuracy"]),
                       "vs_dense": stats.fmt_difference(d_dense, scale=100, unit=" pp")}
 
 

@@ -61,11 +61,13 @@ def paper_arguments(claim_id: str, rule: str, args: dict) -> dict:
 class Evidence:
     """What decides one claim: the reader's summary of the measurement (``measured``) and the
     inputs of the rule the claims file declares for it (``found``), or, where these parameters
-    do not produce them, why (``missing``: the claim is then not testable)."""
+    do not produce them, why (``missing``: the claim is then not testable). ``explanation``: what
+    explains the verdict, recorded with it."""
 
     measured: str = ""
     found: dict = field(default_factory=dict)
     missing: str = ""
+    explanation: str = ""
 
     @classmethod
     def absent(cls, why: str) -> Evidence:
@@ -88,12 +90,17 @@ class Verdicts:
         names the set-up where a claim has two findings (the paper's evident set-up and a chosen one)."""
         return self._judge(self.rows, claim_id, measured, per_seed, ran, finding, evidence)
 
-    def decide(self, claim_id: str, evidence: Evidence) -> str:
+    def decide(self, claim_id: str, evidence: Evidence, *, second_look: bool = False) -> str:
         """A chapter's deciding line: ``claim_id`` judged on ``evidence`` by the rule the claims file
-        declares for it (``judge``), or recorded as not testable where the evidence is missing."""
+        declares for it (``judge``; with ``second_look``, recorded apart as ``second_look`` does),
+        or recorded as not testable where the evidence is missing."""
         if evidence.missing:
             return self.not_testable(claim_id, evidence.missing)
-        return self.judge(claim_id, evidence.measured, **evidence.found)
+        record = self.second_look if second_look else self.judge
+        verdict = record(claim_id, evidence.measured, **evidence.found)
+        if evidence.explanation:
+            self.explain(claim_id, evidence.explanation, finding=evidence.found.get("finding", ""))
+        return verdict
 
     def second_look(self, claim_id: str, measured: str, *, ran: str, per_seed=None, finding: str = "",
                     **evidence) -> str:
@@ -165,9 +172,13 @@ class Verdicts:
         })
         return judged.verdict
 
-    def recorded(self, claim_id: str, column: str = "verdict", default: str = "not tested") -> str:
-        """What this chapter recorded for a claim (its verdict, ``how`` or ``margin``), for the prose."""
-        rows = [r for r in self.rows if r["claim_id"] == claim_id]
+    def recorded(self, claim_id: str, column: str = "verdict", default: str = "not tested",
+                 finding: str | None = None) -> str:
+        """What this chapter recorded for a claim (its verdict, ``how`` or ``margin``), for the prose:
+        the verdict of record, or with ``finding`` the last verdict of that finding, of record or
+        a second look."""
+        rows = ([r for r in self.rows if r["claim_id"] == claim_id] if finding is None else
+                [r for r in [*self.rows, *self.second_looks] if r["claim_id"] == claim_id and r["finding"] == finding])
         return str(rows[-1][column]) if rows else default
 
     def plan_table(self) -> pd.DataFrame:
