@@ -92,8 +92,18 @@ def test_error_table_beside_the_papers_values(study):
     assert list(page.error_table(one_seed)["95% CI (%)"]) == ["—"] * 3          # one run: no interval, never "nan"
 
 
+def judge(study, choice):
+    """The notebook's deciding lines: each claim's evidence under its declared rule, in order."""
+    checks = page.Verdicts("smoke", page.CHAPTER)
+    for claim_id, evidence in ((page.OVERFITTING, page.overfitting_evidence), (page.REDUCTION, page.reduction_evidence),
+                               (page.BETTER, page.better_evidence), (page.INITIALISATION, page.initialisation_evidence),
+                               (page.TRAINING, page.training_evidence), (page.SPEED, page.speed_evidence)):
+        checks.decide(claim_id, evidence(study))
+    return checks, page.numbers(study, choice, checks)
+
+
 def test_judge_records_the_claims_in_order_and_the_numbers_of_the_prose(study):
-    checks, numbers = page.judge(study, page.Choice("relu", 0.002, None, None), "smoke")
+    checks, numbers = judge(study, page.Choice("relu", 0.002, None, None))
     frame = checks.frame()
     assert list(frame["claim_id"]) == [page.OVERFITTING, page.REDUCTION, page.BETTER, page.INITIALISATION,
                                        page.TRAINING, page.SPEED]
@@ -120,13 +130,17 @@ def test_initialisation_runs_parsed_and_judged_as_a_second_look(study):
     shown = page.initialisation_table(varied, digits=3)
     assert list(shown.columns) == ["model", "seeds", "test accuracy (mean)", "sd", "95% CI"]
     assert shown.set_index("model").loc[page.model_name(CONFIGS[2].label), "test accuracy (mean)"] == 0.993
-    checks, _ = page.judge(study, page.Choice("relu", 0.002, None, None), "smoke")
-    numbers = page.second_look(checks, study, varied[varied["config"].str.startswith(("traditional", "relu +"))])
+    checks, _ = judge(study, page.Choice("relu", 0.002, None, None))
+    only = varied[varied["config"].str.startswith(("traditional", "relu +"))]
+    checks.decide(page.INITIALISATION, page.initialisation_only_evidence(study, only), second_look=True)
+    numbers = page.initialisation_numbers(study, only, checks)
     assert numbers["init_only_spread"] == "1.00"                  # both models: sd of the same errors' spread
     assert len(checks.second_looks) == 1 and checks.second_looks[0]["claim_id"] == page.INITIALISATION
+    assert numbers["init_only_verdict"] == checks.second_looks[0]["verdict"]
     assert checks.second_looks[0]["budget"].startswith("init seeds 0, 1, 2, 3, 4, data order of seed 0, ")
-    assert page.second_look(checks, study, None) == {"init_only_spread": "not measured (init_seeds is empty)",
-                                                     "init_only_verdict": "not judged"}
+    assert page.initialisation_only_evidence(study, None) is None
+    assert page.initialisation_numbers(study, None, checks) == {"init_only_spread": "not measured (init_seeds is empty)",
+                                                                 "init_only_verdict": "not judged"}
 
 
 def test_the_error_interval_stays_within_0_and_100_percent_and_few_runs_have_none():
@@ -142,7 +156,7 @@ def test_the_error_interval_stays_within_0_and_100_percent_and_few_runs_have_non
 
 
 def test_the_error_reduction_is_told_in_the_error_s_own_sign(study):
-    checks, _ = page.judge(study, page.Choice("relu", 0.002, None, None), "smoke")
+    checks, _ = judge(study, page.Choice("relu", 0.002, None, None))
     ends = page.reduction_numbers(study, checks)["reduction_ends"]
     before, after = ends.split("; ")
     assert before.startswith("before, ") and "our error − the paper's 2% = 0.00 pp" in before
@@ -150,7 +164,7 @@ def test_the_error_reduction_is_told_in_the_error_s_own_sign(study):
     worse = table()
     worse.loc[worse["config"] == CONFIGS[2].label, "test_accuracy"] -= 0.002      # 0.9% error: 0.2 pp more than 0.7%
     worse_study = page.measure(worse, CONFIGS, PARAMS)
-    checks, _ = page.judge(worse_study, page.Choice("relu", 0.002, None, None), "smoke")
+    checks, _ = judge(worse_study, page.Choice("relu", 0.002, None, None))
     after = page.reduction_numbers(worse_study, checks)["reduction_ends"].split("; ")[1]
     assert "= +0.20 pp (95% CI +" in after, "more errors than the paper: a positive difference"
     verdict = checks.recorded(page.REDUCTION, "how").split("after: ")[1].split(" (")[0]
@@ -175,6 +189,6 @@ def test_a_convergence_speed_without_runs_that_reach_the_threshold_is_undecided(
     measure = page.claims.measure
     monkeypatch.setattr(page.claims, "measure", lambda claim_id: {**measure(claim_id), "threshold": 0.999}
                         if claim_id == page.SPEED else measure(claim_id))
-    checks, _ = page.judge(study, page.Choice("relu", 0.002, None, None), "smoke")
+    checks, _ = judge(study, page.Choice("relu", 0.002, None, None))
     row = checks.frame().set_index("claim_id").loc[page.SPEED]
     assert row["verdict"] == "inconclusive" and "0 seed(s) where both models reached it" in row["measured"]

@@ -75,10 +75,9 @@ def test_the_architecture_page_draws_these_layers_in_this_order():
     assert drawn == {layer: rank for layer, rank in LAYERS.items() if layer}
 
 
-# Chapters whose verdicts are decided in the notebook, one visible line per claim
-# (``Verdicts.decide``): their modules measure and present, and record nothing themselves.
-DECIDED_IN_THE_NOTEBOOK = ["activation_page", "activation_numbers", "activation_figures", "activation_claims",
-                           "cnn_page", "cnn_claims", "cnn_ablations", "cnn_errors", "cnn_gpu"]
+# Every chapter that judges claims decides them in its notebook, one visible line per claim
+# (``Verdicts.decide``): its modules measure and present, and record nothing themselves.
+DECIDED_IN_THE_NOTEBOOK = sorted(p.stem for p in (PACKAGE / "chapters").glob("*.py") if p.stem != "__init__")
 RECORDING = {"judge", "decide", "second_look", "not_testable", "undecided"}
 
 

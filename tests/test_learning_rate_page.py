@@ -124,8 +124,20 @@ def test_one_activation_leaves_the_other_not_run():
     assert numbers["osc_elu_vs_relu"] == "not measured (needs relu and elu runs)"
 
 
+def judge(study):
+    """The notebook's deciding lines: each claim's evidence under its declared rule, in order."""
+    checks = page.Verdicts("smoke", page.CHAPTER)
+    checks.decide(page.SLOW, page.slow_evidence(study))
+    for claim_id, found in ((page.LARGE, page.large_evidence(study)), (page.MINIMUM, page.minimum_evidence(study))):
+        for evidence, second_look in found:
+            checks.decide(claim_id, evidence, second_look=second_look)
+    checks.decide(page.SHOCK, page.shock_evidence(study))
+    checks.decide(page.TUNING, page.tuning_evidence(study))
+    return checks
+
+
 def test_judge_records_every_claim_by_its_rule(study):
-    checks = page.judge(study, "smoke")
+    checks = judge(study)
     frame = checks.frame()
     assert list(frame["claim_id"]) == [page.SLOW, page.LARGE, page.MINIMUM, page.SHOCK, page.TUNING]
     verdict = frame.set_index("claim_id")["verdict"]
@@ -150,12 +162,12 @@ def test_judge_records_every_claim_by_its_rule(study):
 
 def test_one_rate_is_not_testable():
     one = page.measure(results(rates=(0.001,)), params(learning_rates=[0.001]))
-    verdict = page.judge(one, "smoke").frame().set_index("claim_id")["verdict"]
+    verdict = judge(one).frame().set_index("claim_id")["verdict"]
     assert verdict[page.SLOW] == verdict[page.LARGE] == verdict[page.SHOCK] == verdict[page.TUNING] == "not testable"
 
 
 def test_verdict_table_shows_the_claim_in_words(study):
-    table = page.verdict_table(page.judge(study, "smoke").frame())
+    table = page.verdict_table(judge(study).frame())
     assert list(table.columns) == ["claim", "measured", "verdict"]
     assert table["claim"].iloc[0] == "Too small a learning rate converges slowly"
     assert not table["claim"].str.contains(r"wang2020\.").any()

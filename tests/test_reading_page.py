@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from mnist_utils.chapters import reading_page
+from mnist_utils.judging.verdicts import Verdicts
 
 KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
@@ -113,15 +114,22 @@ def fake_mnist(first_label: int, test_classes: int = 10):
     return raw, SimpleNamespace(train=Labelled(y_train[:55_000]), validation=Labelled(y_train[55_000:]))
 
 
+def judge(raw, mnist, files, file_sizes) -> pd.DataFrame:
+    """The notebook's deciding lines: every data claim's evidence under its declared rule."""
+    checks = Verdicts("test", reading_page.CHAPTER)
+    for claim_id, evidence in reading_page.data_evidence(raw, mnist, files, file_sizes).items():
+        checks.decide(claim_id, evidence)
+    return checks.frame()
+
+
 @pytest.mark.parametrize("first_label, failing", [(5, set()), (3, {"wang2020.data.first_image_label"})])
 def test_judge_reproduces_every_data_claim_on_mnist_shaped_data(tmp_path, monkeypatch, first_label, failing):
     for name in NAMES:
         (tmp_path / name).write_bytes(b"")
     monkeypatch.setattr(reading_page.paths, "mnist_cache", lambda: tmp_path)
-    monkeypatch.setattr(reading_page.Verdicts, "save", lambda self: self.frame())   # nothing written
     raw, mnist = fake_mnist(first_label)
     files = pd.DataFrame({"file": NAMES})
-    verdicts = reading_page.judge("test", raw, mnist, files, sizes())
+    verdicts = judge(raw, mnist, files, sizes())
     assert len(verdicts) == 19
     assert set(verdicts.loc[verdicts["verdict"] != "reproduced", "claim_id"]) == failing
 
@@ -131,9 +139,8 @@ def test_a_digit_missing_from_the_test_file_fails_the_classes_check(tmp_path, mo
     for name in NAMES:
         (tmp_path / name).write_bytes(b"")
     monkeypatch.setattr(reading_page.paths, "mnist_cache", lambda: tmp_path)
-    monkeypatch.setattr(reading_page.Verdicts, "save", lambda self: self.frame())
     raw, mnist = fake_mnist(5, test_classes=9)
-    verdicts = reading_page.judge("test", raw, mnist, pd.DataFrame({"file": NAMES}), sizes()).set_index("claim_id")
+    verdicts = judge(raw, mnist, pd.DataFrame({"file": NAMES}), sizes()).set_index("claim_id")
     assert verdicts.loc["wang2020.data.digit_classes", "verdict"] == "not reproduced"
     assert "(9 classes)" in verdicts.loc["wang2020.data.digit_classes", "measured"]
 

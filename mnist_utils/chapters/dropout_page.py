@@ -17,7 +17,7 @@ from ..core import claims, paths
 from ..judging import measures, stats
 from ..judging.results import convergence_budget, final_rows, stopping, with_model_kwargs
 from ..judging.results import read as read_results
-from ..judging.verdicts import Verdicts
+from ..judging.verdicts import Evidence, Verdicts
 from ..present import intervals, plots, tables
 from ..runs import experiments
 
@@ -172,65 +172,123 @@ def error_figure(study: Study):
 
 
 # ------------------------------------------------------------------------------ verdicts
-def judge(study: Study, choice: Choice, profile: str) -> tuple[Verdicts, dict]:
-    """The chapter's verdicts on the three models, each by the rule the claims file declares
-    (not saved), and the numbers the prose cites."""
-    checks, ran = Verdicts(profile, CHAPTER), study.ran
-    traditional, without, dropout = study.configs
-    gap_without, gap_with = measures.paired(study.per_seed(without, "val_minus_train_loss"),
-                                            study.per_seed(dropout, "val_minus_train_loss"))
+def _gaps(study: Study) -> tuple[np.ndarray, np.ndarray]:
+    """The validation − training loss gap without and with dropout, paired by seed."""
+    _, without, dropout = study.configs
+    return measures.paired(study.per_seed(without, "val_minus_train_loss"),
+                           study.per_seed(dropout, "val_minus_train_loss"))
+
+
+def _error_change(study: Study) -> dict:
+    """Test error with dropout minus without, paired by seed (``stats.difference``)."""
+    _, without, dropout = study.configs
+    return stats.difference(*measures.paired(1 - study.per_seed(dropout, "test_accuracy"),
+                                             1 - study.per_seed(without, "test_accuracy")), paired=True)
+
+
+def overfitting_evidence(study: Study) -> Evidence:
+    """"Dropout reduces over-fitting": the loss gap without and with dropout, by seed."""
+    _, without, dropout = study.configs
+    gap_without, gap_with = _gaps(study)
     d_gap = stats.difference(gap_with, gap_without, paired=True)
-    d_err = stats.difference(*measures.paired(1 - study.per_seed(dropout, "test_accuracy"),
-                                              1 - study.per_seed(without, "test_accuracy")), paired=True)
-    overfit = checks.judge(
-        OVERFITTING, f"validation − training loss gap {d_gap['diff']:+.4f} with dropout; test error "
-                     f"{d_err['diff'] * 100:+.2f} pp", a=gap_without, b=gap_with,
-        converged=study.converged_by_seed(without, dropout), ran=ran)
+    return Evidence(f"validation − training loss gap {d_gap['diff']:+.4f} with dropout; test error "
+                    f"{_error_change(study)['diff'] * 100:+.2f} pp",
+                    {"a": gap_without, "b": gap_with, "converged": study.converged_by_seed(without, dropout),
+                     "ran": study.ran})
+
+
+def reduction_evidence(study: Study) -> Evidence:
+    """"The error fell from 2% to 0.7%": each end's test accuracies against the paper's."""
+    traditional, _, dropout = study.configs
     errors = error_table(study)
     before, after = errors["test error (%)"].iloc[0], errors["test error (%)"].iloc[2]
     final = lambda config: study.final[study.final["config"] == config.label].sort_values("seed")["test_accuracy"]
-    checks.judge(REDUCTION, f"{before}% → {after}%", before=final(traditional), after=final(dropout),
-                 converged={"before": study.converged_by_seed(traditional), "after": study.converged_by_seed(dropout)},
-                 ran=ran)
-    improved, lenet5 = measures.paired(study.per_seed(dropout, "test_accuracy"),
-                                       study.per_seed(traditional, "test_accuracy"))
-    both = study.converged(dropout, traditional)
+    return Evidence(f"{before}% → {after}%", {
+        "before": final(traditional), "after": final(dropout),
+        "converged": {"before": study.converged_by_seed(traditional), "after": study.converged_by_seed(dropout)},
+        "ran": study.ran})
+
+
+def _accuracies(study: Study, value: str) -> tuple[np.ndarray, np.ndarray]:
+    """``value`` of the improved and the traditional model, paired by seed."""
+    traditional, _, dropout = study.configs
+    return measures.paired(study.per_seed(dropout, value), study.per_seed(traditional, value))
+
+
+def better_evidence(study: Study) -> Evidence:
+    """"Better than the traditional LeNet-5": test accuracy, improved against traditional, by seed."""
+    traditional, _, dropout = study.configs
+    improved, lenet5 = _accuracies(study, "test_accuracy")
     # More training raises an accuracy: only a short improved arm could turn "not better" (rules.evaluate).
     arms = {"a": study.converged(dropout), "b": study.converged(traditional)}
-    checks.judge(BETTER, f"{stats.difference(improved, lenet5, paired=True)['diff'] * 100:+.2f} pp test accuracy",
-                 a=improved, b=lenet5, converged=arms, ran=ran)
-    train_improved, train_lenet5 = measures.paired(study.per_seed(dropout, "train_eval_accuracy"),
-                                                   study.per_seed(traditional, "train_eval_accuracy"))
+    return Evidence(f"{stats.difference(improved, lenet5, paired=True)['diff'] * 100:+.2f} pp test accuracy",
+                    {"a": improved, "b": lenet5, "converged": arms, "ran": study.ran})
+
+
+def _training(study: Study) -> str:
+    train_improved, train_lenet5 = _accuracies(study, "train_eval_accuracy")
+    return f"training accuracy {train_improved.mean():.4f} vs {train_lenet5.mean():.4f}"
+
+
+def initialisation_evidence(study: Study) -> Evidence:
+    """"Less sensitive to initialisation": the spread of test accuracy over seeds, improved over
+    traditional, with the training accuracies it must not come from."""
+    traditional, _, dropout = study.configs
+    (improved, lenet5), (train_improved, train_lenet5) = (_accuracies(study, "test_accuracy"),
+                                                          _accuracies(study, "train_eval_accuracy"))
     spread = stats.spread_ratio(improved, lenet5)
-    training = f"training accuracy {train_improved.mean():.4f} vs {train_lenet5.mean():.4f}"
-    init = checks.judge(INITIALISATION, f"sd of test accuracy over seeds, improved / traditional: "
-                                        f"{spread['sd_ratio']:.2f}; {training}",
-                        a_spread=improved, b_spread=lenet5, a_accuracy=train_improved, b_accuracy=train_lenet5,
-                        converged=both, ran=ran)
-    trained = checks.judge(TRAINING, training, a=train_improved, b=train_lenet5, ran=ran,
-                           converged={"a": study.converged_by_seed(dropout), "b": study.converged_by_seed(traditional)})
+    return Evidence(f"sd of test accuracy over seeds, improved / traditional: {spread['sd_ratio']:.2f}; "
+                    f"{_training(study)}",
+                    {"a_spread": improved, "b_spread": lenet5, "a_accuracy": train_improved, "b_accuracy": train_lenet5,
+                     "converged": study.converged(dropout, traditional), "ran": study.ran})
+
+
+def training_evidence(study: Study) -> Evidence:
+    """"Improves the training accuracy": training accuracy (inference mode), improved against traditional."""
+    traditional, _, dropout = study.configs
+    train_improved, train_lenet5 = _accuracies(study, "train_eval_accuracy")
+    return Evidence(_training(study), {
+        "a": train_improved, "b": train_lenet5, "ran": study.ran,
+        "converged": {"a": study.converged_by_seed(dropout), "b": study.converged_by_seed(traditional)}})
+
+
+def speed_evidence(study: Study) -> Evidence:
+    """"Converges faster": steps to the declared validation accuracy, improved against traditional,
+    on the seeds where both reached it (too few such seeds: undecided)."""
+    traditional, _, dropout = study.configs
     threshold = claims.measure(SPEED)["threshold"]
     reach = stats.steps_to_reach(study.results, threshold)
     steps = lambda config: reach[reach["config"] == config.label].set_index("seed")["steps"]
     fast, slow = measures.paired(steps(dropout), steps(traditional))
     reached = ~(np.isnan(fast) | np.isnan(slow))
     if reached.sum() < 2:        # a model that never reached the threshold has no steps to compare
-        speed = checks.undecided(SPEED, f"steps to validation accuracy {threshold}: {int(reached.sum())} seed(s) where "
-                                        "both models reached it", "too few seeds where both models reached the threshold")
-    else:
-        speed = checks.judge(SPEED, f"steps to validation accuracy {threshold}: improved {np.nanmean(fast):,.0f}, "
-                                    f"traditional {np.nanmean(slow):,.0f} (means over the {int(reached.sum())} seeds where "
-                                    "both reached it)", a=fast[reached], b=slow[reached], converged=both, ran=ran)
+        return Evidence(f"steps to validation accuracy {threshold}: {int(reached.sum())} seed(s) where both models "
+                        "reached it", undecided="too few seeds where both models reached the threshold")
+    return Evidence(f"steps to validation accuracy {threshold}: improved {np.nanmean(fast):,.0f}, traditional "
+                    f"{np.nanmean(slow):,.0f} (means over the {int(reached.sum())} seeds where both reached it)",
+                    {"a": fast[reached], "b": slow[reached], "converged": study.converged(dropout, traditional),
+                     "ran": study.ran})
+
+
+def numbers(study: Study, choice: Choice, checks: Verdicts) -> dict:
+    """The numbers the prose cites, with the verdicts the notebook recorded."""
+    gap_without, gap_with = _gaps(study)
+    improved, lenet5 = _accuracies(study, "test_accuracy")
+    train_improved, train_lenet5 = _accuracies(study, "train_eval_accuracy")
+    errors = error_table(study)
+    before, after = errors["test error (%)"].iloc[0], errors["test error (%)"].iloc[2]
     before_paper, after_paper = paper_errors()
-    return checks, {
-        "gap_diff": stats.fmt_difference(d_gap, digits=4),
-        "err_diff_pp": stats.fmt_difference(d_err, scale=100, unit=" pp"), "dropout_overfit_verdict": overfit,
+    return {
+        "gap_diff": stats.fmt_difference(stats.difference(gap_with, gap_without, paired=True), digits=4),
+        "err_diff_pp": stats.fmt_difference(_error_change(study), scale=100, unit=" pp"),
+        "dropout_overfit_verdict": checks.recorded(OVERFITTING),
         "chosen": f"{choice.activation} at learning rate {choice.learning_rate:g}",
-        "init_spread": f"{spread['sd_ratio']:.2f}", "init_verdict": init,
+        "init_spread": f"{stats.spread_ratio(improved, lenet5)['sd_ratio']:.2f}",
+        "init_verdict": checks.recorded(INITIALISATION),
         "train_gain": stats.fmt_difference(stats.difference(train_improved, train_lenet5, paired=True), scale=100,
                                            unit=" pp"),
-        "training_accuracy_verdict": trained, "convergence_speed_verdict": speed, "err_traditional": f"{before}%",
-        "err_improved": f"{after}%",
+        "training_accuracy_verdict": checks.recorded(TRAINING), "convergence_speed_verdict": checks.recorded(SPEED),
+        "err_traditional": f"{before}%", "err_improved": f"{after}%",
         "reduction_verdict": checks.recorded(REDUCTION), "reduction_margin": checks.recorded(REDUCTION, "margin"),
         "reduction_why": checks.recorded(REDUCTION, "how"), "paper_before": f"{before_paper:g}%",
         "paper_after": f"{after_paper:g}%",
@@ -289,23 +347,35 @@ def initialisation_table(varied: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
                          "95% CI": ["—" if np.isnan(lo) else f"{lo:.{digits}f}–{hi:.{digits}f}" for lo, hi in ends]})
 
 
-def second_look(checks: Verdicts, study: Study, varied: pd.DataFrame | None) -> dict:
-    """The initialisation-sensitivity claim judged again on runs where only the initial weights'
-    seed varies (``varied``; None when no such runs were declared), and the numbers the prose cites."""
-    if varied is None:
-        return {"init_only_spread": "not measured (init_seeds is empty)", "init_only_verdict": "not judged"}
+def _by_initialisation(study: Study, varied: pd.DataFrame, value: str) -> tuple[np.ndarray, np.ndarray]:
+    """``value`` of the improved and the traditional model, paired by the seed of the initial weights."""
     traditional, _, dropout = study.configs
     final = initialisation_final(varied)
-    by_init = lambda config, value: final[final["model"] == config.label].set_index("init_seed")[value]
-    improved, lenet5 = measures.paired(by_init(dropout, "test_accuracy"), by_init(traditional, "test_accuracy"))
-    train_improved, train_lenet5 = measures.paired(by_init(dropout, "train_eval_accuracy"),
-                                                   by_init(traditional, "train_eval_accuracy"))
+    by_init = lambda config: final[final["model"] == config.label].set_index("init_seed")[value]
+    return measures.paired(by_init(dropout), by_init(traditional))
+
+
+def initialisation_only_evidence(study: Study, varied: pd.DataFrame | None) -> Evidence | None:
+    """The initialisation-sensitivity claim on runs where only the initial weights' seed varies
+    (``varied``; None when no such runs were declared: nothing to judge)."""
+    if varied is None:
+        return None
+    (improved, lenet5), (train_improved, train_lenet5) = (_by_initialisation(study, varied, "test_accuracy"),
+                                                          _by_initialisation(study, varied, "train_eval_accuracy"))
     spread, stops, p = stats.spread_ratio(improved, lenet5), stopping(varied), study.params
-    verdict = checks.second_look(
-        INITIALISATION, f"initialisation only: sd of test accuracy, improved / traditional: {spread['sd_ratio']:.2f}; "
-                        f"training accuracy {train_improved.mean():.4f} vs {train_lenet5.mean():.4f}",
-        ran=f"init seeds {', '.join(map(str, p['init_seeds']))}, data order of seed {p['seeds'][0]}, "
-            + convergence_budget(stops, p["patience_epochs"], p["max_epochs"]),
-        a_spread=improved, b_spread=lenet5, a_accuracy=train_improved, b_accuracy=train_lenet5,
-        converged=bool(stops["converged"].all()))
-    return {"init_only_spread": f"{spread['sd_ratio']:.2f}", "init_only_verdict": verdict}
+    return Evidence(f"initialisation only: sd of test accuracy, improved / traditional: {spread['sd_ratio']:.2f}; "
+                    f"training accuracy {train_improved.mean():.4f} vs {train_lenet5.mean():.4f}", {
+                        "ran": f"init seeds {', '.join(map(str, p['init_seeds']))}, data order of seed {p['seeds'][0]}, "
+                               + convergence_budget(stops, p["patience_epochs"], p["max_epochs"]),
+                        "a_spread": improved, "b_spread": lenet5, "a_accuracy": train_improved,
+                        "b_accuracy": train_lenet5, "converged": bool(stops["converged"].all())})
+
+
+def initialisation_numbers(study: Study, varied: pd.DataFrame | None, checks: Verdicts) -> dict:
+    """The spread over initial weights alone and the second look recorded on it."""
+    if varied is None:
+        return {"init_only_spread": "not measured (init_seeds is empty)", "init_only_verdict": "not judged"}
+    improved, lenet5 = _by_initialisation(study, varied, "test_accuracy")
+    looks = [r for r in checks.second_looks if r["claim_id"] == INITIALISATION]
+    return {"init_only_spread": f"{stats.spread_ratio(improved, lenet5)['sd_ratio']:.2f}",
+            "init_only_verdict": looks[-1]["verdict"] if looks else "not judged"}

@@ -15,7 +15,7 @@ import pandas as pd
 from ..core import claims
 from ..judging import measures, stats
 from ..judging.results import final_rows, with_model_kwargs
-from ..judging.verdicts import Verdicts
+from ..judging.verdicts import Evidence, Verdicts
 from ..present import intervals, plots, tables
 
 CHAPTER = "04_learning_rate_study"
@@ -214,33 +214,23 @@ def _never(x: float) -> str:
     return "never" if np.isnan(x) else f"{x:.2f}"
 
 
-def judge(study: Study, profile: str) -> Verdicts:
-    """The chapter's verdicts, each by the rule the claims file declares (not saved)."""
-    checks, p = Verdicts(profile, CHAPTER), study.params
-    ran = f"{p['epochs']} epochs per run (short: the claims are about speed and oscillation)"
-    largest, smallest, shock_rate = extreme_rates(study)
-    best, reach, stab, cap = study.best_rate, study.reach, study.stability, float(study.results["step"].max())
-    activations = list(best)
-    if len(set(p["learning_rates"])) > 1:
-        epochs_to = study.speed.set_index(["activation", "lr"])["mean_epochs_to_threshold"]
-        checks.judge(SLOW, "; ".join(
-            f"{a}: {_never(epochs_to[(a, smallest)])} at lr {smallest} vs {_never(epochs_to[(a, best[a])])} "
-            f"at the validation-best lr {best[a]} (epochs to {study.threshold})" for a in activations),
-            pairs={a: measures.paired(of(reach, a, best[a], "steps"), of(reach, a, smallest, "steps"))
-                   for a in activations}, cap=cap, ran=ran)
-        _judge_large(checks, study, ran)
-    else:
-        checks.not_testable(SLOW, "one learning rate only")
-        checks.not_testable(LARGE, "one learning rate only")
-    _judge_minimum(checks, study, ran)
-    if _has_both(study) and len(set(p["learning_rates"])) > 1:
-        elu, relu = measures.paired(of(stab, "elu", shock_rate, "oscillation"), of(stab, "relu", shock_rate, "oscillation"))
-        checks.judge(SHOCK, f"ELU − ReLU oscillation at lr {shock_rate}: {(elu - relu).mean() * 100:+.2f} pp",
-                     a=elu, b=relu, ran=ran)
-    else:
-        checks.not_testable(SHOCK, "needs relu and elu runs at several rates")
-    _judge_tuning(checks, study, cap, ran)
-    return checks
+def _ran(study: Study) -> str:
+    return f"{study.params['epochs']} epochs per run (short: the claims are about speed and oscillation)"
+
+
+def slow_evidence(study: Study) -> Evidence:
+    """"Too small a rate converges slowly": per activation, the steps to the threshold at the
+    grid's smallest rate against its validation-best rate, paired by seed."""
+    if len(set(study.params["learning_rates"])) < 2:
+        return Evidence.absent("one learning rate only")
+    _, smallest, _ = extreme_rates(study)
+    best, reach, cap = study.best_rate, study.reach, float(study.results["step"].max())
+    epochs_to = study.speed.set_index(["activation", "lr"])["mean_epochs_to_threshold"]
+    return Evidence("; ".join(
+        f"{a}: {_never(epochs_to[(a, smallest)])} at lr {smallest} vs {_never(epochs_to[(a, best[a])])} "
+        f"at the validation-best lr {best[a]} (epochs to {study.threshold})" for a in best),
+        {"pairs": {a: measures.paired(of(reach, a, best[a], "steps"), of(reach, a, smallest, "steps")) for a in best},
+         "cap": cap, "ran": _ran(study)})
 
 
 def papers_rates(study: Study) -> list[str]:
@@ -249,12 +239,14 @@ def papers_rates(study: Study) -> list[str]:
     return [lr for lr in dict.fromkeys(study.results["lr"]) if lr in papers]
 
 
-def _judge_large(checks: Verdicts, study: Study, ran: str) -> None:
-    """"Too large a rate may not converge and oscillates", judged of record at the paper's four
-    rates: its largest against the validation-best of the four, per activation (an activation
-    whose best rate is the paper's largest has no rate of the paper that is too large:
-    inconclusive). The grid's own largest rate, beyond the paper's, is a second look."""
-    stab = study.stability
+def large_evidence(study: Study) -> list[tuple[Evidence, bool]]:
+    """"Too large a rate may not converge and oscillates", of record at the paper's four rates:
+    its largest against the validation-best of the four, per activation (an activation whose best
+    rate is the paper's largest has no rate of the paper that is too large: inconclusive); the
+    grid's own largest rate, beyond the paper's, as a second look. (evidence, second look) pairs."""
+    if len(set(study.params["learning_rates"])) < 2:
+        return [(Evidence.absent("one learning rate only"), False)]
+    stab, ran = study.stability, _ran(study)
 
     def pairs(largest, best):
         return {a: (*measures.paired(of(stab, a, largest, "oscillation"), of(stab, a, best[a], "oscillation")),
@@ -264,61 +256,72 @@ def _judge_large(checks: Verdicts, study: Study, ran: str) -> None:
         return "; ".join(f"{a}: {int(of(stab, a, largest, 'diverged').sum())} of {len(of(stab, a, largest, 'diverged'))} "
                          f"diverged at lr {largest} (validation-best {best[a]})" for a in best)
 
-    rates = papers_rates(study)
+    rates, found = papers_rates(study), []
     if len(rates) > 1:
         largest = max(rates, key=float)
         best = best_rates(study.summary, rates)
-        if pairs(largest, best):
-            checks.judge(LARGE, measured(largest, best), pairs=pairs(largest, best), ran=ran)
-        else:
-            checks.undecided(LARGE, measured(largest, best), f"the paper's largest rate, {largest}, is the "
-                                                              "validation-best of its four: none of them is too large")
+        found.append((Evidence(measured(largest, best), {"pairs": pairs(largest, best), "ran": ran}) if pairs(largest, best)
+                      else Evidence(measured(largest, best), undecided=f"the paper's largest rate, {largest}, is the "
+                                    "validation-best of its four: none of them is too large"), False))
     else:
-        checks.not_testable(LARGE, "the grid holds fewer than two of the paper's rates")
-    grid_largest = max(study.params["learning_rates"])
-    if rate_label(grid_largest) not in rates and pairs(rate_label(grid_largest), study.best_rate):
-        largest = rate_label(grid_largest)
-        checks.second_look(LARGE, measured(largest, study.best_rate), pairs=pairs(largest, study.best_rate),
-                           ran=f"{ran}; the grid's largest rate, {largest}, beyond the paper's")
+        found.append((Evidence.absent("the grid holds fewer than two of the paper's rates"), False))
+    grid_largest = rate_label(max(study.params["learning_rates"]))
+    if grid_largest not in rates and pairs(grid_largest, study.best_rate):
+        found.append((Evidence(measured(grid_largest, study.best_rate),
+                               {"pairs": pairs(grid_largest, study.best_rate),
+                                "ran": f"{ran}; the grid's largest rate, {grid_largest}, beyond the paper's"}), True))
+    return found
 
 
-def _judge_minimum(checks: Verdicts, study: Study, ran: str) -> None:
+def minimum_evidence(study: Study) -> list[tuple[Evidence, bool]]:
     """"An improper rate leads to a local minimum, no convergence and over-fitting": a run is
     stuck when it stays below the threshold and has stopped gaining; a run that diverged is not
     stuck in a minimum. Of record at the paper's four rates; the whole grid as a second look.
     The over-fitting half is not measured (4-epoch runs cannot show it): the rule's ``untested``."""
     reach = study.reach.merge(study.stability[["run_id", "diverged"]], on="run_id")
     reach["stuck"] = reach["stuck"] & ~reach["diverged"].astype(bool)
-    for runs, record in ((reach[reach["lr"].isin(papers_rates(study))], checks.judge), (reach, checks.second_look)):
+    found = []
+    for runs, second_look in ((reach[reach["lr"].isin(papers_rates(study))], False), (reach, True)):
         n_stuck, n_below = int(runs["stuck"].sum()), int(runs["steps"].isna().sum())
         n_diverged = int(runs["diverged"].astype(bool).sum())
-        where = "the paper's four rates" if record == checks.judge else "every rate of the grid"
-        record(MINIMUM, f"{n_stuck} of {len(runs)} runs at {where} stuck ({n_below} below the threshold: "
-                        f"{n_diverged} diverged, the rest still improving)",
-               count=n_stuck, total=len(runs), what=f"stuck below validation accuracy {study.threshold}",
-               converged=False, ran=ran if record == checks.judge else f"{ran}; {where}")
+        where = "every rate of the grid" if second_look else "the paper's four rates"
+        found.append((Evidence(
+            f"{n_stuck} of {len(runs)} runs at {where} stuck ({n_below} below the threshold: {n_diverged} diverged, "
+            "the rest still improving)",
+            {"count": n_stuck, "total": len(runs), "what": f"stuck below validation accuracy {study.threshold}",
+             "converged": False, "ran": f"{_ran(study)}; {where}" if second_look else _ran(study)}), second_look))
+    return found
 
 
-def _judge_tuning(checks: Verdicts, study: Study, cap: float, ran: str) -> None:
+def shock_evidence(study: Study) -> Evidence:
+    """"ELU needs its rate tuned": ELU's oscillation against ReLU's at the grid's shock rate, by seed."""
+    if not (_has_both(study) and len(set(study.params["learning_rates"])) > 1):
+        return Evidence.absent("needs relu and elu runs at several rates")
+    shock_rate, stab = extreme_rates(study)[2], study.stability
+    elu, relu = measures.paired(of(stab, "elu", shock_rate, "oscillation"), of(stab, "relu", shock_rate, "oscillation"))
+    return Evidence(f"ELU − ReLU oscillation at lr {shock_rate}: {(elu - relu).mean() * 100:+.2f} pp",
+                    {"a": elu, "b": relu, "ran": _ran(study)})
+
+
+def tuning_evidence(study: Study) -> Evidence:
     """"The learning rate is modified to accelerate convergence and make the model more accurate":
     per activation, the validation-best of the paper's four rates against chapter 3's rate."""
     tune = claims.measure(TUNING)
     baseline = rate_label(tune["baseline_learning_rate"])
     papers = {rate_label(r) for r in claims.values("wang2020.lr.values")}
     if baseline not in set(study.results["lr"]) or study.summary.loc[study.summary["lr"].isin(papers), "lr"].nunique() < 2:
-        checks.not_testable(TUNING, f"needs the baseline rate {baseline} and another of the paper's rates in the grid")
-        return
+        return Evidence.absent(f"needs the baseline rate {baseline} and another of the paper's rates in the grid")
     tuned = best_rates(study.summary, papers)
     modified = [a for a in tuned if tuned[a] != baseline]
     reach = measures.stuck(study.results, tune["threshold"], claims.measure(MINIMUM)["late_gain_below"]).merge(
         study.final[["run_id", "activation", "lr"]], on="run_id")
     test = lambda a, lr: of(study.final, a, lr, "test_accuracy")
-    checks.judge(TUNING, "; ".join(
+    return Evidence("; ".join(
         f"{a}: lr {tuned[a]} (validation-best of the paper's four) vs {baseline}, test accuracy "
         f"{test(a, tuned[a]).mean():.4f} vs {test(a, baseline).mean():.4f}" for a in tuned),
-        steps={a: measures.paired(of(reach, a, tuned[a], "steps"), of(reach, a, baseline, "steps")) for a in modified},
-        accuracy={a: measures.paired(test(a, tuned[a]), test(a, baseline)) for a in modified},
-        cap=cap, converged=False, ran=ran)
+        {"steps": {a: measures.paired(of(reach, a, tuned[a], "steps"), of(reach, a, baseline, "steps")) for a in modified},
+         "accuracy": {a: measures.paired(test(a, tuned[a]), test(a, baseline)) for a in modified},
+         "cap": float(study.results["step"].max()), "converged": False, "ran": _ran(study)})
 
 
 def verdict_numbers(checks: Verdicts) -> dict:

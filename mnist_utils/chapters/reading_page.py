@@ -1,7 +1,7 @@
 """Chapter 1 (reading MNIST): the tables, numbers and data-claim verdicts of the page.
 
 Every function returns what a reader sees: frames with reader column names, strings, or a dict
-of the numbers the prose cites. The verdicts come from ``verdicts.Verdicts`` (the rules of the
+of the numbers the prose cites. The notebook decides each data claim (``Verdicts.decide``, the rules of the
 claims file); this module only gathers what each claim is judged on.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..core import claims, paths
 from ..core.names import NAMES
-from ..judging.verdicts import Verdicts
+from ..judging.verdicts import Evidence
 
 CHAPTER = "01_reading_mnist"
 SPLITS = ("train", "validation", "test")
@@ -112,14 +112,17 @@ def numbers(images: np.ndarray, labels: np.ndarray, mnist, sample_index: int, ba
     }
 
 
-def judge(profile: str, raw: dict, mnist, files: pd.DataFrame, file_sizes: pd.DataFrame) -> pd.DataFrame:
-    """Every data claim of chapter 1 judged by its declared rule on what was read; saved for the
-    report and returned (one row per claim: ``claim_id``, ``measured``, ``verdict``, ``how``)."""
-    checks = Verdicts(profile, CHAPTER)
+def data_evidence(raw: dict, mnist, files: pd.DataFrame, file_sizes: pd.DataFrame) -> dict[str, Evidence]:
+    """What the files hold against what the papers print, one ``Evidence`` per data claim, in the
+    page's order (each claim's rule compares the value with the printed one)."""
+    found = {}
 
     def exact(claim_id, measured):
-        checks.judge(claim_id, ", ".join(f"{v:,}" for v in measured), value=list(measured),
-                     expected=list(claims.values(claim_id)))
+        found[claim_id] = Evidence(", ".join(f"{v:,}" for v in measured), {
+            "value": list(measured), "expected": list(claims.values(claim_id))})
+
+    def judged(claim_id, measured, value, expected):
+        found[claim_id] = Evidence(measured, {"value": value, "expected": expected})
 
     x, y = raw["x_train"], raw["y_train"]
     n_train_file, n_test_file = len(y), len(raw["y_test"])
@@ -128,11 +131,10 @@ def judge(profile: str, raw: dict, mnist, files: pd.DataFrame, file_sizes: pd.Da
     exact("wang2020.data.total_images", (n_train_file + n_test_file,))
     # The 55,000/5,000 split is the book's own, made as TensorFlow's tutorial made it: the check
     # says so rather than pass for a property of the files.
-    checks.judge("liu_fu.data.train_validation_split",
-                 f"{len(mnist.train):,}, {len(mnist.validation):,} (the book's own split of the training file, made as "
-                 "the tutorial makes it: as stated, not measured)",
-                 value=[len(mnist.train), len(mnist.validation)],
-                 expected=list(claims.values("liu_fu.data.train_validation_split")))
+    judged("liu_fu.data.train_validation_split",
+           f"{len(mnist.train):,}, {len(mnist.validation):,} (the book's own split of the training file, made as "
+           "the tutorial makes it: as stated, not measured)",
+           [len(mnist.train), len(mnist.validation)], list(claims.values("liu_fu.data.train_validation_split")))
     exact("liu_fu.data.test_file_count", (n_test_file,))
     for claim_id in ("liu_fu.data.file_count", "wang2020.data.file_count"):
         exact(claim_id, (len(files),))
@@ -143,9 +145,9 @@ def judge(profile: str, raw: dict, mnist, files: pd.DataFrame, file_sizes: pd.Da
     in_each = [sorted(set(map(int, labels))) for labels in (y, y_test)]
     every = in_each[0] == in_each[1] == list(range(in_each[0][0], in_each[0][-1] + 1))   # no class missing
     said = [f"{c[0]}–{c[-1]} in the {f} file ({len(c)} classes)" for c, f in zip(in_each, ("training", "test"))]
-    checks.judge("wang2020.data.digit_classes", ", ".join(said),
-                 value=[in_each[0][0], in_each[0][-1]] if every else [len(in_each[0]), len(in_each[1])],
-                 expected=list(claims.values("wang2020.data.digit_classes")))
+    judged("wang2020.data.digit_classes", ", ".join(said),
+           [in_each[0][0], in_each[0][-1]] if every else [len(in_each[0]), len(in_each[1])],
+           list(claims.values("wang2020.data.digit_classes")))
     exact("wang2020.data.first_image_label", (int(y[0]),))
     exact("wang2020.data.pixel_range", (int(x.min()), int(x.max())))
     for _, row in file_sizes.iterrows():
@@ -153,25 +155,23 @@ def judge(profile: str, raw: dict, mnist, files: pd.DataFrame, file_sizes: pd.Da
         source = ("measured: the cache holds the original file" if row["cache_bytes"] == row["original_bytes"] else
                   f"as the original distribution lists it, not measured: the recompressed copy here is "
                   f"{row['cache_kib']:,} KiB")
-        checks.judge(claim_id, f"{row['original_kib']:,} KiB ({row['original_bytes']:,} bytes rounded up, {source})",
-                     value=row["original_kib"], expected=claims.values(claim_id)[0])
+        judged(claim_id, f"{row['original_kib']:,} KiB ({row['original_bytes']:,} bytes rounded up, {source})",
+               row["original_kib"], claims.values(claim_id)[0])
     # The names are measured (the files on disk); their printed order is the distribution's listing, as stated.
     on_disk = sorted(p.name for p in paths.mnist_cache().glob("*.gz"))
-    checks.judge("liu_fu.data.file_names", f"{', '.join(on_disk)} (the names on disk; the printed order is the "
-                 "distribution's, as stated, not measured)", value=on_disk,
-                 expected=sorted(claims.values("liu_fu.data.file_names")))
+    judged("liu_fu.data.file_names", f"{', '.join(on_disk)} (the names on disk; the printed order is the "
+           "distribution's, as stated, not measured)", on_disk, sorted(claims.values("liu_fu.data.file_names")))
     channels = 1 if x.ndim == 3 else x.shape[-1]   # idx3: n × rows × columns, no channel axis
-    checks.judge("liu_fu.data.grayscale", f"{channels} intensity per pixel ({x.dtype}, idx3 dimensions "
-                 f"{' × '.join(map(str, x.shape))})", value=[channels],
-                 expected=claims.values("liu_fu.data.grayscale"))
+    judged("liu_fu.data.grayscale", f"{channels} intensity per pixel ({x.dtype}, idx3 dimensions "
+           f"{' × '.join(map(str, x.shape))})", [channels], claims.values("liu_fu.data.grayscale"))
     cut = len(mnist.train)
     held_out = (len(mnist.validation) > 0 and np.array_equal(mnist.validation.labels, y[cut:])
                 and np.array_equal(mnist.train.labels, y[:cut]))
-    checks.judge("wang2020.data.validation_holdout", f"{len(mnist.validation):,} validation images, indices "
-                 f"{cut:,}–{n_train_file - 1:,} of the training file; training uses indices 0–{cut - 1:,} (the "
-                 "book's own hold-out, checked to share no image with training)",
-                 value=[bool(held_out)], expected=claims.values("wang2020.data.validation_holdout"))
-    return checks.save()
+    judged("wang2020.data.validation_holdout", f"{len(mnist.validation):,} validation images, indices "
+           f"{cut:,}–{n_train_file - 1:,} of the training file; training uses indices 0–{cut - 1:,} (the "
+           "book's own hold-out, checked to share no image with training)",
+           [bool(held_out)], claims.values("wang2020.data.validation_holdout"))
+    return found
 
 
 def claim_words(claim_id: str) -> str:

@@ -1,7 +1,8 @@
-"""Chapter 2 (the softmax regression baseline): its tables, numbers and verdict.
+"""Chapter 2 (the softmax regression baseline): its tables, numbers and the evidence of its claim.
 
 Every function returns what a reader sees: frames with reader column names, or a dict of the
-numbers the prose cites. The verdict comes from ``verdicts`` (the claims file's declared rule).
+numbers the prose cites. The notebook decides the claim (``Verdicts.decide`` on
+``accuracy_evidence``: the claims file's declared rule).
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pandas as pd
 
 from ..core import claims
 from ..judging import stats
-from ..judging.verdicts import Verdicts, judgement
+from ..judging.verdicts import Evidence, Verdicts, judgement
 
 CHAPTER = "02_softmax_baseline"
 CLAIM = "liu_fu.softmax.accuracy"
@@ -28,13 +29,10 @@ def accuracy_table(final: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     })
 
 
-def judge(profile: str, final: pd.DataFrame, steps: int, batch_size: int) -> Verdicts:
-    """The verdict on Liu & Fu's softmax accuracy by its declared rule, saved for the report."""
-    checks = Verdicts(profile, CHAPTER)
-    checks.judge(CLAIM, stats.fmt_ci(stats.mean_ci(final["test_accuracy"])), sample=final["test_accuracy"],
-                 ran=f"{steps:,} steps of {batch_size} images")
-    checks.save()
-    return checks
+def accuracy_evidence(final: pd.DataFrame, params) -> Evidence:
+    """The test accuracy of each seed's training, at the budget that ran."""
+    return Evidence(stats.fmt_ci(stats.mean_ci(final["test_accuracy"])),
+                    {"sample": final["test_accuracy"], "ran": f"{params['steps']:,} steps of {params['batch_size']} images"})
 
 
 def numbers(final: pd.DataFrame, checks: Verdicts) -> dict:

@@ -61,13 +61,15 @@ def paper_arguments(claim_id: str, rule: str, args: dict) -> dict:
 class Evidence:
     """What decides one claim: the reader's summary of the measurement (``measured``) and the
     inputs of the rule the claims file declares for it (``found``), or, where these parameters
-    do not produce them, why (``missing``: the claim is then not testable). ``explanation``: what
-    explains the verdict, recorded with it."""
+    do not produce them, why (``missing``: the claim is then not testable), or why they cannot
+    decide it for a reason the rule does not see (``undecided``: inconclusive). ``explanation``:
+    what explains the verdict, recorded with it."""
 
     measured: str = ""
     found: dict = field(default_factory=dict)
     missing: str = ""
     explanation: str = ""
+    undecided: str = ""
 
     @classmethod
     def absent(cls, why: str) -> Evidence:
@@ -96,6 +98,8 @@ class Verdicts:
         or recorded as not testable where the evidence is missing."""
         if evidence.missing:
             return self.not_testable(claim_id, evidence.missing)
+        if evidence.undecided:
+            return self.undecided(claim_id, evidence.measured, evidence.undecided)
         record = self.second_look if second_look else self.judge
         verdict = record(claim_id, evidence.measured, **evidence.found)
         if evidence.explanation:
