@@ -52,6 +52,7 @@ def test_early_stopping_keeps_the_weights_of_the_best_validation_loss(tiny_mnist
     assert final["step"].item() == rows.loc[best, "step"]
 
 
+@pytest.mark.slow
 def test_patience_does_not_stop_a_run_before_its_min_steps(tiny_mnist):
     # The bouncing run above stops within 20 evaluations; held to step 60, it stops only after it,
     # still keeping the weights of its best validation loss.
