@@ -36,7 +36,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from mnist_utils.core import paths, profiles, provenance
+from mnist_utils.core import claims, paths, profiles, provenance
 from mnist_utils.judging import results
 from mnist_utils.runs import benchmark_rows, experiments
 from mnist_utils.training import backend, data, models
@@ -44,7 +44,14 @@ from mnist_utils.training import train as training
 from mnist_utils.training.train import TrainConfig
 
 RESULTS = paths.RESULTS / "benchmark" / "training_speed.csv"
-PAIRED_ROUNDS = 30   # parts 5 and 6: rounds of interleaved blocks (the claims file's measure of the two speed claims)
+# Parts 5 and 6: how many rounds of interleaved blocks, as the claims file declares each speed
+# claim's measure (``measure: {protocol: interleaved_blocks, rounds: N}``).
+FACTORISED_CLAIM, ACTIVATIONS_CLAIM = "liu_fu.cnn.factorised_kernels_speed", "wang2020.activation.relu_efficiency"
+
+
+def declared_rounds(claim_id: str) -> int:
+    """The rounds of interleaved blocks that ``claim_id``'s declared measure asks for."""
+    return int(claims.claim(claim_id)["measure"]["rounds"])
 
 
 def keras_simple_convnet():
@@ -349,7 +356,6 @@ def main(argv=None) -> int:
                        backend_throughput(backend_name, name, n, 5 if quick else 30, r), r)
 
     # Parts 5 and 6 judge speed claims within ±5%: interleaved blocks of warm models, many rounds.
-    rounds = 2 if quick else PAIRED_ROUNDS
 
     print("5. factorised vs plain 5x5 first convolution, interleaved blocks in this process", flush=True)
     widths = [16, 32, 32]   # the cpu profile's CNN (params/cpu.yaml)
@@ -358,6 +364,7 @@ def main(argv=None) -> int:
         load = machine_load()
         configs = {v: TrainConfig("liu_fu_cnn", {"widths": widths, **changes}, "adam", 1e-4, 50, epochs=1)
                    for v, changes in variants.items()}
+        rounds = 2 if quick else declared_rounds(FACTORISED_CLAIM)
         for r, variant, wall, cpu in interleaved_blocks(configs, mnist, block_steps=4 if quick else 32, pairs=rounds,
                                                         warmup=4 if quick else 30):
             record("factorised", benchmark_rows.factorised_measurement(widths, variant), "images/s", wall, r,
@@ -367,6 +374,7 @@ def main(argv=None) -> int:
     if "activations" in parts:
         load = machine_load()
         configs = {a: TrainConfig("lenet5", {"activation": a}, "adam", 1e-3, 128, epochs=1) for a in TIMED_ACTIVATIONS}
+        rounds = 2 if quick else declared_rounds(ACTIVATIONS_CLAIM)
         for r, activation, wall, cpu in interleaved_blocks(configs, mnist, block_steps=4 if quick else 32, pairs=rounds,
                                                            warmup=4 if quick else 30):
             record("activations", benchmark_rows.activation_measurement(activation), "images/s", wall, r,
