@@ -96,6 +96,54 @@ def test_no_look_precedes_its_declaration():
     assert checked, "no look took a run beyond its pilot: nothing was checked"
 
 
+def test_no_look_of_an_extension_precedes_the_extensions_declaration():
+    """A plan's extension (``extensions:``) was committed on the day it says, before the book of
+    record took a look at one of its stages, and every run of its run sets beyond the plan's
+    earlier cap finished after that commit."""
+    manifest = json.loads((paths.MANIFESTS / "cpu.json").read_text())["notebooks"]
+    store = {p.stem: p for p in paths.RUNS.glob("*/*.json")}
+    for plan in claims.sequential_plans():
+        for extension in plan.get("extensions", []):
+            commit = declaring_commit(extension["id"])
+            assert commit, f"extension {extension['id']}: not committed"
+            when = declared_at(extension["id"])
+            assert str(extension["declared"]) == when.date().isoformat(), extension["id"]
+            earlier_cap = min(extension["stages"]) - 1
+            chapter = plan["parameter"]["chapter"]
+            looks = paths.RESULTS / "cpu" / "plan_looks" / f"{chapter}.csv"
+            taken = pd.read_csv(looks) if looks.exists() else pd.DataFrame(columns=["plan", "n"])
+            if ((taken["plan"] == plan["id"]) & (taken["n"] > earlier_cap)).any():
+                ran_from = manifest[chapter]["git_commit"]
+                holds = subprocess.run(["git", "-C", str(ROOT), "merge-base", "--is-ancestor", commit, ran_from])
+                assert holds.returncode == 0, f"{extension['id']}: {chapter} looked at it from {ran_from[:7]}"
+            for run_set in plan["run_sets"]:
+                table = pd.read_csv(paths.RESULTS / "cpu" / f"{run_set}.csv", usecols=["seed", "run_key"])
+                for key in table.loc[table["seed"] > earlier_cap, "run_key"].dropna().unique():
+                    if key in store:
+                        finished = datetime.fromisoformat(json.loads(store[key].read_text())["record"]["finished"])
+                        assert finished > when, f"run {key[:12]} finished {finished}, before {extension['id']} ({when})"
+
+
+def test_an_extension_adds_looks_at_its_own_alpha_after_the_plans(monkeypatch):
+    monkeypatch.setattr(claims, "claim", lambda claim_id: {"rule": "beats", "rule_args": {}, "budget": "as_run"})
+    extended = claims._with_extensions({**PLAN, "declared": "2026-12-06", "extensions": [
+        {"id": "test_plan_to_40", "declared": "2026-12-07", "stages": [40], "cap": 40, "alpha_per_look": 0.01}]})
+    assert extended["stages"] == [10, 20, 40] and extended["cap"] == 40
+    assert sequential.look_alphas(extended) == [0.025, 0.025, 0.01]
+    rng = np.random.default_rng(3)
+    b = rng.normal(0.0, 1.0, 40)
+    a = np.r_[rng.normal(0.0, 1.0, 20), b[20:] + 2.0]     # no effect on the first twenty, a clear one after
+    judged, n, said, looks = sequential.judge_by_looks("x", extended, {"a": a, "b": b}, verdicts.judgement)
+    assert [look["alpha"] for look in looks] == [0.025, 0.025, 0.01] and n == 40
+    assert judged.verdict == "reproduced" and "look 3 of 3" in said and "α = 0.01" in said and "99% CI" in judged.why
+
+
+def test_an_extension_whose_cap_is_not_its_last_stage_is_refused():
+    with pytest.raises(claims.ClaimError, match="cap 30 is not its last stage 40"):
+        claims._with_extensions({**PLAN, "declared": "2026-12-06", "extensions": [
+            {"id": "bad", "declared": "2026-12-07", "stages": [40], "cap": 30, "alpha_per_look": 0.01}]})
+
+
 def test_a_look_decides_at_the_plans_alpha_and_the_first_decisive_look_stands(monkeypatch):
     monkeypatch.setattr(claims, "claim", lambda claim_id: {"rule": "beats", "rule_args": {}, "budget": "as_run"})
     rng = np.random.default_rng(0)

@@ -264,6 +264,14 @@ def _seeds_of(plan: dict) -> str:
     return f"{plan['pilot']} → {' → '.join(map(str, plan['stages']))}"
 
 
+def _declared(plan: dict) -> str:
+    """When a plan was declared, and each extension with the stages it added."""
+    said = [str(plan["declared"])]
+    for extension in plan.get("extensions", []):
+        said.append(f"extended {extension['declared']} (to n = {extension['cap']}: {extension['why']})")
+    return "; ".join(said)
+
+
 def plan_minutes(plan: dict, profile: str) -> float | None:
     """Training minutes of the runs beyond the pilot of a plan's run sets (from the store's
     records; the configurations it declares ``predating`` it left out). None where its runs
@@ -279,14 +287,17 @@ def plan_minutes(plan: dict, profile: str) -> float | None:
 
 def plans_table(profile: str) -> pd.DataFrame:
     """The declared sequential plans as readers see them, in their order of compute: which
-    claims, the seeds from the pilot through the stages, the alpha of each look, and the minutes
+    claims, the seeds from the pilot through the stages, the alpha of each look, when it was declared
+    (and extended), and the minutes
     declared beside those the runs beyond the pilot took (from the store; "–" for derived
     entries that no results table lists)."""
     rows = []
     for plan in sorted(claims.sequential_plans(), key=lambda p: p["order"]):
         spent = plan_minutes(plan, profile)
-        declared = " + ".join(f"{m:g}" for m in plan["cost_minutes"]["stages"])
+        stage_minutes = [*plan["cost_minutes"]["stages"],
+                         *(m for extension in plan.get("extensions", []) for m in extension["cost_minutes"]["stages"])]
+        declared = " + ".join(f"{m:g}" for m in stage_minutes)
         rows.append({"claims": "; ".join(tables.claim_label(c) for c in plan["claims"]),
-                     "seeds": _seeds_of(plan), "α": f"{plan['alpha_per_look']:g}",
-                     "minutes": f"{declared} / {'–' if spent is None else f'{spent:,.0f}'}"})
+                     "seeds": _seeds_of(plan), "α per look": " → ".join(f"{a:g}" for a in sequential.look_alphas(plan)),
+                     "declared": _declared(plan), "minutes": f"{declared} / {'–' if spent is None else f'{spent:,.0f}'}"})
     return pd.DataFrame(rows)

@@ -70,19 +70,41 @@ def error_control() -> dict:
 
 def sequential_plans() -> list[dict]:
     """The declared sequential plans of seeds (``sequential_plans:``), each checked: stages that
-    grow from the pilot to the cap, and an alpha per look."""
-    plans = [dict(p) for p in load().get("sequential_plans", [])]
+    grow from the pilot to the cap, and an alpha per look. A plan's ``extensions`` (each declared
+    later, before its runs, for a plan whose cap left a claim undecided) add stages, each with its
+    own alpha: the plan returned holds every stage (``stages``, ``cap``) and ``looks``, one
+    ``{"n", "alpha", "declared"}`` per stage (``"extension"``: the id of the extension that adds it)."""
+    plans = [_with_extensions(dict(p)) for p in load().get("sequential_plans", [])]
     for plan in plans:
         stages = [plan["pilot"], *plan["stages"]]
         if stages != sorted(set(stages)) or stages[-1] != plan["cap"]:
             raise ClaimError(f"{paths.CLAIMS.name}: sequential plan {plan['id']!r}: pilot {plan['pilot']}, stages "
                              f"{plan['stages']} and cap {plan['cap']} must grow strictly and end at the cap")
-        if not 0 < plan["alpha_per_look"] <= 0.05:
-            raise ClaimError(f"{paths.CLAIMS.name}: sequential plan {plan['id']!r}: alpha_per_look="
-                             f"{plan['alpha_per_look']!r} must be in (0, 0.05]")
+        for look in plan["looks"]:
+            if not 0 < look["alpha"] <= 0.05:
+                raise ClaimError(f"{paths.CLAIMS.name}: sequential plan {plan['id']!r}: alpha_per_look="
+                                 f"{look['alpha']!r} (look at n = {look['n']}) must be in (0, 0.05]")
         for claim_id in plan["claims"]:
             claim(claim_id)      # an unknown id is a typo
     return plans
+
+
+def _with_extensions(plan: dict) -> dict:
+    """``plan`` with its extensions' stages appended to its own (see ``sequential_plans``)."""
+    looks = [{"n": n, "alpha": plan["alpha_per_look"], "declared": plan["declared"], "extension": ""}
+             for n in plan["stages"]]
+    for extension in plan.get("extensions", []):
+        looks += [{"n": n, "alpha": extension["alpha_per_look"], "declared": extension["declared"],
+                   "extension": extension["id"]} for n in extension["stages"]]
+        strays = sorted(set(extension.get("claims", [])) - set(plan["claims"]))
+        if strays:
+            raise ClaimError(f"{paths.CLAIMS.name}: extension {extension['id']!r} of plan {plan['id']!r}: "
+                             f"claims {strays} are not the plan's")
+        if extension["cap"] != extension["stages"][-1]:
+            raise ClaimError(f"{paths.CLAIMS.name}: extension {extension['id']!r} of plan {plan['id']!r}: "
+                             f"cap {extension['cap']} is not its last stage {extension['stages'][-1]}")
+    cap = plan["extensions"][-1]["cap"] if plan.get("extensions") else plan["cap"]
+    return {**plan, "stages": [look["n"] for look in looks], "cap": cap, "looks": looks}
 
 
 def sequential_plan(claim_id: str) -> dict | None:

@@ -1,5 +1,5 @@
 """Sequential plans of seeds (claims file ``sequential_plans:``): a claim its first seeds left
-undecided is judged at each declared stage n on seeds 0 to n − 1, at the plan's alpha per look,
+undecided is judged at each declared stage n on seeds 0 to n − 1, at the alpha of that look,
 and the first look that decides stands. Per-seed evidence is cut to a look's seeds here; the
 rules themselves never know about looks (``stats.significance`` sets their level)."""
 from __future__ import annotations
@@ -50,12 +50,12 @@ def judge_by_looks(claim_id: str, plan: dict, evidence: dict, judge) -> tuple[ru
     the last look's. Returns the judgement, its n, what the reader is told of the looks, and one
     row per look taken. Runs short of the first stage are the pilot, judged at 5% as before.
     ``judge(claim_id, **evidence)`` is the declared test (``verdicts.judgement``)."""
-    total, stages, alpha = seed_count(evidence), plan["stages"], plan["alpha_per_look"]
+    total, stages, alphas = seed_count(evidence), plan["stages"], look_alphas(plan)
     taken = [n for n in stages if n <= total]
     if not taken:
         return judge(claim_id, **evidence), total, PILOT.format(n=total, first=stages[0]), []
     looks = []
-    for k, n in enumerate(taken, 1):
+    for k, (n, alpha) in enumerate(zip(taken, alphas), 1):
         with stats.significance(alpha):
             judged = judge(claim_id, **first_seeds(evidence, n, total))
         looks.append({"claim_id": claim_id, "plan": plan["id"], "look": k, "of": len(stages), "n": n, "alpha": alpha,
@@ -66,6 +66,12 @@ def judge_by_looks(claim_id: str, plan: dict, evidence: dict, judge) -> tuple[ru
     said = (CAP if taken[-1] == plan["cap"] else WAITING).format(k=len(taken), of=len(stages), n=taken[-1],
                                                                   alpha=alpha, next=following)
     return judged, taken[-1], said, looks
+
+
+def look_alphas(plan: dict) -> list[float]:
+    """The alpha of each of a plan's looks, in the order of its stages: the plan's own
+    ``alpha_per_look``, then each extension's for the stages it adds (``claims.sequential_plans``)."""
+    return [look["alpha"] for look in plan["looks"]] if "looks" in plan else [plan["alpha_per_look"]] * len(plan["stages"])
 
 
 # What a reader is told of a plan's looks (the verdict files' ``look``), and how it reads back.
