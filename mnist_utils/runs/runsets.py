@@ -26,6 +26,13 @@ from ..training import train as training
 from ..training.data import MNIST, Split
 from . import store as run_store
 
+try:   # the second implementation needs the project's jax extra (Flax, optax); Keras runs never do
+    from ..training import flax_train
+except ModuleNotFoundError as missing_flax:
+    flax_train, FLAX_MISSING = None, str(missing_flax)
+
+FRAMEWORKS = ("keras", "flax")
+
 
 @dataclass(frozen=True)
 class RunSet:
@@ -40,6 +47,7 @@ class RunSet:
     cut_at: int = 0                 # longer runs are read as if stopped here (results.cut); 0: as run
     all_training_images: bool = False   # train on all 60,000 (``with_validation_in_training``)
     raw_pixels: bool = False            # pixels as the files store them, 0-255 (``with_raw_pixels``)
+    framework: str = "keras"            # "flax": trained by the second implementation (``flax_train``)
 
     @property
     def train_kwargs(self) -> dict:
@@ -56,10 +64,11 @@ class RunSet:
 
 
 def declare(name, configs, seeds, train_size=0, eval_size=0, cut_at=0, all_training_images=False,
-            raw_pixels=False) -> RunSet:
-    """A ``RunSet``, its seeds checked."""
+            raw_pixels=False, framework="keras") -> RunSet:
+    """A ``RunSet``, its seeds and framework checked."""
+    trainer(framework)
     return RunSet(name, tuple(configs), tuple(training.check_seeds(list(seeds))), train_size or 0, eval_size or 0, cut_at,
-                  all_training_images, raw_pixels)
+                  all_training_images, raw_pixels, framework)
 
 
 # id of the training images -> (those images, the splits built from them): holding the images keeps
@@ -120,15 +129,30 @@ class Trained:
         return [self.arrays[run_id][k] for k in found]
 
 
+def trainer(framework: str):
+    """The ``train`` function of ``framework`` ("keras": ``train.train``; "flax": ``flax_train.train``)
+    and the backend name its runs are keyed by (None: the Keras backend of this process)."""
+    if framework == "keras":
+        return training.train, None
+    if framework == "flax":
+        if flax_train is None:
+            raise training.TrainConfigError(f"framework='flax': needs the project's jax extra "
+                                            f"(pip install -e '.[jax]'): {FLAX_MISSING}")
+        return flax_train.train, run_store.FLAX
+    raise training.TrainConfigError(f"framework={framework!r}: must be one of {', '.join(FRAMEWORKS)}")
+
+
 def train_many(configs: list[training.TrainConfig], seeds, mnist: MNIST, results: Path | None = None,
-               store=None, **train_kwargs) -> Trained:
+               store=None, framework: str = "keras", **train_kwargs) -> Trained:
     """Every configuration with every seed, each run taken from the run store when it is
-    there and trained (then stored at once) when it is not.
+    there and trained (then stored at once) when it is not; ``framework`` "flax" trains and
+    looks up the second implementation's runs.
 
     All configurations are validated before any training starts. A chapter killed
     half-way therefore loses at most the run in progress: the next execution reuses the
     finished ones. ``results`` (optional) receives the combined table, written atomically.
     """
+    train_run, backend_name = trainer(framework)
     seeds = training.check_seeds(seeds)
     if not configs:
         raise training.TrainConfigError("configs=[]: nothing to train")
@@ -143,12 +167,12 @@ def train_many(configs: list[training.TrainConfig], seeds, mnist: MNIST, results
     for i, (config, seed) in enumerate(((c, s) for c in configs for s in seeds), 1):
         run_id = f"{config.name}/seed{seed}"
         spec = training.run_spec(config, seed, mnist, **train_kwargs)
-        key = run_store.run_key(spec, run_store.data_fingerprint(mnist, **train_kwargs))
+        key = run_store.run_key(spec, run_store.data_fingerprint(mnist, **train_kwargs), backend_name)
         stored = store.get(key)
         if stored is None:   # long work shows its progress: a line as each training starts and ends
-            print(f"[{i}/{n_runs}] {run_id}: training (run {key[:12]})", flush=True)
-            run = training.train(config, mnist, seed, **train_kwargs)
-            stored = store.put(key, spec, run)
+            print(f"[{i}/{n_runs}] {run_id}: training (run {key[:12]}{', flax' if backend_name else ''})", flush=True)
+            run = train_run(config, mnist, seed, **train_kwargs)
+            stored = store.put(key, spec, run, backend_name)
             n_trained += 1
             print(f"[{i}/{n_runs}] {run_id}: trained in {run.wall_seconds:.0f} s, stored as "
                   f"{store.describe(key)}", flush=True)
@@ -187,7 +211,8 @@ def train_set(run_set, mnist: MNIST, profile: str) -> Trained:
     """The runs of one ``RunSet``, their table written to its results file; runs
     longer than the set's ``cut_at`` are read as if stopped there (``results.cut``; what is
     kept of their models is the whole run's)."""
-    trained = train_many(list(run_set.configs), list(run_set.seeds), run_set.data(mnist), **run_set.train_kwargs)
+    trained = train_many(list(run_set.configs), list(run_set.seeds), run_set.data(mnist),
+                         framework=run_set.framework, **run_set.train_kwargs)
     if run_set.cut_at:
         trained = replace(trained, table=results_io.cut(trained.table, run_set.cut_at))
     results_io.write(trained.table, paths.results_file(profile, run_set.name))

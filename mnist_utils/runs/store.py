@@ -45,7 +45,7 @@ from ..training import backend as keras_backend
 from ..training import versions
 
 FORMAT = 1
-PACKAGES = ("keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "numpy")
+PACKAGES = ("keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "flax", "optax", "numpy")
 
 
 class StoreError(RuntimeError):
@@ -80,20 +80,46 @@ def data_fingerprint(mnist, train_size: int | None = None, eval_size: int | None
     return _fingerprints[memo]
 
 
+# The second implementation keys its runs by its framework where a Keras run names its backend,
+# and by its own locked code (versions: unit "flax": its models and trainer together).
+FLAX = "flax"
+
+
+def _code_unit(backend_name: str) -> str:
+    return "flax" if backend_name == FLAX else "training"
+
+
+def _devices(backend_name: str) -> str:
+    """The accelerator(s) a run trained on, or 'cpu': Keras's backend's, or JAX's for Flax (as
+    ``backend.devices`` reports them for Keras on JAX)."""
+    if backend_name != FLAX:
+        return keras_backend.devices()
+    try:
+        import jax
+
+        found = [f"{d.platform}:{getattr(d, 'device_kind', '')}" for d in jax.devices()]
+        return ", ".join(found) if any(not f.startswith("cpu") for f in found) else "cpu"
+    except Exception:  # provenance must never fail a run
+        return "cpu"
+
+
 def run_key(spec: dict, fingerprint: str, backend_name: str | None = None) -> str:
-    """The store key of one run: a digest of its spec, data, backend and the declared version of
-    the code that trains it (``versions``)."""
-    payload = {"format": FORMAT, "spec": spec, "data": fingerprint, "code": versions.key_token("training"),
-               "backend": backend_name or keras_backend.name()}
-    model_code = versions.model_token(spec["model"])
+    """The store key of one run: a digest of its spec, data, backend (a Keras backend, or
+    ``"flax"``) and the declared version of the code that trains it (``versions``)."""
+    backend_name = backend_name or keras_backend.name()
+    payload = {"format": FORMAT, "spec": spec, "data": fingerprint, "code": versions.key_token(_code_unit(backend_name)),
+               "backend": backend_name}
+    model_code = versions.model_token(spec["model"]) if backend_name != FLAX else None
     if model_code is not None:
         payload["model_code"] = model_code
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- records
-def run_record(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
-    """What a stored run records beside its numbers: when, how fast, on what, from which commit."""
+def run_record(wall_seconds: float, rows: pd.DataFrame, spec: dict, backend_name: str | None = None) -> dict:
+    """What a stored run records beside its numbers: when, how fast, on what, from which commit
+    (``backend_name``: the Keras backend of this process unless ``"flax"``)."""
+    backend_name = backend_name or keras_backend.name()
     packages = provenance.package_versions(PACKAGES)
     images = spec["batch_size"] * int(rows["step"].iloc[-1]) if len(rows) else 0
     return {
@@ -102,16 +128,16 @@ def run_record(wall_seconds: float, rows: pd.DataFrame, spec: dict) -> dict:
         # Whole-run throughput (evaluation and tracing included), and the steady median.
         "images_per_second": round(images / wall_seconds, 1) if wall_seconds > 0 else None,
         "median_interval_images_per_second": round(float(rows["images_per_second"].median()), 1),
-        "backend": keras_backend.name(),
-        "device": keras_backend.devices(),
+        "backend": backend_name,
+        "device": _devices(backend_name),
         "cpu": provenance.cpu_name(),
         "cpu_count": os.cpu_count(),
         "threads": provenance.tf_threads(),
         "python": platform.python_version(),
         "versions": packages,
         "commit": provenance.commit(),
-        "code_version": versions.unit("training")["version"],
-        "code_digest": versions.digests()["training"],
+        "code_version": versions.unit(_code_unit(backend_name))["version"],
+        "code_digest": versions.digests()[_code_unit(backend_name)],
     }
 
 
@@ -214,9 +240,9 @@ class RunStore:
                              "(misplaced or edited); delete it and the run is trained again")
         return stored
 
-    def put(self, key: str, spec: dict, run) -> StoredRun:
+    def put(self, key: str, spec: dict, run, backend_name: str | None = None) -> StoredRun:
         """Store a finished ``train.Run`` atomically; returns it as read back from disk."""
-        record = run_record(run.wall_seconds, run.rows, spec)
+        record = run_record(run.wall_seconds, run.rows, spec, backend_name)
         stored = StoredRun(key, spec, record, run.rows, run.arrays)
         path = self.write_dir / self._relative(key, spec["model"])
         write_atomically(path, encode(stored), durable=True)

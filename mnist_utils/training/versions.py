@@ -10,7 +10,8 @@ was made with. A unit is:
   that are not a builder (checks, augmentation, ``build``);
 - ``model:<builder>``: one model builder (``models.BUILDERS``), so a new or changed model re-keys its
   own runs only;
-- ``probe:<name>``: a measurement stored beside the runs (gradient norms, kept weights).
+- ``probe:<name>``: a measurement stored beside the runs (gradient norms, kept weights);
+- ``flax``: the second implementation, its models and trainer together (its runs key by it alone).
 
 ``tests/test_versions.py`` fails when a unit's digest is not in the lock. The mend is one of two:
 
@@ -41,6 +42,8 @@ PACKAGE = Path(__file__).resolve().parents[1]
 
 # The files of the ``training`` unit, in ``training/``.
 TRAINING_FILES = ("train.py", "data.py", "backend.py", "models.py")
+# The files of the ``flax`` unit (the second implementation: its models and trainer), in ``training/``.
+FLAX_FILES = ("flax_models.py", "flax_train.py")
 # Each model's builder in ``models.py`` (``models.BUILDERS``, by model name), a unit of its own.
 BUILDERS = {"softmax": "softmax_regression", "lenet5": "lenet5", "liu_fu_cnn": "liu_fu_cnn",
             "fully_connected": "fully_connected"}
@@ -135,6 +138,8 @@ def digests(package: Path | None = None) -> dict[str, str]:
     parts = {name: source_digest(_without_builders(text) if name == "models.py" else text)
              for name, text in texts.items()}
     units = {"training": hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()}
+    flax_parts = {name: source_digest((package / "training" / name).read_text()) for name in FLAX_FILES}
+    units["flax"] = hashlib.sha256(json.dumps(flax_parts, sort_keys=True).encode()).hexdigest()
     for builder in BUILDERS.values():
         units[f"model:{builder}"] = source_digest(_definitions(texts["models.py"], (builder,), "models.py"))
     for unit, (file, names) in PROBES.items():
