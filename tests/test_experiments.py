@@ -214,7 +214,7 @@ def test_the_book_of_record_trains_the_final_five_of_the_configuration_its_valid
 
 
 ONE_AT_A_TIME = {
-    "02_softmax_baseline": {"seeds": [7], "learning_rate": 0.1, "steps": 200, "batch_size": 32},
+    "02_softmax_baseline": {"seeds": [7], "learning_rate": 0.1, "steps": 200, "batch_size": 32, "flax_seeds": [2]},
     "03_activation_study": {"activations": ["relu", "tanh"], "seeds": [5, 6], "max_epochs": 2, "optimizer": "momentum",
                             "patience_epochs": 0, "evals_per_epoch": 2, "extra_activations": [],
                             "arm_learning_rates": [], "raw_pixel_activations": ["relu"]},

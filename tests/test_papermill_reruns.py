@@ -40,7 +40,7 @@ class Variant:
 VARIANTS = {
     "01_reading_mnist": Variant({"grid_rows": 2, "grid_cols": 5, "sample_index": 7}),
     "02_softmax_baseline": Variant({"seeds": [7], "learning_rate": 0.2, "batch_size": 50, "steps": 60,
-                                    "eval_every": 30, **SMALL}),
+                                    "eval_every": 30, "flax_seeds": [7], **SMALL}),
     "03_activation_study": Variant({"activations": ["relu", "tanh"], "seeds": [0], "optimizer": "rmsprop",
                                     "max_epochs": 2, "patience_epochs": 1, "evals_per_epoch": 2,
                                     "extra_activations": ["selu"], "fully_connected_activations": ["relu"],

@@ -271,3 +271,26 @@ def unstable_each(pairs: dict, *, margin: float) -> Judgement:
     return all_of(parts)
 
 
+
+
+# ------------------------------------------------------------------ two implementations
+def implementations_agree(second, first, *, margin: float, paired: bool) -> dict:
+    """Whether two implementations' per-seed measures agree (claims file protocol
+    ``second_implementation``): mean(second) − mean(first) with its 90% and 95% intervals, and
+    "agree" when the 90% interval lies within ±``margin`` (two one-sided tests at 5%), "differ"
+    when the 95% interval lies wholly outside it, "undecided" otherwise. Per-seed differences
+    that do not vary at all (the same numbers up to a constant) agree when that constant does."""
+    strict = stats.difference(second, first, paired=paired, confidence=1 - 2 * stats.ALPHA)
+    usual = stats.difference(second, first, paired=paired)
+    out = {"diff": strict["diff"], "n": strict["n"], "ci90_low": strict["ci_low"], "ci90_high": strict["ci_high"],
+           "ci_low": usual["ci_low"], "ci_high": usual["ci_high"], "margin": margin}
+    if math.isnan(strict["ci_low"]):
+        constant = paired and strict["n"] >= 2
+        verdict = ("agree" if abs(strict["diff"]) < margin else "differ") if constant else "undecided"
+    elif -margin < strict["ci_low"] and strict["ci_high"] < margin:
+        verdict = "agree"
+    elif usual["ci_low"] > margin or usual["ci_high"] < -margin:
+        verdict = "differ"
+    else:
+        verdict = "undecided"
+    return {**out, "verdict": verdict}

@@ -71,10 +71,15 @@ def lenet5_config(activation: str, learning_rate: float, label: str, *, optimize
 
 # ------------------------------------------------------------------ chapters
 def softmax_baseline(params: Parameters) -> list[RunSet]:
-    """Chapter 2: softmax regression by gradient descent, one run per seed (Liu & Fu: five)."""
+    """Chapter 2: softmax regression by gradient descent, one run per seed (Liu & Fu: five);
+    the same runs in the second implementation (Flax) on ``flax_seeds``."""
     config = TrainConfig("softmax", optimizer="sgd", learning_rate=params.learning_rate,
                          batch_size=params.batch_size, steps=params.steps, eval_every=params.eval_every, label="softmax")
-    return [declare("02_softmax_baseline", [config], params.seeds, params.train_size, params.eval_size)]
+    sets = [declare("02_softmax_baseline", [config], params.seeds, params.train_size, params.eval_size)]
+    if params.flax_seeds:
+        sets.append(declare("02_softmax_baseline_flax", [config], params.flax_seeds, params.train_size,
+                            params.eval_size, framework="flax"))
+    return sets
 
 
 def activation_study(params: Parameters) -> list[RunSet]:

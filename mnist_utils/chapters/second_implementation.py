@@ -1,0 +1,72 @@
+"""A second implementation beside the runs of record: a chapter that declares ``flax_seeds``
+trains its headline configuration again in Flax (``training.flax_train``). These helpers compare
+the two implementations configuration by configuration, by the claims file's protocol
+``second_implementation``, and turn a chapter's evidence into the evidence of the claim's second
+look on the Flax runs (finding ``FINDING``), shown beside the verdict of record."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from ..core import claims
+from ..judging import stats
+from ..judging.comparisons import implementations_agree
+from ..judging.verdicts import Evidence, Verdicts
+
+PROTOCOL = "second_implementation"
+FINDING = "Flax"
+COLUMNS = ["configuration", "n Keras", "n Flax", "Keras test accuracy", "Flax test accuracy", "Flax − Keras (pp)",
+           "90% CI (pp)", "implementations"]
+
+
+def margin() -> float:
+    """The declared margin within which the two implementations agree (a fraction)."""
+    return float(claims.protocol(PROTOCOL)["agreement"]["margin"])
+
+
+def on_flax(evidence: Evidence) -> Evidence:
+    """A chapter's evidence for a claim, measured on its Flax runs: the same rule's inputs, named
+    as the second look of finding ``FINDING``."""
+    if evidence.missing or evidence.undecided:
+        return evidence
+    found = {**evidence.found, "finding": FINDING, "ran": f"{evidence.found.get('ran', '')}; Flax (NNX) with optax"}
+    return replace(evidence, found=found)
+
+
+def agreement(keras_final: pd.DataFrame, flax_final: pd.DataFrame, *, paired: bool) -> pd.DataFrame:
+    """Per configuration with runs in both implementations: the runs, both mean test accuracies,
+    Flax − Keras in pp with its 90% CI and whether they agree within the declared margin
+    (``paired``: by seed, on the seeds both ran; else Welch on all)."""
+    rows = []
+    for config, flax in flax_final.groupby("config", sort=False):
+        keras = keras_final[keras_final["config"] == config]
+        if keras.empty:
+            continue
+        if paired:
+            common = sorted(set(flax["seed"]) & set(keras["seed"]))
+            second, first = (frame.set_index("seed").loc[common, "test_accuracy"].to_numpy() for frame in (flax, keras))
+        else:
+            second, first = flax["test_accuracy"].to_numpy(), keras["test_accuracy"].to_numpy()
+        found = implementations_agree(second, first, margin=margin(), paired=paired)
+        interval = ("–" if pd.isna(found["ci90_low"]) else
+                    f"{stats.signed(found['ci90_low'] * 100)} to {stats.signed(found['ci90_high'] * 100)}")
+        rows.append({"configuration": config, "n Keras": len(first), "n Flax": len(second),
+                     "Keras test accuracy": f"{first.mean():.4f}", "Flax test accuracy": f"{second.mean():.4f}",
+                     "Flax − Keras (pp)": stats.signed(found["diff"] * 100), "90% CI (pp)": interval,
+                     "implementations": found["verdict"]})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def numbers(prefix: str, table: pd.DataFrame, checks: Verdicts, claim_id: str, n_seeds: int) -> dict:
+    """What the prose cites of a chapter's second implementation: the Flax verdict of the claim,
+    and how the implementations compare, under ``<prefix>_flax_*`` names."""
+    if not n_seeds or table.empty:
+        absent = "not run with these parameters (flax_seeds is empty)"
+        return {f"{prefix}_flax_verdict": absent, f"{prefix}_flax_agreement": absent, f"{prefix}_flax_n": 0,
+                f"{prefix}_flax_margin": f"±{margin() * 100:.1f} pp"}
+    said = "; ".join(f"{row['configuration']}: {row['implementations']} (Flax − Keras {row['Flax − Keras (pp)']} pp, "
+                     f"90% CI {row['90% CI (pp)']})" for _, row in table.iterrows())
+    return {f"{prefix}_flax_verdict": checks.recorded(claim_id, finding=FINDING, default="not judged"),
+            f"{prefix}_flax_agreement": said, f"{prefix}_flax_n": n_seeds,
+            f"{prefix}_flax_margin": f"±{margin() * 100:.1f} pp"}

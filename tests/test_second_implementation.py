@@ -1,0 +1,62 @@
+"""The second implementation beside the runs of record (chapters/second_implementation.py and
+comparisons.implementations_agree): agreement within the declared margin by two one-sided tests,
+per configuration, and the claim's second look on the Flax runs."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mnist_utils.chapters import second_implementation
+from mnist_utils.core import claims
+from mnist_utils.judging.comparisons import implementations_agree
+from mnist_utils.judging.verdicts import Evidence
+
+KERAS = 0.99 + np.random.default_rng(0).normal(0, 0.0005, 10)
+
+
+def test_the_declared_margin_is_the_protocols():
+    assert second_implementation.margin() == claims.protocol("second_implementation")["agreement"]["margin"] == 0.002
+
+
+@pytest.mark.parametrize("shift, verdict", [(0.0001, "agree"), (0.01, "differ"), (-0.01, "differ"), (0.0019, "undecided")])
+def test_two_implementations_agree_differ_or_stay_undecided_by_their_intervals(shift, verdict):
+    flax = KERAS + shift + np.random.default_rng(1).normal(0, 0.0005, 10)
+    found = implementations_agree(flax, KERAS, margin=0.002, paired=False)
+    assert found["verdict"] == verdict
+    assert found["ci90_low"] > found["ci_low"] and found["ci90_high"] < found["ci_high"]   # 90% inside 95%
+
+
+def test_the_same_numbers_up_to_a_constant_agree_when_the_constant_is_inside_the_margin():
+    assert implementations_agree(KERAS + 0.001, KERAS, margin=0.002, paired=True)["verdict"] == "agree"
+    assert implementations_agree(KERAS + 0.003, KERAS, margin=0.002, paired=True)["verdict"] == "differ"
+    assert implementations_agree(KERAS[:1], KERAS[:1], margin=0.002, paired=True)["verdict"] == "undecided"
+
+
+def _final(accuracies, config="softmax"):
+    return pd.DataFrame({"config": config, "seed": range(len(accuracies)), "test_accuracy": accuracies})
+
+
+def test_the_agreement_table_pairs_by_seed_on_the_seeds_both_ran():
+    keras = _final(KERAS)
+    flax = _final(KERAS[:4] + 0.0001).iloc[[3, 1, 0, 2]]          # four seeds, in another order
+    table = second_implementation.agreement(keras, pd.concat([flax, _final([0.5], "not in keras")]), paired=True)
+    assert list(table["configuration"]) == ["softmax"]               # a configuration Keras lacks is left out
+    row = table.iloc[0]
+    assert (row["n Keras"], row["n Flax"], row["implementations"]) == (4, 4, "agree")
+    assert row["Flax − Keras (pp)"] == "+0.01"
+
+
+def test_the_flax_evidence_is_the_chapters_named_as_the_second_look_of_flax():
+    evidence = Evidence("0.92", {"sample": [0.92, 0.921], "ran": "1,000 steps"})
+    flax = second_implementation.on_flax(evidence)
+    assert flax.found["finding"] == "Flax" and flax.found["ran"].startswith("1,000 steps; Flax")
+    assert flax.found["sample"] == evidence.found["sample"] and "finding" not in evidence.found
+    absent = Evidence.absent("no runs")
+    assert second_implementation.on_flax(absent) is absent
+
+
+def test_without_flax_runs_the_prose_says_so():
+    said = second_implementation.numbers("softmax", second_implementation.agreement(_final(KERAS), _final([])[:0],
+                                                                                    paired=True), None, "x", 0)
+    assert said["softmax_flax_verdict"].startswith("not run with these parameters") and said["softmax_flax_n"] == 0
