@@ -22,6 +22,7 @@ from ..present import intervals, tables
 from ..runs import gradients, weights
 
 CHAPTER = "03_activation_study"
+FLAX = CHAPTER + "_flax"          # the main runs again in Flax (experiments.activation_study)
 # The parameters cell's names, in its order (``parameters`` takes them from the notebook).
 PAIRS = [("relu", "sigmoid"), ("elu", "sigmoid"), ("elu", "relu")]   # the ordering claims' comparisons
 ORDER, ELU, RATIO = ("wang2020.activation.relu_elu_beat_sigmoid", "wang2020.activation.elu_slightly_better",
@@ -59,6 +60,12 @@ class Study:
     @property
     def results(self) -> pd.DataFrame:
         return self.tables[CHAPTER]
+
+    def on_flax(self) -> Study | None:
+        """The same study of the chapter's main runs trained again in Flax (``flax_seeds``: the
+        second implementation), or None where these parameters train none."""
+        table = self.tables.get(FLAX)
+        return None if table is None else Study(self.sets, {CHAPTER: table}, self.params, self.mnist)
 
     @cached_property
     def final(self) -> pd.DataFrame:

@@ -93,7 +93,8 @@ def activation_study(params: Parameters) -> list[RunSet]:
     ``arm_learning_rates`` on ``arm_grid_seeds``, then at the rate chosen for it
     (``arm_rates``, {activation: rate}, the validation split's choice) on ``arm_seeds``,
     patience counting from epoch ``arm_min_epochs`` (Sigmoid under momentum sits on a
-    plateau of chance accuracy for its first epochs)."""
+    plateau of chance accuracy for its first epochs); the chapter's main runs again in Flax on
+    ``flax_seeds``."""
     def config(activation, rate, label, optimizer=params.optimizer, min_epochs=0):
         return lenet5_config(activation, rate, label, optimizer=optimizer, batch_size=params.batch_size,
                              epochs=params.max_epochs, evals_per_epoch=params.evals_per_epoch,
@@ -104,6 +105,9 @@ def activation_study(params: Parameters) -> list[RunSet]:
 
     activations, rate = params.activations, params.learning_rate
     sets = [runs("03_activation_study", [config(a, rate, a) for a in activations])]
+    if params.flax_seeds:   # the same runs in the second implementation
+        sets.append(runs("03_activation_study_flax", [config(a, rate, a) for a in activations], params.flax_seeds,
+                         framework="flax"))
     extra = [a for a in params.extra_activations if a not in activations]
     if extra:
         sets.append(runs("03_activation_study_extra", [config(a, rate, a) for a in extra]))
