@@ -60,3 +60,25 @@ def test_without_flax_runs_the_prose_says_so():
     said = second_implementation.numbers("softmax", second_implementation.agreement(_final(KERAS), _final([])[:0],
                                                                                     paired=True), None, "x", 0)
     assert said["softmax_flax_verdict"].startswith("not run with these parameters") and said["softmax_flax_n"] == 0
+
+
+def test_the_report_puts_each_flax_verdict_beside_the_verdict_of_record_and_its_chapters_agreement(tmp_path,
+                                                                                                  monkeypatch):
+    from mnist_utils.core import paths
+
+    monkeypatch.setattr(paths, "DATA", tmp_path)
+    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
+    table = second_implementation.agreement(_final(KERAS), _final(KERAS + 0.0001), paired=True)
+    second_implementation.save(table, "cpu", "02_softmax_baseline")
+    agreements = second_implementation.read_all("cpu")
+    assert list(agreements["chapter"]) == ["02_softmax_baseline"]
+    looks = pd.DataFrame({"claim_id": ["liu_fu.softmax.accuracy", "liu_fu.softmax.accuracy"],
+                          "chapter": ["02_softmax_baseline"] * 2, "finding": ["Flax", "on JAX"],
+                          "verdict": ["reproduced", "not reproduced"], "measured": ["0.9200 ± 0.0010", "x"]})
+    record = pd.DataFrame({"claim_id": ["liu_fu.softmax.accuracy"], "verdict": ["reproduced"]})
+    report = second_implementation.report_table(looks, record, agreements)
+    assert len(report) == 1                                   # the look of another finding is not Flax's
+    row = report.iloc[0]
+    assert (row["Keras (of record)"], row["Flax"]) == ("reproduced", "reproduced")
+    assert row["implementations (Flax − Keras, pp)"] == "softmax: agree (+0.01)"
+    assert second_implementation.read_all("paper").empty

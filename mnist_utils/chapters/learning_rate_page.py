@@ -260,16 +260,17 @@ def large_evidence(study: Study) -> list[tuple[Evidence, bool]]:
     if len(rates) > 1:
         largest = max(rates, key=float)
         best = best_rates(study.summary, rates)
-        found.append((Evidence(measured(largest, best), {"pairs": pairs(largest, best), "ran": ran}) if pairs(largest, best)
+        compared = pairs(largest, best)
+        found.append((Evidence(measured(largest, best), {"pairs": compared, "ran": ran}) if compared
                       else Evidence(measured(largest, best), undecided=f"the paper's largest rate, {largest}, is the "
                                     "validation-best of its four: none of them is too large"), False))
     else:
         found.append((Evidence.absent("the grid holds fewer than two of the paper's rates"), False))
     grid_largest = rate_label(max(study.params["learning_rates"]))
-    if grid_largest not in rates and pairs(grid_largest, study.best_rate):
-        found.append((Evidence(measured(grid_largest, study.best_rate),
-                               {"pairs": pairs(grid_largest, study.best_rate),
-                                "ran": f"{ran}; the grid's largest rate, {grid_largest}, beyond the paper's"}), True))
+    beyond = pairs(grid_largest, study.best_rate) if grid_largest not in rates else {}
+    if beyond:
+        said = f"{ran}; the grid's largest rate, {grid_largest}, beyond the paper's"
+        found.append((Evidence(measured(grid_largest, study.best_rate), {"pairs": beyond, "ran": said}), True))
     return found
 
 

@@ -279,8 +279,8 @@ def plan_minutes(plan: dict, profile: str) -> float | None:
 
     if not plan["run_sets"]:
         return None
-    tables = [read_results(path) for path in map(lambda name: paths.find_results(profile, name), plan["run_sets"])
-              if path.exists()]
+    found = (paths.find_results(profile, name) for name in plan["run_sets"])
+    tables = [read_results(path) for path in found if path.exists()]
     beyond_pilot = [t[(t["seed"] >= plan["pilot"]) & ~t["config"].isin(plan.get("predating", []))] for t in tables]
     return float(pd.to_numeric(costs.stored_runs(beyond_pilot)["wall_seconds"], errors="coerce").sum() / 60)
 

@@ -9,10 +9,11 @@ from dataclasses import replace
 
 import pandas as pd
 
-from ..core import claims
-from ..judging import stats
+from ..core import claims, paths
+from ..judging import results, stats
 from ..judging.comparisons import implementations_agree
 from ..judging.verdicts import Evidence, Verdicts
+from ..present import tables
 
 PROTOCOL = "second_implementation"
 FINDING = "Flax"
@@ -70,3 +71,37 @@ def numbers(prefix: str, table: pd.DataFrame, checks: Verdicts, claim_id: str, n
     return {f"{prefix}_flax_verdict": checks.recorded(claim_id, finding=FINDING, default="not judged"),
             f"{prefix}_flax_agreement": said, f"{prefix}_flax_n": n_seeds,
             f"{prefix}_flax_margin": f"±{margin() * 100:.1f} pp"}
+
+
+def save(table: pd.DataFrame, profile: str, chapter: str) -> None:
+    """Write a chapter's agreement table (``agreement``) where the report reads it, atomically."""
+    results.write(table.assign(chapter=chapter), paths.second_implementation_file(profile, chapter))
+
+
+def read_all(profile: str) -> pd.DataFrame:
+    """Every chapter's agreement table for one profile (empty when no chapter ran Flax)."""
+    folders = {paths.results_dir(profile) / "second_implementation", paths.RESULTS / profile / "second_implementation"}
+    chapters = sorted({f.stem for folder in folders if folder.exists() for f in folder.glob("*.csv")})
+    # Read as written: the table holds numbers as readers see them ("+0.01", "−0.02 to +0.03").
+    frames = [pd.read_csv(paths.find_second_implementation(profile, c), dtype=str, keep_default_na=False)
+              for c in chapters]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "chapter"])
+
+
+def report_table(second_looks: pd.DataFrame, of_record: pd.DataFrame, agreements: pd.DataFrame) -> pd.DataFrame:
+    """Per claim judged on Flax runs: its verdict of record (Keras), the same rule's verdict on the
+    Flax runs, what they measured, and how the two implementations' test accuracies compare in
+    its chapter (``read_all``)."""
+    flax = second_looks[second_looks["finding"] == FINDING]
+    record = of_record.set_index("claim_id")
+    rows = []
+    for _, look in flax.iterrows():
+        compared = agreements[agreements["chapter"] == look["chapter"]]
+        of_keras = record["verdict"].get(look["claim_id"], "not tested")
+        rows.append({"claim": tables.claim_label(look["claim_id"]), "Keras (of record)": of_keras,
+                     "Flax": look["verdict"], "Flax measured": look["measured"],
+                     "implementations (Flax − Keras, pp)": "; ".join(
+                         f"{r['configuration']}: {r['implementations']} ({r['Flax − Keras (pp)']})"
+                         for _, r in compared.iterrows()) or "not compared"})
+    return pd.DataFrame(rows, columns=["claim", "Keras (of record)", "Flax", "Flax measured",
+                                       "implementations (Flax − Keras, pp)"])

@@ -130,6 +130,15 @@ def plan_looks_file(profile: str, chapter: str) -> Path:
     return results_dir(profile) / "plan_looks" / f"{chapter}.csv"
 
 
+def second_implementation_file(profile: str, chapter: str) -> Path:
+    """Where a chapter writes how its Keras and Flax runs compare (``chapters.second_implementation``)."""
+    return results_dir(profile) / "second_implementation" / f"{chapter}.csv"
+
+
+def find_second_implementation(profile: str, chapter: str) -> Path:
+    return _readable(RESULTS / profile / "second_implementation" / f"{chapter}.csv")
+
+
 def find_second_looks(profile: str, chapter: str) -> Path:
     return _readable(RESULTS / profile / "second_looks" / f"{chapter}.csv")
 

@@ -9,6 +9,7 @@ import ast
 import copy
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -53,7 +54,14 @@ def parse_override(text: str) -> tuple[str, object]:
 
 def notebook_parameters(source: Path) -> dict:
     """The names and default values the ``parameters`` cell of a notebook declares (read
-    without Jupyter: a GPU runner has neither papermill nor nbformat)."""
+    without Jupyter: a GPU runner has neither papermill nor nbformat); parsed once per version
+    of the file, a fresh copy each call."""
+    stat = Path(source).stat()
+    return copy.deepcopy(_declared_parameters(str(source), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=32)
+def _declared_parameters(source: str, _mtime_ns: int, _size: int) -> dict:
     cells = json.loads(Path(source).read_text())["cells"]
     tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(tagged) != 1:

@@ -80,14 +80,17 @@ DECIDED = "decided at look {k} of {of} (n = {n}, α = {alpha:g} per look)"
 CAP = "undecided at the cap, look {k} of {of} (n = {n}, α = {alpha:g} per look)"
 WAITING = "undecided at look {k} of {of} (n = {n}, α = {alpha:g} per look); the plan's next stage is n = {next}"
 _STANDINGS = {"decided": DECIDED, "cap": CAP, "waiting": WAITING, "pilot": PILOT}
+# Each template as a pattern that reads its fields back: "{k}" -> (?P<k>...), "{alpha:g}" -> (?P<alpha>...).
+_READ_BACK = {state: re.compile("^" + re.sub(r"\\\{(\w+)(?::g)?\\\}", lambda m: f"(?P<{m[1]}>[^ ;)]+)",
+                                             re.escape(template)) + "$")
+              for state, template in _STANDINGS.items()}
 
 
 def standing(said) -> tuple[str, int, int]:
     """Where a claim stands, read back from what ``judge_by_looks`` said: ("decided", "cap",
     "waiting" or "pilot", the look, the looks declared); ("", 0, 0) for a claim of no plan."""
-    for state, template in _STANDINGS.items():
-        pattern = "^" + re.sub(r"\\\{(\w+)(?::g)?\\\}", lambda m: f"(?P<{m[1]}>[^ ;)]+)", re.escape(template)) + "$"
-        found = re.match(pattern, str(said or ""))
+    for state, pattern in _READ_BACK.items():
+        found = pattern.match(str(said or ""))
         if found:
             fields = found.groupdict()
             return state, int(fields.get("k", 0)), int(fields.get("of", 0))
