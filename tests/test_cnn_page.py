@@ -246,8 +246,9 @@ def test_the_tutorial_set_up_is_the_claims_other_finding_beside_a_chosen_schedul
         ("liu_fu.cnn.accuracy", cnn_page.TUTORIAL), ("liu_fu.cnn.best_accuracy", cnn_page.TUTORIAL)]
     assert checks.second_looks[0]["budget"] == ("Adam at a constant 0.0001, 55,000 images; 20,000 iterations of 50 "
                                                 "images, widths 16/32/32")
-    numbers = cnn_page.tutorial_numbers(tutorial, PARAMS, checks)
+    numbers = cnn_page.tutorial_numbers(checks)
     assert numbers["tutorial_verdict"] == checks.second_looks[0]["verdict"]
+    assert numbers["tutorial_why"] == checks.second_looks[0]["how"]     # read from the record, never judged again
     assert "Welch" in numbers["tutorial_why"] and "90% CI" in numbers["tutorial_why"]
     alone = Verdicts("smoke", cnn_page.CHAPTER)       # no chosen schedule: the tutorial set-up is the record
     decide_all(alone, cnn_claims.tutorial(tutorial, PARAMS, n_train=55000))

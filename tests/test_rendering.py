@@ -107,3 +107,14 @@ def test_a_collapsed_table_says_what_its_rows_hold():
     frame = pd.DataFrame({"activation": ["relu"] * 13, "learning rate": ["0.001"] * 13, "seeds": [3] * 13})
     html = rendering.table_html(frame)
     assert "<summary>13 rows, by activation: learning rate, seeds</summary>" in html
+
+
+def test_a_second_look_of_another_set_up_heads_its_claim_and_the_second_implementations_does_not():
+    ledger = pd.DataFrame([{"id": "a", "paper": "liu_fu", "headline": "CNN accuracy", "as_printed": "0.99",
+                            "chapter": "06_improved_cnn", "measured": "0.9950 ± 0.0010 (95% CI 0.9940–0.9960, n = 5)",
+                            "ran": "20,000 iterations", "verdict": "reproduced"}])
+    looks = pd.DataFrame([
+        {"claim_id": "a", "finding": "the tutorial set-up", "measured": "0.9890", "ran": "", "verdict": "not reproduced"},
+        {"claim_id": "a", "finding": "Flax", "measured": "0.9949", "ran": "", "verdict": "reproduced"}])
+    rows = rendering.headline_rows(ledger, looks)
+    assert [r["claim"] for r in rows] == ["CNN accuracy: the tutorial set-up", "CNN accuracy"]

@@ -10,29 +10,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..core import claims, paths
+from ..core import claims
 from ..judging import measures, stats
-from ..judging.results import ablation_effects, final_rows
-from ..judging.results import read as read_results
+from ..judging.results import ablation_effects
 from ..judging.verdicts import Evidence
 from ..present import intervals
-from ..training import models
 from .cnn_ablations import factorised_speeds, layer_spreads, reached
 from .cnn_page import (
     ACCURACY,
     BEST,
     CHOSEN,
     FINAL_FIVE,
-    FULL,
     REFERENCE,
     TUTORIAL,
+    Baselines,
     _paper,
     _run_description,
     _tutorial_ran,
     _widths,
     dense_weights,
     finals,
-    fully_connected_network,
     grid_configurations,
     judged_ran,
 )
@@ -75,35 +72,31 @@ def final_five(five: pd.DataFrame, params, sets: dict, mnist) -> dict:
                            explanation=f"{above} of {len(five)} above the paper's best ({best:.4f})")
 
 
-def against_fully_connected(five: pd.DataFrame, params, sets: dict, mnist, profile: str) -> dict:
+def against_fully_connected(five: pd.DataFrame, params, sets: dict, mnist, base: Baselines) -> dict:
     """"Better than softmax" against chapter 2's softmax regression (Welch: different models share
     no seed); "very little weight, yet what the fully connected network cannot achieve" against
     chapter 3's fully connected network of LeNet-5's widths (784-120-84-10, the activation its
-    validation accuracy prefers): its weights and its test accuracy (Welch)."""
-    softmax_file = paths.find_results(profile, "02_softmax_baseline")
-    if not softmax_file.exists():
-        why = f"chapter 2 has not run for profile {profile!r}"
+    validation accuracy prefers): its weights and its test accuracy (Welch). ``base``: the
+    baselines as ``cnn_page.baselines`` read them."""
+    if base.softmax is None:
+        why = "chapter 2 has not run for this profile"
         return {claim_id: Evidence.absent(why) for claim_id in (
             "liu_fu.cnn.better_than_softmax", "liu_fu.cnn.fewer_weights", "liu_fu.cnn.parameter_sharing_accuracy")}
-    softmax = final_rows(read_results(softmax_file))
     ran, steps, ours = judged_ran(params, sets, mnist), params["steps"], five["test_accuracy"]
-    d = stats.difference(ours, softmax["test_accuracy"], paired=False)
     found = {"liu_fu.cnn.better_than_softmax": Evidence(
-        f"{d['diff'] * 100:+.2f} pp", {"a": ours, "b": softmax["test_accuracy"], "iterations": steps, "ran": ran})}
-    dense = fully_connected_network(profile)
-    if dense is None:
+        f"{base.vs_softmax['diff'] * 100:+.2f} pp",
+        {"a": ours, "b": base.softmax["test_accuracy"], "iterations": steps, "ran": ran})}
+    if base.dense is None:
         why = "chapter 3's fully connected network did not run"
         return found | {"liu_fu.cnn.fewer_weights": Evidence.absent(why),
                         "liu_fu.cnn.parameter_sharing_accuracy": Evidence.absent(why)}
-    [full] = sets[FULL].configs
-    shared = measures.parameter_counts(models.build("liu_fu_cnn", **full.model_kwargs))["shared"]
-    accuracy, n_dense = dense["test_accuracy"], dense_weights(dense)
-    gain = f"{stats.difference(ours, accuracy, paired=False)['diff'] * 100:+.2f} pp"
-    against = f"in the fully connected 784-120-84-10 network ({dense['config'].iloc[0]}, chapter 3)"
+    accuracy, n_dense = base.dense["test_accuracy"], dense_weights(base.dense)
+    gain = f"{base.vs_dense['diff'] * 100:+.2f} pp"
+    against = f"in the fully connected 784-120-84-10 network ({base.dense['config'].iloc[0]}, chapter 3)"
     return found | {
         "liu_fu.cnn.fewer_weights": Evidence(
-            f"{shared:,} weights, {n_dense:,} {against}; test accuracy {gain} over it",
-            {"shared": shared, "fully_connected": n_dense, "against": against, "a": ours, "b": accuracy,
+            f"{base.cnn_weights:,} weights, {n_dense:,} {against}; test accuracy {gain} over it",
+            {"shared": base.cnn_weights, "fully_connected": n_dense, "against": against, "a": ours, "b": accuracy,
              "iterations": steps, "ran": ran}),
         "liu_fu.cnn.parameter_sharing_accuracy": Evidence(
             f"{gain} over the fully connected network", {"a": ours, "b": accuracy, "iterations": steps, "ran": ran})}

@@ -8,6 +8,7 @@ The notebook decides each claim where its runs are shown (``cnn_claims``: the ev
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -140,12 +141,12 @@ def _run_description(params: dict, n_train: int) -> str:
             f"{n_train:,} training images")
 
 
-def tutorial_numbers(final: pd.DataFrame, params: dict, checks) -> dict:
+def tutorial_numbers(checks) -> dict:
     """The verdicts recorded on Liu & Fu's mean and best accuracy for the tutorial set-up, the
     paper's evident one (of record, or the claim's other finding where the profile trains a
     validation-chosen schedule), and why."""
-    judged = verdicts.judgement(ACCURACY, sample=final["test_accuracy"], iterations=params["steps"])
-    return {"tutorial_verdict": checks.recorded(ACCURACY, finding=TUTORIAL), "tutorial_why": judged.why,
+    return {"tutorial_verdict": checks.recorded(ACCURACY, finding=TUTORIAL),
+            "tutorial_why": checks.recorded(ACCURACY, "how", finding=TUTORIAL),
             "tutorial_best_verdict": checks.recorded(BEST, finding=TUTORIAL)}
 
 
@@ -311,7 +312,32 @@ def wrong_digits_figure(trained, final: pd.DataFrame, test, shown: int = 40):
 
 
 # ----------------------------------------------------------------- against the softmax baseline
-def softmax_numbers(five: pd.DataFrame, sets: dict, checks, profile: str) -> dict:
+@dataclass(frozen=True)
+class Baselines:
+    """What chapter 6's CNN is compared with, read once: chapter 2's softmax regression and
+    chapter 3's fully connected network (final rows; None where that chapter has not run), the
+    CNN's weights, and the final five's test accuracy minus each (Welch: no shared seeds)."""
+
+    softmax: pd.DataFrame | None
+    dense: pd.DataFrame | None
+    cnn_weights: int
+    vs_softmax: dict | None
+    vs_dense: dict | None
+
+
+def baselines(five: pd.DataFrame, sets: dict, profile: str) -> Baselines:
+    """The CNN's baselines for ``five`` (the final five's rows) under ``profile``."""
+    softmax_file = paths.find_results(profile, "02_softmax_baseline")
+    softmax = final_rows(read_results(softmax_file)) if softmax_file.exists() else None
+    dense = fully_connected_network(profile)
+    [full] = sets[FULL].configs
+    minus = lambda other: None if other is None else stats.difference(five["test_accuracy"], other["test_accuracy"],
+                                                                        paired=False)
+    return Baselines(softmax, dense, measures.parameter_counts(models.build("liu_fu_cnn", **full.model_kwargs))["shared"],
+                     minus(softmax), minus(dense))
+
+
+def softmax_numbers(base: Baselines, checks) -> dict:
     """The difference to chapter 2's softmax regression and to chapter 3's fully connected
     network, the weights of each, and the verdicts recorded on the claims they test
     (``cnn_claims.against_fully_connected``)."""
@@ -320,23 +346,16 @@ def softmax_numbers(five: pd.DataFrame, sets: dict, checks, profile: str) -> dic
                "fewer_weights_verdict": verdict("liu_fu.cnn.fewer_weights"),
                "sharing_verdict": verdict("liu_fu.cnn.parameter_sharing_accuracy"),
                "softmax_parameters": f"{softmax_weights():,}"}
-    softmax_file = paths.find_results(profile, "02_softmax_baseline")
-    if not softmax_file.exists():
+    if base.softmax is None:
         return numbers | {"vs_softmax": "not measured", "cnn_parameters": "not counted", "dense_parameters":
                           "not trained", "dense_measured": "not trained", "vs_dense": "not measured"}
-    softmax = final_rows(read_results(softmax_file))
-    d = stats.difference(five["test_accuracy"], softmax["test_accuracy"], paired=False)
-    [full] = sets[FULL].configs
-    weights = measures.parameter_counts(models.build("liu_fu_cnn", **full.model_kwargs))
-    numbers |= {"vs_softmax": stats.fmt_difference(d, scale=100, unit=" percentage points"),
-                "cnn_parameters": f"{weights['shared']:,}"}
-    dense = fully_connected_network(profile)
-    if dense is None:
+    numbers |= {"vs_softmax": stats.fmt_difference(base.vs_softmax, scale=100, unit=" percentage points"),
+                "cnn_parameters": f"{base.cnn_weights:,}"}
+    if base.dense is None:
         return numbers | {"dense_parameters": "not trained", "dense_measured": "not trained", "vs_dense": "not measured"}
-    d_dense = stats.difference(five["test_accuracy"], dense["test_accuracy"], paired=False)
-    return numbers | {"dense_parameters": f"{dense_weights(dense):,}",
-                      "dense_measured": intervals.interval(dense["test_accuracy"]),
-                      "vs_dense": stats.fmt_difference(d_dense, scale=100, unit=" pp")}
+    return numbers | {"dense_parameters": f"{dense_weights(base.dense):,}",
+                      "dense_measured": intervals.interval(base.dense["test_accuracy"]),
+                      "vs_dense": stats.fmt_difference(base.vs_dense, scale=100, unit=" pp")}
 
 
 def fully_connected_network(profile: str) -> pd.DataFrame | None:

@@ -10,13 +10,14 @@ from dataclasses import replace
 import pandas as pd
 
 from ..core import claims, paths
+from ..core.names import SECOND_IMPLEMENTATION
 from ..judging import results, stats
 from ..judging.comparisons import implementations_agree
 from ..judging.verdicts import Evidence, Verdicts
 from ..present import tables
 
 PROTOCOL = "second_implementation"
-FINDING = "Flax"
+FINDING = SECOND_IMPLEMENTATION
 COLUMNS = ["configuration", "n Keras", "n Flax", "Keras test accuracy", "Flax test accuracy", "Flax − Keras (pp)",
            "90% CI (pp)", "implementations"]
 
