@@ -274,12 +274,12 @@ def test_the_grid_judges_each_point_as_a_second_look_and_its_table_marks_the_cho
     assert cnn_claims.grid_points(None, tutorial, PARAMS, 55000) == {}
 
 
-def test_the_ablation_numbers_without_ablations_say_not_measured(monkeypatch):
-    monkeypatch.setattr(cnn_ablations, "read_results", lambda path: pd.DataFrame({"measurement": [], "value": []}))
+def test_the_ablation_numbers_without_ablations_say_not_measured():
+    no_rows = pd.DataFrame({"measurement": [], "value": []})
     checks = Verdicts("smoke", cnn_page.CHAPTER)
-    checks.decide("liu_fu.cnn.factorised_kernels_speed", cnn_claims.factorised_speed(PARAMS))
+    checks.decide("liu_fu.cnn.factorised_kernels_speed", cnn_claims.factorised_speed(PARAMS, no_rows))
     assert cnn_claims.ablations(None, {**PARAMS, "ablations": []}) == {}     # no ablation: nothing judged
-    numbers = cnn_ablations.ablation_numbers(None, {**PARAMS, "ablations": []}, checks)
+    numbers = cnn_ablations.ablation_numbers(None, {**PARAMS, "ablations": []}, checks, no_rows)
     assert numbers["ablation_status"].startswith("This profile runs no ablations")
     assert numbers["bn_gap"].startswith("not measured") and numbers["bn_generalises_verdict"] == "not tested"
     assert numbers["speed_unfactorised"] == "not measured (the benchmark has no rows for widths 16/32/32)"

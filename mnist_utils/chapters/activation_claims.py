@@ -193,9 +193,9 @@ def gradient_ratios(study: Study) -> Evidence:
                     {"a": relu, "b": sigmoid, "ran": f"the first {steps} steps, seeds {', '.join(map(str, seeds))}"})
 
 
-def benchmark(bench: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The benchmark's rows (``paths.BENCHMARK``), or ``bench``."""
-    return read_results(paths.BENCHMARK) if bench is None else bench
+def benchmark() -> pd.DataFrame:
+    """The training-speed benchmark's rows (``paths.BENCHMARK``)."""
+    return read_results(paths.BENCHMARK)
 
 
 def activation_speeds(bench: pd.DataFrame) -> dict:

@@ -101,10 +101,10 @@ def dissipation_numbers(study: Study) -> dict:
             "dissipation_verdict": verdict}
 
 
-def efficiency_numbers(study: Study, bench: pd.DataFrame | None = None) -> dict:
+def efficiency_numbers(study: Study, bench: pd.DataFrame) -> dict:
     """Training images per second per activation from the benchmark's part 6 (``bench``: its rows,
-    by default ``paths.BENCHMARK``)."""
-    timed = activation_claims.activation_speeds(activation_claims.benchmark(bench))
+    ``activation_claims.benchmark()``)."""
+    timed = activation_claims.activation_speeds(bench)
     speeds = ", ".join(f"{a} {np.median(timed[a]):,.0f}" for a in timed if len(timed[a]))
     return {"activation_speeds": speeds if len(timed["relu"]) and len(timed["sigmoid"])
             else "not measured (the benchmark has no part 6 rows)",
@@ -146,7 +146,7 @@ def for_readers(values: dict) -> dict:
     return tables.prose_values(values)
 
 
-def numbers(study: Study, bench: pd.DataFrame | None = None) -> dict:
+def numbers(study: Study, bench: pd.DataFrame) -> dict:
     """Every number the prose cites, by glue key, reading the verdicts the notebook recorded in
     ``study.checks`` (call it after them). ``bench``: the benchmark's rows."""
     measured = activation_claims.activation_measurements(study)

@@ -27,16 +27,17 @@ def ablation_table(ablated, final: pd.DataFrame, params: dict) -> pd.DataFrame:
     return table[["ablation", "n"]] if params["brief_tables"] else table
 
 
-def ablation_numbers(ablated, params: dict, checks) -> dict:
-    """The ablations' budget, the factorised kernel's speed, the steps to reach the batch-norm
-    claim's threshold, and the change of the over-fitting gap without dropout and without batch
-    norm, with the verdicts recorded on the claims they test (``cnn_claims.ablations``)."""
+def ablation_numbers(ablated, params: dict, checks, bench: pd.DataFrame) -> dict:
+    """The ablations' budget, the factorised kernel's speed (``bench``: the benchmark's rows), the
+    steps to reach the batch-norm claim's threshold, and the change of the over-fitting gap without
+    dropout and without batch norm, with the verdicts recorded on the claims they test
+    (``cnn_claims.ablations``)."""
     ablations, budget, seeds = params["ablations"], params["ablation_steps"], params["ablation_seeds"]
     numbers = {"ablation_budget": f"{budget:,}", "ablation_status": (
         f"Budget: {budget:,} iterations, seeds {', '.join(map(str, seeds))}." if ablated is not None else
         "This profile runs no ablations (its parameter ablations is empty): the claims that need them are "
         "reported as not tested.")}
-    numbers |= speed_numbers(params, checks)
+    numbers |= speed_numbers(params, checks, bench)
     threshold = claims.measure("liu_fu.cnn.bn_converges_fast")["threshold"]
     numbers["bn_threshold"] = f"{threshold:.2f}"
     has = lambda name: ablated is not None and name in ablations
@@ -66,10 +67,10 @@ def reached(steps: np.ndarray, budget: int) -> str:
     return f"after {np.nanmean(steps):,.0f} iterations"
 
 
-def speed_numbers(params: dict, checks) -> dict:
+def speed_numbers(params: dict, checks, bench: pd.DataFrame) -> dict:
     """The factorised and unfactorised model's median speeds in the benchmark's interleaved
     timings (part 5) and the verdict recorded on "to speed up the operation"."""
-    timed = factorised_speeds(params["widths"])
+    timed = factorised_speeds(params["widths"], bench)
     verdict = checks.recorded("liu_fu.cnn.factorised_kernels_speed")
     if not (len(timed["factorised"]) and len(timed["unfactorised"])):
         return {"speed_full": "not measured", "speed_unfactorised": "not measured (the benchmark has no rows for "
@@ -78,10 +79,14 @@ def speed_numbers(params: dict, checks) -> dict:
             "speed_unfactorised": f"{np.median(timed['unfactorised']):,.0f}", "factorised_speed_verdict": verdict}
 
 
-def factorised_speeds(widths) -> dict:
+def benchmark() -> pd.DataFrame:
+    """The training-speed benchmark's rows (``paths.BENCHMARK``): the chapter reads them once."""
+    return read_results(paths.BENCHMARK)
+
+
+def factorised_speeds(widths, bench: pd.DataFrame) -> dict:
     """Images per second of the factorised and the unfactorised model at ``widths``, paired by
     round of the benchmark's part 5 (interleaved in one process), and how they were timed."""
-    bench = read_results(paths.BENCHMARK)
     paired = benchmark_rows.paired_speeds(bench, *(benchmark_rows.factorised_measurement(widths, v)
                                                     for v in ("factorised", "unfactorised")))
     return {"factorised": paired["a"], "unfactorised": paired["b"], "said": paired["said"]}

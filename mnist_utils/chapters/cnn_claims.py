@@ -102,9 +102,10 @@ def against_fully_connected(five: pd.DataFrame, params, sets: dict, mnist, base:
             f"{gain} over the fully connected network", {"a": ours, "b": accuracy, "iterations": steps, "ran": ran})}
 
 
-def factorised_speed(params) -> Evidence:
-    """Liu & Fu factorise C1 "to speed up the operation": the benchmark's interleaved timings."""
-    timed = factorised_speeds(params["widths"])
+def factorised_speed(params, bench: pd.DataFrame) -> Evidence:
+    """Liu & Fu factorise C1 "to speed up the operation": the benchmark's interleaved timings
+    (``bench``: its rows, ``cnn_ablations.benchmark()``)."""
+    timed = factorised_speeds(params["widths"], bench)
     if not (len(timed["factorised"]) and len(timed["unfactorised"])):
         return Evidence.absent(f"no benchmark rows for widths {_widths(params['widths'])}")
     fast, slow = np.median(timed["factorised"]), np.median(timed["unfactorised"])

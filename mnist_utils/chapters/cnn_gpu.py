@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..core import paths, profiles
+from ..core import profiles
 from ..judging import verdicts
 from ..judging.results import ablation_effects
-from ..judging.results import read as read_results
 from ..present import intervals
 from ..runs import experiments
 from ..runs.runsets import by_backend
@@ -28,11 +27,11 @@ def gpu_runs(mnist) -> dict:
             "ablated": ablated[ablated["device"] != "cpu"]}
 
 
-def gpu_numbers(gpu: dict) -> dict:
-    """The paper profile's widths, budget and cost on two CPU cores (from the benchmark), its
-    GPU trainings' accuracy and speed, and the second looks at Liu & Fu's accuracy claims."""
+def gpu_numbers(gpu: dict, bench: pd.DataFrame) -> dict:
+    """The paper profile's widths, budget and cost on two CPU cores (from the benchmark's rows,
+    ``bench``), its GPU trainings' accuracy and speed, and the second looks at Liu & Fu's
+    accuracy claims."""
     params, on_gpu = gpu["params"], gpu["full"]
-    bench = read_results(paths.BENCHMARK)
     speed = bench.loc[bench["measurement"] == "liu_fu_cnn b50: mnist_utils.train", "value"].median()
     images = experiments.training_images(list(gpu["sets"].values()))
     numbers = {"paper_widths": _widths(params["widths"]), "paper_steps": f"{params['steps']:,}",
