@@ -82,3 +82,10 @@ def test_the_report_puts_each_flax_verdict_beside_the_verdict_of_record_and_its_
     assert (row["Keras (of record)"], row["Flax"]) == ("reproduced", "reproduced")
     assert row["implementations (Flax − Keras, pp)"] == "softmax: agree (+0.01)"
     assert second_implementation.read_all("paper").empty
+
+
+def test_the_table_of_differences_lists_each_default_that_differs_once():
+    table = second_implementation.differences_table()
+    assert len(table) == len(second_implementation.DIFFERENCES) >= 4
+    assert table["what the papers leave open"].is_unique
+    assert "Glorot uniform (Keras)" in set(table["Keras (of record)"]) and "LeCun normal (Flax)" in set(table["Flax"])

@@ -16,6 +16,11 @@ from ..judging.comparisons import implementations_agree
 from ..judging.verdicts import Evidence, Verdicts
 from ..present import tables
 
+try:   # the Flax models need the project's jax extra; without it the table of differences is empty
+    from ..training.flax_models import DIFFERENCES
+except ModuleNotFoundError:
+    DIFFERENCES = {}
+
 PROTOCOL = "second_implementation"
 FINDING = SECOND_IMPLEMENTATION
 COLUMNS = ["configuration", "n Keras", "n Flax", "Keras test accuracy", "Flax test accuracy", "Flax − Keras (pp)",
@@ -106,3 +111,11 @@ def report_table(second_looks: pd.DataFrame, of_record: pd.DataFrame, agreements
                          for _, r in compared.iterrows()) or "not compared"})
     return pd.DataFrame(rows, columns=["claim", "Keras (of record)", "Flax", "Flax measured",
                                        "implementations (Flax − Keras, pp)"])
+
+
+def differences_table() -> pd.DataFrame:
+    """Where the Flax models take Flax's own defaults and the Keras models Keras's (what the papers
+    leave open), one row each (``flax_models.DIFFERENCES``)."""
+    return pd.DataFrame([{"what the papers leave open": what, "Keras (of record)": keras, "Flax": flax}
+                         for what, (keras, flax) in DIFFERENCES.items()],
+                        columns=["what the papers leave open", "Keras (of record)", "Flax"])
