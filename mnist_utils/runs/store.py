@@ -132,7 +132,7 @@ def run_record(wall_seconds: float, rows: pd.DataFrame, spec: dict, backend_name
         "device": _devices(backend_name),
         "cpu": provenance.cpu_name(),
         "cpu_count": os.cpu_count(),
-        "threads": provenance.tf_threads(),
+        "threads": provenance.tf_threads() if backend_name != FLAX else f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}",
         "python": platform.python_version(),
         "versions": packages,
         "commit": provenance.commit(),
