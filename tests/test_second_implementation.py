@@ -79,7 +79,7 @@ def test_the_report_puts_each_flax_verdict_beside_the_verdict_of_record_and_its_
     report = second_implementation.report_table(looks, record, agreements)
     assert len(report) == 1                                   # the look of another finding is not Flax's
     row = report.iloc[0]
-    assert (row["Keras (of record)"], row["Flax"]) == ("reproduced", "reproduced")
+    assert (row["Keras"], row["Flax"]) == ("reproduced", "reproduced")
     assert row["implementations (Flax − Keras, pp)"] == "softmax: agree (+0.01)"
     assert second_implementation.read_all("paper").empty
 

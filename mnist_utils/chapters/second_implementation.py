@@ -34,11 +34,18 @@ def margin() -> float:
 
 def on_flax(evidence: Evidence) -> Evidence:
     """A chapter's evidence for a claim, measured on its Flax runs: the same rule's inputs, named
-    as the second look of finding ``FINDING``."""
+    as the second look of finding ``FINDING`` (with the set-up, where the evidence names one)."""
     if evidence.missing or evidence.undecided:
         return evidence
-    found = {**evidence.found, "finding": FINDING, "ran": f"{evidence.found.get('ran', '')}; Flax (NNX) with optax"}
+    setup = evidence.found.get("finding", "")      # a claim with two set-ups keeps them apart: "Flax: <set-up>"
+    found = {**evidence.found, "finding": f"{FINDING}: {setup}" if setup else FINDING,
+             "ran": f"{evidence.found.get('ran', '')}; Flax (NNX) with optax"}
     return replace(evidence, found=found)
+
+
+def is_flax(finding) -> bool:
+    """Whether a recorded finding is a look at the second implementation's runs."""
+    return isinstance(finding, str) and (finding == FINDING or finding.startswith(f"{FINDING}: "))
 
 
 def agreement(keras_final: pd.DataFrame, flax_final: pd.DataFrame, *, paired: bool) -> pd.DataFrame:
@@ -95,22 +102,25 @@ def read_all(profile: str) -> pd.DataFrame:
 
 
 def report_table(second_looks: pd.DataFrame, of_record: pd.DataFrame, agreements: pd.DataFrame) -> pd.DataFrame:
-    """Per claim judged on Flax runs: its verdict of record (Keras), the same rule's verdict on the
-    Flax runs, what they measured, and how the two implementations' test accuracies compare in
-    its chapter (``read_all``)."""
-    flax = second_looks[second_looks["finding"] == FINDING]
-    record = of_record.set_index("claim_id")
+    """Per claim judged on Flax runs: the Keras verdict of the same set-up (of record, or the
+    second look of that set-up), the same rule's verdict on the Flax runs, what they measured,
+    and how the two implementations' test accuracies compare in its chapter (``read_all``)."""
+    finding_of = lambda frame: frame["finding"].fillna("") if "finding" in frame else pd.Series("", index=frame.index)
+    keras = pd.concat([of_record.assign(finding=finding_of(of_record)),
+                       second_looks[~second_looks["finding"].map(is_flax)].assign(
+                           finding=finding_of(second_looks[~second_looks["finding"].map(is_flax)]))])
     rows = []
-    for _, look in flax.iterrows():
+    for _, look in second_looks[second_looks["finding"].map(is_flax)].iterrows():
+        setup = look["finding"].removeprefix(FINDING).removeprefix(": ")
+        same = keras[(keras["claim_id"] == look["claim_id"]) & ((keras["finding"] == setup) | (setup == ""))]
         compared = agreements[agreements["chapter"] == look["chapter"]]
-        of_keras = record["verdict"].get(look["claim_id"], "not tested")
-        rows.append({"claim": tables.claim_label(look["claim_id"]), "Keras (of record)": of_keras,
+        rows.append({"claim": tables.claim_label(look["claim_id"]) + (f" ({setup})" if setup else ""),
+                     "Keras": same["verdict"].iloc[0] if len(same) else "not tested",
                      "Flax": look["verdict"], "Flax measured": look["measured"],
                      "implementations (Flax − Keras, pp)": "; ".join(
                          f"{r['configuration']}: {r['implementations']} ({r['Flax − Keras (pp)']})"
                          for _, r in compared.iterrows()) or "not compared"})
-    return pd.DataFrame(rows, columns=["claim", "Keras (of record)", "Flax", "Flax measured",
-                                       "implementations (Flax − Keras, pp)"])
+    return pd.DataFrame(rows, columns=["claim", "Keras", "Flax", "Flax measured", "implementations (Flax − Keras, pp)"])
 
 
 def differences_table() -> pd.DataFrame:

@@ -205,7 +205,8 @@ def headline_rows(ledger, second_looks=None) -> list[dict]:
     # The second implementation's looks are a check of the framework, shown in the report's own
     # section, not another set-up of the paper's.
     others = [] if second_looks is None or "finding" not in second_looks else \
-        [o for _, o in second_looks.iterrows() if text(o, "finding") and o["finding"] != SECOND_IMPLEMENTATION]
+        [o for _, o in second_looks.iterrows()
+         if text(o, "finding") and not text(o, "finding").startswith(SECOND_IMPLEMENTATION)]
 
     def row(c, judged):
         finding = text(judged, "finding")

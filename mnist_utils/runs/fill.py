@@ -20,10 +20,10 @@ import pandas as pd
 from ..core import paths, profiles, provenance
 from ..core.profiles import chapter_parameters
 from ..training import data, models, train
-from ..training.train import TrainConfig, TrainConfigError, run_spec
+from ..training.train import TrainConfig, TrainConfigError
 from . import store as run_store
 from .experiments import TRAINING_CHAPTERS, images_per_run, run_sets
-from .runsets import train_many, trainer
+from .runsets import run_spec, train_many, trainer
 from .store import RunStore, data_fingerprint, run_key
 
 
@@ -131,10 +131,11 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
             print(f"== {name}: {run_set.name}, {len(run_set)} runs", flush=True)
             set_data = run_set.data(mnist)
             fingerprint = data_fingerprint(set_data, **run_set.train_kwargs)
-            backend_name = trainer(run_set.framework)[1]
+            backend_name = trainer(run_set.framework, run_set.options)[1]
             for config in run_set.configs:
                 for seed in run_set.seeds:
-                    key = run_key(run_spec(config, seed, set_data, **run_set.train_kwargs), fingerprint, backend_name)
+                    spec = run_spec(config, seed, set_data, run_set.options, **run_set.train_kwargs)
+                    key = run_key(spec, fingerprint, backend_name)
                     stored = key in store   # train_many reads it back below
                     if list_only:
                         print(f"  {config.name}/seed{seed}: {'stored' if stored else 'missing'} ({key[:12]})", flush=True)
@@ -153,7 +154,7 @@ def fill_store(names: list[str], profile: str, store, mnist, overrides: dict | N
                         continue
                     # A stored run is read back (chapter 5 chooses from chapters 3 and 4's main tables).
                     table = train_many([config], [seed], set_data, store=store, framework=run_set.framework,
-                                       **run_set.train_kwargs).table
+                                       options=run_set.options, **run_set.train_kwargs).table
                     if run_set.name == name:
                         frames.append(table)
         if complete:   # a chapter whose sets all carry suffixes (chapter 9's) has no main table

@@ -48,6 +48,7 @@ class RunSet:
     all_training_images: bool = False   # train on all 60,000 (``with_validation_in_training``)
     raw_pixels: bool = False            # pixels as the files store them, 0-255 (``with_raw_pixels``)
     framework: str = "keras"            # "flax": trained by the second implementation (``flax_train``)
+    options: tuple = ()                 # the Flax trainer's own options, (name, value) pairs: ("bn_momentum", 0.9)
 
     @property
     def train_kwargs(self) -> dict:
@@ -64,11 +65,11 @@ class RunSet:
 
 
 def declare(name, configs, seeds, train_size=0, eval_size=0, cut_at=0, all_training_images=False,
-            raw_pixels=False, framework="keras") -> RunSet:
-    """A ``RunSet``, its seeds and framework checked."""
-    trainer(framework)
+            raw_pixels=False, framework="keras", options=None) -> RunSet:
+    """A ``RunSet``, its seeds, framework and options checked."""
+    trainer(framework, tuple(sorted((options or {}).items())))
     return RunSet(name, tuple(configs), tuple(training.check_seeds(list(seeds))), train_size or 0, eval_size or 0, cut_at,
-                  all_training_images, raw_pixels, framework)
+                  all_training_images, raw_pixels, framework, tuple(sorted((options or {}).items())))
 
 
 # id of the training images -> (those images, the splits built from them): holding the images keeps
@@ -129,9 +130,17 @@ class Trained:
         return [self.arrays[run_id][k] for k in found]
 
 
-def trainer(framework: str):
+FLAX_OPTIONS = ("bn_momentum",)   # what ``flax_train.train`` takes beyond a configuration
+
+
+def trainer(framework: str, options: tuple = ()):
     """The ``train`` function of ``framework`` ("keras": ``train.train``; "flax": ``flax_train.train``)
-    and the backend name its runs are keyed by (None: the Keras backend of this process)."""
+    and the backend name its runs are keyed by (None: the Keras backend of this process);
+    ``options``, (name, value) pairs, are the Flax trainer's own."""
+    unknown = [name for name, _ in options if framework != "flax" or name not in FLAX_OPTIONS]
+    if unknown:
+        raise training.TrainConfigError(f"options={dict(options)!r}: {unknown[0]!r} is not an option of the "
+                                        f"{framework} trainer (Flax's: {', '.join(FLAX_OPTIONS)})")
     if framework == "keras":
         return training.train, None
     if framework == "flax":
@@ -142,8 +151,13 @@ def trainer(framework: str):
     raise training.TrainConfigError(f"framework={framework!r}: must be one of {', '.join(FRAMEWORKS)}")
 
 
+def run_spec(config: training.TrainConfig, seed: int, mnist: MNIST, options: tuple = (), **train_kwargs) -> dict:
+    """``train.run_spec`` with the Flax trainer's ``options`` (``flax_<name>``) that change the run."""
+    return {**training.run_spec(config, seed, mnist, **train_kwargs), **{f"flax_{k}": v for k, v in options}}
+
+
 def train_many(configs: list[training.TrainConfig], seeds, mnist: MNIST, results: Path | None = None,
-               store=None, framework: str = "keras", **train_kwargs) -> Trained:
+               store=None, framework: str = "keras", options: tuple = (), **train_kwargs) -> Trained:
     """Every configuration with every seed, each run taken from the run store when it is
     there and trained (then stored at once) when it is not; ``framework`` "flax" trains and
     looks up the second implementation's runs.
@@ -152,7 +166,7 @@ def train_many(configs: list[training.TrainConfig], seeds, mnist: MNIST, results
     half-way therefore loses at most the run in progress: the next execution reuses the
     finished ones. ``results`` (optional) receives the combined table, written atomically.
     """
-    train_run, backend_name = trainer(framework)
+    train_run, backend_name = trainer(framework, options)
     seeds = training.check_seeds(seeds)
     if not configs:
         raise training.TrainConfigError("configs=[]: nothing to train")
@@ -166,12 +180,12 @@ def train_many(configs: list[training.TrainConfig], seeds, mnist: MNIST, results
     n_runs, started, n_trained, reused = len(configs) * len(seeds), time.perf_counter(), 0, ""
     for i, (config, seed) in enumerate(((c, s) for c in configs for s in seeds), 1):
         run_id = f"{config.name}/seed{seed}"
-        spec = training.run_spec(config, seed, mnist, **train_kwargs)
+        spec = run_spec(config, seed, mnist, options, **train_kwargs)
         key = run_store.run_key(spec, run_store.data_fingerprint(mnist, **train_kwargs), backend_name)
         stored = store.get(key)
         if stored is None:   # long work shows its progress: a line as each training starts and ends
             print(f"[{i}/{n_runs}] {run_id}: training (run {key[:12]}{', flax' if backend_name else ''})", flush=True)
-            run = train_run(config, mnist, seed, **train_kwargs)
+            run = train_run(config, mnist, seed, **train_kwargs, **dict(options))
             stored = store.put(key, spec, run, backend_name)
             n_trained += 1
             print(f"[{i}/{n_runs}] {run_id}: trained in {run.wall_seconds:.0f} s, stored as "
@@ -212,7 +226,7 @@ def train_set(run_set, mnist: MNIST, profile: str) -> Trained:
     longer than the set's ``cut_at`` are read as if stopped there (``results.cut``; what is
     kept of their models is the whole run's)."""
     trained = train_many(list(run_set.configs), list(run_set.seeds), run_set.data(mnist),
-                         framework=run_set.framework, **run_set.train_kwargs)
+                         framework=run_set.framework, options=run_set.options, **run_set.train_kwargs)
     if run_set.cut_at:
         trained = replace(trained, table=results_io.cut(trained.table, run_set.cut_at))
     results_io.write(trained.table, paths.results_file(profile, run_set.name))
