@@ -221,7 +221,8 @@ ONE_AT_A_TIME = {
     "04_learning_rate_study": {"activations": ["sigmoid"], "learning_rates": [0.1], "seeds": [9], "epochs": 1},
     "05_dropout": {"seeds": [3, 4], "keep_prob": 1.0, "max_epochs": 2, "init_seeds": [], "baseline_activation": "tanh"},
     "06_improved_cnn": {"seeds": [8], "widths": [4, 8, 8], "steps": 1000, "ablations": [], "sensitivity": [],
-                        "ablation_seeds": [5], "ablation_steps": 1500, "test_every": None},
+                        "ablation_seeds": [5], "ablation_steps": 1500, "test_every": None, "flax_seeds": [2],
+                        "flax_bn_momentum": 0.9},
     "09_beyond_the_papers": {"seeds": [9], "ingredients": ["augmentation"], "steps": 700, "reference_steps": 0,
                              "widths": [4, 8, 8]},
 }

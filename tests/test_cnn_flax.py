@@ -1,0 +1,52 @@
+"""Chapter 6's second implementation (chapters/cnn_flax.py): the Flax run sets it declares, the
+accuracy claim's second looks on them by set-up, and the batch-norm momentum ablation's answer by
+the rule the claims file declared before its runs."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mnist_utils.chapters import cnn_flax, second_implementation
+from mnist_utils.core import claims, profiles
+from mnist_utils.judging import stats
+from mnist_utils.runs import experiments
+
+
+def test_flax_seeds_declare_the_two_set_ups_and_the_momentum_arm_each_under_its_own_keys():
+    params = profiles.chapter_parameters("06_improved_cnn", "cpu").replace(flax_seeds=[0, 1, 2], flax_bn_momentum=0.9)
+    sets = {s.name: s for s in experiments.improved_cnn(params)}
+    tutorial, momentum, five = sets[cnn_flax.TUTORIAL_FLAX], sets[cnn_flax.MOMENTUM_FLAX], sets[cnn_flax.FIVE_FLAX]
+    assert {s.framework for s in (tutorial, momentum, five)} == {"flax"} and tutorial.seeds == (0, 1, 2)
+    assert tutorial.configs == sets["06_improved_cnn"].configs and five.all_training_images
+    assert momentum.options == (("bn_momentum", 0.9),) and tutorial.options == ()
+    without = {s.name for s in experiments.improved_cnn(params.replace(flax_seeds=[]))}
+    assert not any(name.endswith("_flax") or "_flax_" in name for name in without)
+
+
+def _momentum(accuracy_diffs, share_diffs):
+    base = np.array([0.985, 0.986, 0.984, 0.987, 0.985])
+    share = np.array([0.40, 0.35, 0.45, 0.38, 0.42])
+    return {"accuracy": stats.difference(base + np.array(accuracy_diffs), base, paired=True),
+            "share": stats.difference(share + np.array(share_diffs), share, paired=True), "other": 0.9}
+
+
+def test_the_momentum_answer_follows_the_declared_rule():
+    assert "rule" in claims.protocol(cnn_flax.MOMENTUM_PROTOCOL)
+    assert cnn_flax.momentum_answer({"accuracy": None, "share": None, "other": 0.9}).startswith("not run")
+    noise = cnn_flax.momentum_answer(_momentum([0.001, -0.001, 0.0005, -0.0004, 0.0002], [0.0] * 5))
+    assert noise.endswith("does not move the test accuracy beyond what these seeds bound.")
+    spread = cnn_flax.momentum_answer(_momentum([0.004, 0.005, 0.0045, 0.0042, 0.0048],
+                                                [-0.2, -0.18, -0.22, -0.19, -0.21]))
+    assert spread.endswith("the momentum matters, and it spreads the errors' pile-up.")
+    only = cnn_flax.momentum_answer(_momentum([0.004, 0.005, 0.0045, 0.0042, 0.0048], [0.01, -0.02, 0.0, 0.015, -0.01]))
+    assert only.endswith("the momentum matters.")
+
+
+def test_without_flax_runs_the_section_says_so_and_compares_nothing():
+    params = {"flax_seeds": [], "flax_bn_momentum": None}
+    table = cnn_flax.agreement(pd.DataFrame(), pd.DataFrame(), None, None, {})
+    momentum = cnn_flax.momentum_comparison(None, None, np.zeros(3), {**params, "digits": 4})
+    said = cnn_flax.numbers(table, momentum, None, params)
+    assert table.empty and momentum["table"].empty
+    assert said["cnn_flax_verdicts"] == cnn_flax.NOT_RUN == said["cnn_flax_agreement"] and said["momentum_other"] == "none"
+    assert said["cnn_flax_margin"] == f"±{second_implementation.margin() * 100:.1f} pp"
