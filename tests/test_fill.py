@@ -25,10 +25,12 @@ def test_the_command_line_trains_into_a_store_and_lists_what_is_stored(tmp_path,
     env = {**os.environ, paths.SCRATCH_ENV: str(tmp_path / "scratch")}
     trained = subprocess.run(cli + args, cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert trained.returncode == 0, trained.stderr[-2000:]
-    assert trained.stdout.count(": trained in ") == 2 and "all runs stored" in trained.stdout
-    assert len(list(store.glob("softmax/*.json"))) == 2
+    # The smoke profile's chapter 2: two Keras runs and the same two again in Flax (flax_seeds).
+    assert trained.stdout.count(": trained in ") == 4 and "all runs stored" in trained.stdout
+    entries = [p.read_text() for p in store.glob("softmax/*.json")]
+    assert len(entries) == 4 and sum('"backend": "flax"' in entry for entry in entries) == 2
     listed = subprocess.run(cli + args + ["--list"], cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert listed.stdout.count(": stored (") == 2 and "missing" not in listed.stdout
+    assert listed.stdout.count(": stored (") == 4 and "missing" not in listed.stdout
 
 
 def test_the_command_line_names_an_unknown_chapter():
@@ -61,7 +63,7 @@ def test_a_deadline_starts_no_run_that_would_end_after_it(tmp_path):
 @pytest.mark.slow
 def test_shards_partition_the_missing_runs_and_a_shard_with_nothing_to_do_exits_0(tmp_path):
     cli = [sys.executable, "-m", "mnist_utils.runs.fill", "--profile", "smoke", "--chapters", "2",
-           "-p", "steps=20", "-p", "eval_every=10", "-p", "seeds=[0, 1, 2]"]
+           "-p", "steps=20", "-p", "eval_every=10", "-p", "seeds=[0, 1, 2]", "-p", "flax_seeds=[]"]
     env = {**os.environ, paths.SCRATCH_ENV: str(tmp_path / "scratch")}
     shard = lambda k, n, folder: subprocess.run(cli + ["--store", str(tmp_path / folder), "--shard", f"{k}/{n}"],
                                                 cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -42,6 +42,10 @@ def imports(path: Path):
                     yield node.lineno, alias.name.split(".", 1)[1], id(node) in inside
 
 
+# The one import made inside a function, and why: an optional dependency, never a circle.
+OPTIONAL = {("runs/runsets.py", "training.flax_train"):
+            "Flax needs the jax extra; a command that trains no Flax run must not load JAX"}
+
 MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
 
 
@@ -57,7 +61,7 @@ def test_no_import_runs_up_or_sideways_and_none_hides_in_a_function(path):
     for line, target, in_function in imports(path):
         where = f"{path.relative_to(PACKAGE)}:{line} imports {target}"
         other = layer_of(target)
-        assert not in_function, f"{where} inside a function"
+        assert not in_function or (str(path.relative_to(PACKAGE)), target) in OPTIONAL, f"{where} inside a function"
         if other == own:
             continue
         assert LAYERS[other] < LAYERS[own], f"{where}, a layer at or above its own ({own or 'entry points'})"

@@ -26,11 +26,6 @@ from ..training import train as training
 from ..training.data import MNIST, Split
 from . import store as run_store
 
-try:   # the second implementation needs the project's jax extra (Flax, optax); Keras runs never do
-    from ..training import flax_train
-except ModuleNotFoundError as missing_flax:
-    flax_train, FLAX_MISSING = None, str(missing_flax)
-
 FRAMEWORKS = ("keras", "flax")
 
 
@@ -144,10 +139,12 @@ def trainer(framework: str, options: tuple = ()):
     if framework == "keras":
         return training.train, None
     if framework == "flax":
-        if flax_train is None:
+        try:   # loaded only here: Flax needs the jax extra, and a command that trains no Flax run never loads JAX
+            from ..training.flax_train import train as train_flax
+        except ModuleNotFoundError as missing:
             raise training.TrainConfigError(f"framework='flax': needs the project's jax extra "
-                                            f"(pip install -e '.[jax]'): {FLAX_MISSING}")
-        return flax_train.train, run_store.FLAX
+                                            f"(pip install -e '.[jax]'): {missing}") from None
+        return train_flax, run_store.FLAX
     raise training.TrainConfigError(f"framework={framework!r}: must be one of {', '.join(FRAMEWORKS)}")
 
 
