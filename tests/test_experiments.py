@@ -29,7 +29,9 @@ def test_each_chapter_declares_its_runs_from_its_parameters():
     # Without ablations, grid or final five the chapter declares its main runs only.
     assert len(experiments.improved_cnn(params["06_improved_cnn"].replace(ablations=[], sensitivity=[],
                                                                           final_configuration=""))) == 1
-    activations, *optimizer_arm = experiments.activation_study(params["03_activation_study"])
+    activations, flax, *optimizer_arm = experiments.activation_study(params["03_activation_study"])
+    # The main runs again in Flax (flax_seeds), right after them: the same configurations, their own keys.
+    assert flax.name == "03_activation_study_flax" and flax.framework == "flax" and flax.configs == activations.configs
     assert [s.name for s in optimizer_arm] == ["03_activation_study_extra", "03_activation_study_fully_connected",
                                                "03_activation_study_raw_pixels", "03_activation_study_optimizer_grid",
                                                "03_activation_study_optimizer"]
