@@ -16,7 +16,7 @@ from .cnn_page import ACCURACY, CHAPTER, CHOSEN, TUTORIAL, judged_ran
 TUTORIAL_FLAX, FIVE_FLAX, MOMENTUM_FLAX = (f"{CHAPTER}_flax", f"{CHAPTER}_final_five_flax",
                                            f"{CHAPTER}_flax_bn_momentum")
 MOMENTUM_PROTOCOL = "second_implementation.bn_momentum"
-NOT_RUN = "not run with these parameters (flax_seeds is empty)"
+NOT_RUN = "not run with these parameters (they declare no Flax seeds)"
 
 
 def accuracy_evidence(flax_tutorial, flax_five, params, sets: dict, mnist, n_train: int) -> list[Evidence]:
@@ -71,7 +71,7 @@ def momentum_answer(momentum: dict) -> str:
     """What the momentum ablation answers, by the protocol's declared rule (or what it bounds)."""
     accuracy, share = momentum["accuracy"], momentum["share"]
     if accuracy is None:
-        return "not run with these parameters (flax_seeds is empty or flax_bn_momentum is None)."
+        return "not run with these parameters (they declare no Flax seeds, or no second momentum)."
     said = (f"test accuracy {stats.fmt_difference(accuracy, scale=100, unit=' pp')}; share of the errors in one "
             f"digit {stats.fmt_difference(share, scale=100, unit=' pp')} (momentum {momentum['other']:g} minus 0.99, "
             f"paired, n = {accuracy['n']})")

@@ -265,10 +265,10 @@ def _seeds_of(plan: dict) -> str:
 
 
 def _declared(plan: dict) -> str:
-    """When a plan was declared, and each extension with the stages it added."""
+    """When a plan was declared, and each extension with the cap it set."""
     said = [str(plan["declared"])]
     for extension in plan.get("extensions", []):
-        said.append(f"extended {extension['declared']} (to n = {extension['cap']}: {extension['why']})")
+        said.append(f"extended {extension['declared']} to n = {extension['cap']}")
     return "; ".join(said)
 
 

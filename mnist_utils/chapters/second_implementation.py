@@ -76,7 +76,7 @@ def numbers(prefix: str, table: pd.DataFrame, checks: Verdicts, claim_id: str, n
     """What the prose cites of a chapter's second implementation: the Flax verdict of the claim,
     and how the implementations compare, under ``<prefix>_flax_*`` names."""
     if not n_seeds or table.empty:
-        absent = "not run with these parameters (flax_seeds is empty)"
+        absent = "not run with these parameters (they declare no Flax seeds)"
         return {f"{prefix}_flax_verdict": absent, f"{prefix}_flax_agreement": absent, f"{prefix}_flax_n": 0,
                 f"{prefix}_flax_margin": f"±{margin() * 100:.1f} pp"}
     said = "; ".join(f"{row['configuration']}: {row['implementations']} (Flax − Keras {row['Flax − Keras (pp)']} pp, "
