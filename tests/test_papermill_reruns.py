@@ -75,6 +75,7 @@ VARIANTS = {
                                      "eval_every": 10, "shift": 0.2, "rotate": 30.0, "reference_steps": 0,
                                      "image_budget": 400, **SMALL}),
     "08_compute_appendix": Variant({}),
+    "10_second_implementation": Variant({}),
     "07_reproduction_report": Variant({}),
 }
 

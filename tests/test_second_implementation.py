@@ -11,6 +11,7 @@ from mnist_utils.chapters import second_implementation
 from mnist_utils.core import claims
 from mnist_utils.judging.comparisons import implementations_agree
 from mnist_utils.judging.verdicts import Evidence
+from mnist_utils.present import tables
 
 KERAS = 0.99 + np.random.default_rng(0).normal(0, 0.0005, 10)
 
@@ -62,26 +63,51 @@ def test_without_flax_runs_the_prose_says_so():
     assert said["softmax_flax_verdict"].startswith("not run with these parameters") and said["softmax_flax_n"] == 0
 
 
-def test_the_report_puts_each_flax_verdict_beside_the_verdict_of_record_and_its_chapters_agreement(tmp_path,
-                                                                                                  monkeypatch):
+def test_the_page_puts_each_headline_claims_flax_verdict_beside_its_keras_verdict_with_their_n(tmp_path,
+                                                                                                monkeypatch):
     from mnist_utils.core import paths
 
     monkeypatch.setattr(paths, "DATA", tmp_path)
     monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
+    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))    # a rerun's results would be read first
     table = second_implementation.agreement(_final(KERAS), _final(KERAS + 0.0001), paired=True)
     second_implementation.save(table, "cpu", "02_softmax_baseline")
     agreements = second_implementation.read_all("cpu")
     assert list(agreements["chapter"]) == ["02_softmax_baseline"]
-    looks = pd.DataFrame({"claim_id": ["liu_fu.softmax.accuracy", "liu_fu.softmax.accuracy"],
-                          "chapter": ["02_softmax_baseline"] * 2, "finding": ["Flax", "on JAX"],
-                          "verdict": ["reproduced", "not reproduced"], "measured": ["0.9200 ± 0.0010", "x"]})
-    record = pd.DataFrame({"claim_id": ["liu_fu.softmax.accuracy"], "verdict": ["reproduced"]})
-    report = second_implementation.report_table(looks, record, agreements)
-    assert len(report) == 1                                   # the look of another finding is not Flax's
-    row = report.iloc[0]
-    assert (row["Keras"], row["Flax"]) == ("reproduced", "reproduced")
-    assert row["implementations (Flax − Keras, pp)"] == "softmax: agree (+0.01)"
+    assert agreements["diff"].iloc[0] == pytest.approx(0.0001)      # the numbers a figure draws read back as numbers
+    looks = pd.DataFrame({"claim_id": ["liu_fu.softmax.accuracy"] * 2 + ["wang2020.lenet5.baseline_accuracy"],
+                          "chapter": ["02_softmax_baseline"] * 2 + ["03_activation_study"],
+                          "finding": ["Flax", "on JAX", "Flax"], "n": [5, 5, 5],
+                          "verdict": ["inconclusive", "not reproduced", "reproduced"],
+                          "measured": ["0.9200 ± 0.0010 (n = 5)", "x", "0.9861 (n = 5)"]})
+    record = pd.DataFrame({"claim_id": ["liu_fu.softmax.accuracy", "wang2020.activation.relu_elu_beat_sigmoid"],
+                           "verdict": ["reproduced", "partially reproduced"], "n": [20, None],
+                           "measured": ["0.9176 (n = 20)", "against Sigmoid, paired, n = 20: …"],
+                           "look": ["", "decided at look 1 of 3 (n = 10, α = 0.025 per look)"]})
+    page = second_implementation.claims_table(record, looks, agreements).set_index("claim")
+    softmax = page.loc[tables.claim_label("liu_fu.softmax.accuracy")]       # the look of another finding is not Flax's
+    assert (softmax["Keras"], softmax["Flax"]) == ("reproduced (n = 20)", "inconclusive (n = 5)")
+    assert softmax["implementations (Flax − Keras, pp)"] == "softmax: agree (+0.01)"
+    order = page.loc[tables.claim_label("wang2020.activation.relu_elu_beat_sigmoid")]
+    assert order["Keras"] == "partially reproduced (n = 10)"                # the look that decided it, not all runs
+    assert order["Flax"].startswith("not run")
+    assert len(page) == len(claims.protocol("second_implementation")["claims"])   # every headline claim, once
+    said = second_implementation.page_numbers(agreements, looks)
+    assert said["flax_configurations"] == "1 configuration agree" and said["flax_seed_counts"] == "5"
+    assert "no answer yet" in said["flax_cnn_state"]
     assert second_implementation.read_all("paper").empty
+
+
+def test_the_figure_draws_the_tables_90_percent_interval():
+    table = second_implementation.agreement(_final(KERAS), _final(KERAS + 0.0005 + np.random.default_rng(2).normal(
+        0, 0.0005, 10)), paired=False).assign(chapter="03_activation_study")
+    figure = second_implementation.differences_figure(table)
+    drawn = figure.axes[0].lines[0].get_xdata()
+    assert drawn[0] == pytest.approx(table["diff"].iloc[0] * 100)
+    (low, _), (high, _) = figure.axes[0].collections[0].get_segments()[0]
+    assert (low, high) == pytest.approx((table["ci90_low"].iloc[0] * 100, table["ci90_high"].iloc[0] * 100))
+    assert second_implementation.readable(table).columns.tolist() == second_implementation.COLUMNS
+    assert second_implementation.readable(table.iloc[:0]) is None
 
 
 def test_the_table_of_differences_lists_each_default_that_differs_once():

@@ -39,7 +39,8 @@ def agreement(final: pd.DataFrame, five: pd.DataFrame, flax_tutorial, flax_five,
               second_implementation.agreement(five, final_rows(flax_five.table), paired=False)
               if flax_five is not None and FIVE_FLAX in sets else None]
     frames = [f for f in frames if f is not None]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=second_implementation.COLUMNS)
+    columns = [*second_implementation.COLUMNS, *second_implementation.NUMBERS]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 MOMENTUM_COLUMNS = ["seed", "test accuracy, 0.99", "test accuracy, other", "share of errors in one digit, 0.99",

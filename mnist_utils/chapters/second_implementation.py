@@ -5,6 +5,7 @@ the two implementations configuration by configuration, by the claims file's pro
 look on the Flax runs (finding ``FINDING``), shown beside the verdict of record."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pandas as pd
@@ -14,7 +15,7 @@ from ..core.names import SECOND_IMPLEMENTATION
 from ..judging import results, stats
 from ..judging.comparisons import implementations_agree
 from ..judging.verdicts import Evidence, Verdicts
-from ..present import tables
+from ..present import plots, tables
 
 try:   # the Flax models need the project's jax extra; without it the table of differences is empty
     from ..training.flax_models import DIFFERENCES
@@ -25,6 +26,7 @@ PROTOCOL = "second_implementation"
 FINDING = SECOND_IMPLEMENTATION
 COLUMNS = ["configuration", "n Keras", "n Flax", "Keras test accuracy", "Flax test accuracy", "Flax − Keras (pp)",
            "90% CI (pp)", "implementations"]
+NUMBERS = ["diff", "ci90_low", "ci90_high"]    # Flax − Keras and its 90% CI as fractions: what a figure draws
 
 
 def margin() -> float:
@@ -51,7 +53,8 @@ def is_flax(finding) -> bool:
 def agreement(keras_final: pd.DataFrame, flax_final: pd.DataFrame, *, paired: bool) -> pd.DataFrame:
     """Per configuration with runs in both implementations: the runs, both mean test accuracies,
     Flax − Keras in pp with its 90% CI and whether they agree within the declared margin
-    (``paired``: by seed, on the seeds both ran; else Welch on all)."""
+    (``paired``: by seed, on the seeds both ran; else Welch on all). The reader's columns are
+    ``COLUMNS``; ``NUMBERS`` keep the difference and its interval as numbers for a figure."""
     rows = []
     for config, flax in flax_final.groupby("config", sort=False):
         keras = keras_final[keras_final["config"] == config]
@@ -68,8 +71,14 @@ def agreement(keras_final: pd.DataFrame, flax_final: pd.DataFrame, *, paired: bo
         rows.append({"configuration": config, "n Keras": len(first), "n Flax": len(second),
                      "Keras test accuracy": f"{first.mean():.4f}", "Flax test accuracy": f"{second.mean():.4f}",
                      "Flax − Keras (pp)": stats.signed(found["diff"] * 100), "90% CI (pp)": interval,
-                     "implementations": found["verdict"]})
-    return pd.DataFrame(rows, columns=COLUMNS)
+                     "implementations": found["verdict"], **{n: found[n] for n in NUMBERS}})
+    return pd.DataFrame(rows, columns=[*COLUMNS, *NUMBERS])
+
+
+def readable(table: pd.DataFrame) -> pd.DataFrame | None:
+    """The agreement table as readers see it (``COLUMNS``); None when it is empty, which shows
+    nothing (an empty table breaks the PDF's LaTeX)."""
+    return table[COLUMNS] if len(table) else None
 
 
 def numbers(prefix: str, table: pd.DataFrame, checks: Verdicts, claim_id: str, n_seeds: int) -> dict:
@@ -98,29 +107,92 @@ def read_all(profile: str) -> pd.DataFrame:
     # Read as written: the table holds numbers as readers see them ("+0.01", "−0.02 to +0.03").
     frames = [pd.read_csv(paths.find_second_implementation(profile, c), dtype=str, keep_default_na=False)
               for c in chapters]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "chapter"])
+    table = (pd.concat(frames, ignore_index=True) if frames
+             else pd.DataFrame(columns=[*COLUMNS, *NUMBERS, "chapter"]))
+    for column in NUMBERS:
+        table[column] = pd.to_numeric(table[column], errors="coerce") if column in table else float("nan")
+    return table
 
 
-def report_table(second_looks: pd.DataFrame, of_record: pd.DataFrame, agreements: pd.DataFrame) -> pd.DataFrame:
-    """Per claim judged on Flax runs: the Keras verdict of the same set-up (of record, or the
-    second look of that set-up), the same rule's verdict on the Flax runs, what they measured,
-    and how the two implementations' test accuracies compare in its chapter (``read_all``)."""
+def claims_table(of_record: pd.DataFrame, second_looks: pd.DataFrame, agreements: pd.DataFrame) -> pd.DataFrame:
+    """Per headline claim of the protocol (and per set-up where a claim has two): the Keras verdict
+    of the same set-up (of record, or the second look of that set-up), the same rule's verdict on
+    the Flax runs, each with its n, and how the two implementations' test accuracies compare in
+    the claim's chapter (``read_all``). A claim whose chapter ran no Flax says so."""
     finding_of = lambda frame: frame["finding"].fillna("") if "finding" in frame else pd.Series("", index=frame.index)
+    flax = second_looks["finding"].map(is_flax)
     keras = pd.concat([of_record.assign(finding=finding_of(of_record)),
-                       second_looks[~second_looks["finding"].map(is_flax)].assign(
-                           finding=finding_of(second_looks[~second_looks["finding"].map(is_flax)]))])
+                       second_looks[~flax].assign(finding=finding_of(second_looks[~flax]))])
     rows = []
-    for _, look in second_looks[second_looks["finding"].map(is_flax)].iterrows():
-        setup = look["finding"].removeprefix(FINDING).removeprefix(": ")
-        same = keras[(keras["claim_id"] == look["claim_id"]) & ((keras["finding"] == setup) | (setup == ""))]
-        compared = agreements[agreements["chapter"] == look["chapter"]]
-        rows.append({"claim": tables.claim_label(look["claim_id"]) + (f" ({setup})" if setup else ""),
-                     "Keras": same["verdict"].iloc[0] if len(same) else "not tested",
-                     "Flax": look["verdict"], "Flax measured": look["measured"],
-                     "implementations (Flax − Keras, pp)": "; ".join(
-                         f"{r['configuration']}: {r['implementations']} ({r['Flax − Keras (pp)']})"
-                         for _, r in compared.iterrows()) or "not compared"})
+    for claim_id in claims.protocol(PROTOCOL)["claims"]:
+        looks = second_looks[flax & (second_looks["claim_id"] == claim_id)]
+        chapter = claims.claim(claim_id)["chapter"]
+        compared = agreements[agreements["chapter"] == chapter]
+        said = "; ".join(f"{r['configuration']}: {r['implementations']} ({r['Flax − Keras (pp)']})"
+                         for _, r in compared.iterrows()) or "not compared"
+        if looks.empty:
+            record = keras[(keras["claim_id"] == claim_id)].head(1)      # of record first
+            setup = record["finding"].iloc[0] if len(record) else ""
+            rows.append({"claim": tables.claim_label(claim_id) + (f" ({setup})" if setup else ""),
+                         "Keras": _verdict_with_n(record),
+                         "Flax": "not run (its chapter declares no Flax seeds)", "Flax measured": "",
+                         "implementations (Flax − Keras, pp)": said})
+        for _, look in looks.iterrows():
+            setup = look["finding"].removeprefix(FINDING).removeprefix(": ")
+            same = keras[(keras["claim_id"] == claim_id) & ((keras["finding"] == setup) | (setup == ""))].head(1)
+            rows.append({"claim": tables.claim_label(claim_id) + (f" ({setup})" if setup else ""),
+                         "Keras": _verdict_with_n(same), "Flax": _verdict_with_n(look.to_frame().T),
+                         "Flax measured": look["measured"], "implementations (Flax − Keras, pp)": said})
     return pd.DataFrame(rows, columns=["claim", "Keras", "Flax", "Flax measured", "implementations (Flax − Keras, pp)"])
+
+
+def _verdict_with_n(found: pd.DataFrame) -> str:
+    """"reproduced (n = 20)": a recorded verdict with the seeds it was decided on (the look's n
+    where a sequential plan decided it, else the runs its measure counted)."""
+    if found.empty:
+        return "not tested"
+    row = found.iloc[0]
+    n = _n_of(row.get("look")) or (None if pd.isna(row.get("n")) else int(row["n"])) or _n_of(row.get("measured"))
+    return f"{row['verdict']} (n = {n})" if n else str(row["verdict"])
+
+
+def _n_of(text) -> int | None:
+    found = re.search(r"\bn = (\d+)", text) if isinstance(text, str) else None
+    return int(found[1]) if found else None
+
+
+def page_numbers(agreements: pd.DataFrame, second_looks: pd.DataFrame) -> dict:
+    """What the second implementation's page cites: the margin, how the configurations compare,
+    the Flax seeds behind the verdicts, and whether chapter 6 ran its Flax CNN (which the
+    batch-norm question needs)."""
+    verdicts = agreements["implementations"].value_counts()
+    flax = second_looks[second_looks["finding"].map(is_flax)]
+    counts = [_verdict_with_n(look.to_frame().T).rpartition("(n = ")[2].rstrip(")") for _, look in flax.iterrows()]
+    cnn_ran = bool((flax["chapter"] == "06_improved_cnn").any())
+    return {"flax_margin": f"±{margin() * 100:.1f} pp",
+            "flax_configurations": (", ".join(f"{tables.count(verdicts[v], 'configuration')} {v}"
+                                              for v in ("agree", "undecided", "differ") if v in verdicts)
+                                    or "no configuration compared (no chapter declares Flax seeds)"),
+            "flax_seed_counts": " or ".join(sorted({c for c in counts if c.isdigit()}, key=int)) or "no",
+            "flax_cnn_state": ("chapter 6 answers it from its Flax runs" if cnn_ran else
+                               "the ablation is declared, but chapter 6's Flax CNN has not yet run in this "
+                               "profile, so there is no answer yet")}
+
+
+def differences_figure(agreements: pd.DataFrame):
+    """Flax − Keras test accuracy per configuration with its 90% interval, the declared margin
+    shaded: the agreement table (``read_all``) drawn."""
+    drawn = agreements.assign(comparison=agreements["chapter"].str[:2].str.lstrip("0").radd("chapter ") + ": "
+                              + agreements["configuration"], ci_low=agreements["ci90_low"],
+                              ci_high=agreements["ci90_high"])
+    figure = plots.paired_differences(drawn, margin=margin(), title="Flax − Keras, test accuracy",
+                                      bars="dots: difference of the means; bars: its 90% confidence interval")
+    axes = figure.axes[0]
+    handles, _ = axes.get_legend_handles_labels()      # below the plot, where it hides no interval
+    axes.legend(handles, [f"±{margin() * 100:g} pp: the declared margin, within which the two agree"],
+                loc="upper center", bbox_to_anchor=(0.5, -0.28), frameon=False, fontsize=plots.SMALL_PT)
+    figure.tight_layout()
+    return figure
 
 
 def differences_table() -> pd.DataFrame:

@@ -386,7 +386,8 @@ def ratio_curve(curve, declared: float, claimed: float, band=None, title: str | 
     return fig
 
 
-def paired_differences(table, unit_scale: float = 100.0, unit: str = "pp", title: str | None = None, margin=None):
+def paired_differences(table, unit_scale: float = 100.0, unit: str = "pp", title: str | None = None, margin=None,
+                       bars: str = "dots: mean per-seed difference; bars: its paired 95% confidence interval"):
     """Differences between configurations trained on the same seeds (rows of a table with
     ``comparison``, ``diff``, ``ci_low``, ``ci_high`` from ``stats.difference(..., paired=True)``):
     each difference with its paired 95% interval, zero marked, and the claim's margin shaded."""
@@ -409,7 +410,7 @@ def paired_differences(table, unit_scale: float = 100.0, unit: str = "pp", title
     ax.set_xlabel(f"difference ({unit})")
     drawn = frame[["comparison"]].assign(mean=frame["diff"], ci_low=frame["ci_low"], ci_high=frame["ci_high"])
     _attach_intervals(ax, drawn)
-    _title(ax, title or "paired differences", "dots: mean per-seed difference; bars: its paired 95% confidence interval")
+    _title(ax, title or "paired differences", bars)
     fig.tight_layout()
     return fig
 
