@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..core import claims
 from ..judging import stats
 from ..judging.results import final_rows
 from ..judging.verdicts import Evidence
@@ -89,9 +88,7 @@ def numbers(implementations: pd.DataFrame, momentum: dict, checks, params) -> di
     said = lambda setup: checks.recorded(ACCURACY, finding=f"{second_implementation.FINDING}: {setup}",
                                          default="not judged")
     verdicts = "; ".join(f"{setup}: {said(setup)}" for setup in (TUTORIAL, CHOSEN)) if n else NOT_RUN
-    agreement = "; ".join(f"{row['configuration']}: {row['implementations']} (Flax − Keras {row['Flax − Keras (pp)']} "
-                          f"pp, 90% CI {row['90% CI (pp)']})" for _, row in implementations.iterrows()) or NOT_RUN
-    claims.protocol(MOMENTUM_PROTOCOL)      # the answer below follows the protocol's declared rule
+    agreement = second_implementation.agreement_sentence(implementations) or NOT_RUN
     other = params["flax_bn_momentum"]
     return {"cnn_flax_n": n, "cnn_flax_verdicts": verdicts, "cnn_flax_agreement": agreement,
             "cnn_flax_margin": f"±{second_implementation.margin() * 100:.1f} pp",

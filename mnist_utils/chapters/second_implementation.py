@@ -88,11 +88,16 @@ def numbers(prefix: str, table: pd.DataFrame, checks: Verdicts, claim_id: str, n
         absent = "not run with these parameters (they declare no Flax seeds)"
         return {f"{prefix}_flax_verdict": absent, f"{prefix}_flax_agreement": absent, f"{prefix}_flax_n": 0,
                 f"{prefix}_flax_margin": f"±{margin() * 100:.1f} pp"}
-    said = "; ".join(f"{row['configuration']}: {row['implementations']} (Flax − Keras {row['Flax − Keras (pp)']} pp, "
-                     f"90% CI {row['90% CI (pp)']})" for _, row in table.iterrows())
     return {f"{prefix}_flax_verdict": checks.recorded(claim_id, finding=FINDING, default="not judged"),
-            f"{prefix}_flax_agreement": said, f"{prefix}_flax_n": n_seeds,
+            f"{prefix}_flax_agreement": agreement_sentence(table), f"{prefix}_flax_n": n_seeds,
             f"{prefix}_flax_margin": f"±{margin() * 100:.1f} pp"}
+
+
+def agreement_sentence(table: pd.DataFrame) -> str:
+    """The agreement table in one sentence: per configuration, the verdict, Flax − Keras and its
+    90% CI ("" for an empty table)."""
+    return "; ".join(f"{row['configuration']}: {row['implementations']} (Flax − Keras {row['Flax − Keras (pp)']} pp, "
+                     f"90% CI {row['90% CI (pp)']})" for _, row in table.iterrows())
 
 
 def save(table: pd.DataFrame, profile: str, chapter: str) -> None:
