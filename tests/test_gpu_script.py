@@ -58,3 +58,16 @@ def test_the_number_of_concurrent_runs_follows_the_device():
     assert gpu_run.concurrency("gpu:NVIDIA T4", 15 * gib, 4) == 1              # under 16 GiB: one
     assert gpu_run.concurrency("gpu:NVIDIA A100", 80 * gib, 4) == 4            # no more than the cores
     assert gpu_run.concurrency("gpu:NVIDIA L4", None, 8) == 1                  # memory unknown: one
+
+
+def test_each_shard_trains_the_chosen_chapters_with_every_override():
+    sys.path.insert(0, str(paths.ROOT / "tools"))
+    import argparse
+
+    import gpu_run
+
+    args = argparse.Namespace(profile="cpu", chapters=["06"], store="data/runs",
+                              overrides=["06.flax_seeds=[0,1,2]", "06.flax_bn_momentum=0.9"])
+    command = gpu_run.fill_command(args, 2, 3, 7.5)
+    assert command[command.index("--shard") + 1] == "2/3" and command[command.index("--minutes") + 1] == "7.50"
+    assert command[-4:] == ["-p", "06.flax_seeds=[0,1,2]", "-p", "06.flax_bn_momentum=0.9"]

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Prepare what a borrowed GPU machine needs beside its own Python 3.12, JAX (CUDA), NumPy,
-# pandas, SciPy, matplotlib, OpenCV and PyYAML: Keras and its small dependencies as wheels,
-# and the four MNIST files. Everything lands in build/gpu-bundle/ (git-ignored), which the
+# pandas, SciPy, matplotlib, OpenCV and PyYAML: Keras, Flax and optax (the second
+# implementation) and their small dependencies as wheels, and the four MNIST files. Everything lands in build/gpu-bundle/ (git-ignored), which the
 # device call carries along (`carry: ["build/gpu-bundle"]`); the whole must stay under 64 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUNDLE=build/gpu-bundle
 # Pinned to what this project tests with (pyproject.toml); binary wheels for CPython 3.12.
-WHEELS=(keras==3.15.1 namex optree h5py absl-py rich markdown-it-py mdurl pygments)
+WHEELS=(keras==3.15.1 namex optree h5py absl-py rich markdown-it-py mdurl pygments
+        flax==0.12.8 optax==0.2.8 msgpack treescope)
 rm -rf "$BUNDLE" && mkdir -p "$BUNDLE/wheels" "$BUNDLE/mnist"
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --abi cp312 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \

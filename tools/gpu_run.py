@@ -17,6 +17,11 @@ the aggregate images/s of the concurrent runs against the one run alone::
 
     python3 tools/gpu_run.py --profile paper --minutes 8 --out "$OUT"
 
+Chapter 6's Flax CNN for the book of record (the second implementation, on JAX alone)::
+
+    python3 tools/gpu_run.py --profile cpu --chapters 06 --minutes 8 --out "$OUT" \
+        -p 06.flax_seeds=[0,1,2] -p 06.flax_bn_momentum=0.9
+
 At home: ``tar -xzf <out>/runs.tar.gz -C data/runs`` and commit the runs; the book is then
 rendered on a CPU from the stored runs. The run records name the GPU.
 """
@@ -103,6 +108,14 @@ def single_run_speed(mnist, profile: str) -> float:
     return train.throughput(config, mnist, steps=100, warmup=20)
 
 
+def fill_command(args, k: int, n: int, minutes: float) -> list[str]:
+    """The command that trains shard ``k`` of ``n``: the chapters of ``args.profile`` in order,
+    with every ``-p`` override, starting no run that would end after ``minutes``."""
+    return [sys.executable, "-m", "mnist_utils.runs.fill", "--profile", args.profile, "--chapters", *args.chapters,
+            "--store", args.store, "--minutes", f"{minutes:.2f}", "--shard", f"{k}/{n}",
+            *[part for override in args.overrides for part in ("-p", override)]]
+
+
 def train_concurrently(args, deadline: float) -> tuple[bool, list[str]]:
     """Shard k of ``args.concurrent`` in a process each, all writing to ``args.store`` (every
     run is its own file, written atomically), their lines forwarded as ``[k/N] ...``. Returns
@@ -117,9 +130,7 @@ def train_concurrently(args, deadline: float) -> tuple[bool, list[str]]:
     # train: a tenth of the time box is kept back for a run that takes longer than estimated.
     minutes = max(0.0, 0.9 * (deadline - time.monotonic()) / 60)
     n = args.concurrent
-    workers = [subprocess.Popen([sys.executable, "-m", "mnist_utils.runs.fill", "--profile", args.profile,
-                                 "--chapters", *args.chapters, "--store", args.store, "--minutes", f"{minutes:.2f}",
-                                 "--shard", f"{k}/{n}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    workers = [subprocess.Popen(fill_command(args, k, n, minutes), cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
                for k in range(1, n + 1)]
     finished: set[int] = set()
@@ -148,6 +159,8 @@ def main(argv=None) -> int:
     parser.add_argument("--store", default=str(ROOT / "data" / "runs"), help="run-store folder to fill")
     parser.add_argument("--out", help="folder to copy the new runs and the summary to (e.g. $OUT)")
     parser.add_argument("--skip-determinism", action="store_true")
+    parser.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="a parameter override passed to every fill (e.g. 06.flax_seeds=[0,1,2])")
     parser.add_argument("--concurrent", type=int, help="runs trained at once (default: chosen from the device)")
     args = parser.parse_args(argv)
     started = time.monotonic()
