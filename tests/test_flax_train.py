@@ -143,3 +143,23 @@ def test_flax_runs_are_stored_once_and_read_back(tiny_mnist, run_store, monkeypa
 def test_an_unknown_framework_is_named():
     with pytest.raises(TrainConfigError, match="framework='torch'"):
         runsets.declare("x", [SOFTMAX], [0], framework="torch")
+
+
+def test_verify_repeats_a_stored_flax_run_and_names_the_flax_unit(tiny_mnist, run_store, monkeypatch):
+    from mnist_utils.runs import verify
+
+    runsets.train_many([SOFTMAX], [0, 1], tiny_mnist, store=run_store, framework="flax")
+    runsets.train_many([SOFTMAX], [0], tiny_mnist, store=run_store)             # a Keras run beside them
+    monkeypatch.setattr(verify.data, "load", lambda: tiny_mnist)
+    rows = verify.verify(run_store, 0, ("softmax",), gradient_probes=0, flax_runs=2)
+    assert [(r["same"], r["units"]) for r in rows] == [(True, ["flax"])] * 2     # the Keras run is not repeated
+    trained = flax_train.train
+
+    def one_prediction_off(*args, **kwargs):
+        run = trained(*args, **kwargs)
+        run.arrays["test_predictions"][0] = (run.arrays["test_predictions"][0] + 1) % 10
+        return run
+
+    monkeypatch.setattr(flax_train, "train", one_prediction_off)
+    [row] = verify.verify(run_store, 0, ("softmax",), gradient_probes=0, flax_runs=1)
+    assert (row["same"], row["test_predictions_differing"]) == (False, 1)

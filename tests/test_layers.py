@@ -44,7 +44,8 @@ def imports(path: Path):
 
 # The one import made inside a function, and why: an optional dependency, never a circle.
 OPTIONAL = {("runs/runsets.py", "training.flax_train"):
-            "Flax needs the jax extra; a command that trains no Flax run must not load JAX"}
+            "Flax needs the jax extra; a command that trains no Flax run must not load JAX",
+            ("runs/verify.py", "training.flax_train"): "likewise: a check that repeats no Flax run must not load JAX"}
 
 MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
 

@@ -169,8 +169,9 @@ def test_every_stored_run_stays_reachable():
 
 def test_the_lock_records_the_command_that_repeats_the_check_without_its_declaration():
     args = argparse.Namespace(per_model=2, models=["lenet5"], gradient_probes=0, probe_keys=True,
-                              store=str(paths.RUNS), declare="same numbers")
+                              store=str(paths.RUNS), declare="same numbers", flax=0)
     assert verify.repeat_command(args) == \
         "python -m mnist_utils.runs.verify 2 --models lenet5 --gradient-probes 0 --probe-keys"
     assert verify.repeat_command(argparse.Namespace(**{**vars(args), "store": "/tmp/s", "probe_keys": False})) \
         .endswith("--gradient-probes 0 --store /tmp/s")
+    assert verify.repeat_command(argparse.Namespace(**{**vars(args), "flax": 2})).endswith("--flax 2 --probe-keys")

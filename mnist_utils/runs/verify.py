@@ -25,7 +25,7 @@ from ..training import data, versions
 from ..training import models as models_module
 from ..training import train as training
 from . import gradients, probes, weights
-from .store import RunStore, StoredRun, data_fingerprint, decode, run_key
+from .store import FLAX, RunStore, StoredRun, data_fingerprint, decode, run_key
 
 
 def _repeatable(store: RunStore, model: str, fingerprint: str, probe: str | None) -> list[StoredRun]:
@@ -44,11 +44,13 @@ def _repeatable(store: RunStore, model: str, fingerprint: str, probe: str | None
 
 
 def verify(store: RunStore, per_model: int, models=("softmax", "lenet5", "fully_connected"),
-           gradient_probes: int = 1) -> list[dict]:
+           gradient_probes: int = 1, flax_runs: int = 0) -> list[dict]:
     """Train again, with this code, the ``per_model`` quickest stored runs of each of ``models`` and
     ``gradient_probes`` stored LeNet-5 gradient probes that this code keys alike on this kind of
-    processor, and compare them with what is stored. Each row names the locked units it is
-    evidence for: a run, the training code and its model's builder; a probe, the probe's code."""
+    processor, and compare them with what is stored; likewise the ``flax_runs`` quickest stored
+    Flax runs of each of ``models`` (the second implementation). Each row names the locked units
+    it is evidence for: a run, the training code and its model's builder (a Flax run, the ``flax``
+    unit); a probe, the probe's code."""
     mnist, rows = data.load(), []
     fingerprint = data_fingerprint(mnist)
     names = {f.name for f in fields(training.TrainConfig)}
@@ -57,16 +59,20 @@ def verify(store: RunStore, per_model: int, models=("softmax", "lenet5", "fully_
         return training.TrainConfig(**{k: v for k, v in run.spec.items() if k in names})
 
     for model in models:
-        for run in _repeatable(store, model, fingerprint, None)[:per_model]:
+        stored = _repeatable(store, model, fingerprint, None)
+        flax = [r for r in stored if r.record.get("backend") == FLAX][:flax_runs]
+        if flax:
+            from ..training.flax_train import train as train_flax  # JAX loads only where Flax runs are repeated
+        for run in flax:
+            print(f"verify {model} {run.key[:12]} (seed {run.spec['seed']}, Flax): training again", flush=True)
+            again = train_flax(config_of(run), mnist, run.spec["seed"], bn_momentum=run.spec.get("flax_bn_momentum"))
+            rows.append(_compared(model, run, again, ["flax"]))
+        keras = [r for r in stored if r.record.get("backend") != FLAX]
+        for run in keras[:per_model]:
             print(f"verify {model} {run.key[:12]} (seed {run.spec['seed']}): training again", flush=True)
             again = training.train(config_of(run), mnist, run.spec["seed"],
                                    steps_per_execution=run.spec["steps_per_execution"])
-            same = np.array_equal(again.rows["val_accuracy"].to_numpy(float), run.rows["val_accuracy"].to_numpy(float))
-            differs = int((again.arrays["test_predictions"] != run.arrays["test_predictions"]).sum())
-            rows.append({"model": model, "key": run.key[:12], "seed": run.spec["seed"],
-                         "same": bool(same and not differs), "test_predictions_differing": differs,
-                         "units": ["training", f"model:{models_module.BUILDERS[model].__name__}"]})
-            print(f"  {rows[-1]}", flush=True)
+            rows.append(_compared(model, run, again, ["training", f"model:{models_module.BUILDERS[model].__name__}"]))
     for run in _repeatable(store, "lenet5", fingerprint, gradients.PROBE)[:gradient_probes]:
         print(f"verify gradient probe {run.key[:12]} (seed {run.spec['seed']}): probing again", flush=True)
         again, _ = gradients.kernel_rms_per_step(config_of(run), run.spec["seed"], mnist, run.spec["probe_steps"],
@@ -77,6 +83,17 @@ def verify(store: RunStore, per_model: int, models=("softmax", "lenet5", "fully_
                      "test_predictions_differing": 0, "units": ["probe:gradient_norms"]})
         print(f"  {rows[-1]}", flush=True)
     return rows
+
+
+def _compared(model: str, run: StoredRun, again, units: list[str]) -> dict:
+    """Whether a run trained again repeats the stored one bit for bit (its validation curve and
+    every test prediction), as a row of the check, printed."""
+    same = np.array_equal(again.rows["val_accuracy"].to_numpy(float), run.rows["val_accuracy"].to_numpy(float))
+    differs = int((again.arrays["test_predictions"] != run.arrays["test_predictions"]).sum())
+    row = {"model": model, "key": run.key[:12], "seed": run.spec["seed"], "same": bool(same and not differs),
+           "test_predictions_differing": differs, "units": units}
+    print(f"  {row}", flush=True)
+    return row
 
 
 PROBE_SPECS = {weights.PROBE: ("probe:final_weights", lambda c, seed, m, spec, **kw: weights.weights_spec(c, seed, m, **kw)),
@@ -109,6 +126,8 @@ def repeat_command(args: argparse.Namespace) -> str:
     """The command that repeats this check (without ``--declare``), as the lock records it."""
     parts = ["python -m mnist_utils.runs.verify", str(args.per_model), "--models", *args.models,
              "--gradient-probes", str(args.gradient_probes)]
+    if args.flax:
+        parts += ["--flax", str(args.flax)]
     if args.probe_keys:
         parts.append("--probe-keys")
     if args.store != str(paths.RUNS):
@@ -122,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="*", default=["softmax", "lenet5", "fully_connected"],
                         help="models whose runs to train again (default: softmax lenet5 fully_connected)")
     parser.add_argument("--gradient-probes", type=int, default=1, help="stored LeNet-5 gradient probes to repeat")
+    parser.add_argument("--flax", type=int, default=0, help="stored Flax runs to train again per model (quickest first)")
     parser.add_argument("--probe-keys", action="store_true", help="also rebuild every stored kept-weights and "
                                                                  "checkpoint probe's key from the run it probes")
     parser.add_argument("--store", default=str(paths.RUNS), help="run-store folder (default: data/runs)")
@@ -133,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --models {unknown[0]}: no such model (models: {', '.join(models_module.BUILDERS)})",
               file=sys.stderr)
         return 2
-    checked = verify(RunStore(Path(args.store)), args.per_model, args.models, args.gradient_probes)
+    checked = verify(RunStore(Path(args.store)), args.per_model, args.models, args.gradient_probes, args.flax)
     if args.probe_keys:
         checked += probe_keys(RunStore(Path(args.store)))
     same = [r for r in checked if r["same"]]
