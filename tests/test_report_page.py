@@ -100,7 +100,7 @@ def test_the_ledger_table_reads_as_words():
     first = table.iloc[0].to_dict()
     assert first["chapter"].startswith("3. LeNet-5")
     assert (first["runs"], first["training (min)"], first["median images/s"]) == ("45", "142.0", "6,286.4")
-    assert first["finished"] == "2026-11-30 11:52 UTC" and first["GPU"] == "none"
+    assert first["finished (UTC)"] == "2026-11-30 11:52" and first["GPU"] == "none"
     assert table.iloc[1]["median images/s"] == "" and table.iloc[1]["chapter"].startswith("1. ")
 
 
