@@ -37,7 +37,7 @@ def test_the_ledger_counts_a_run_two_chapters_share_once_and_leaves_the_report_o
     assert list(table["trained on"]) == ["CPU A", "CPU A, CPU B"]
     # k2 is in both chapters: paid once in the totals.
     assert totals == {"runs": 3, "minutes": 6.0, "images_millions": 3.0, "shared_uses": 1,
-                      "hardware": "CPU A, CPU B", "has_manifest": True}
+                      "hardware": "CPU A, CPU B (no GPU)", "has_manifest": True}
 
 
 def test_without_a_manifest_the_ledger_is_empty(tmp_path, monkeypatch):

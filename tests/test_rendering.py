@@ -87,12 +87,12 @@ def test_the_headline_groups_claims_by_paper_and_states_a_shared_budget_once():
     row = lambda i, paper, ran: {"id": i, "paper": paper, "headline": f"claim {i}", "as_printed": "x",
                                  "chapter": "03_activation_study", "measured": "1", "ran": ran, "verdict": "reproduced"}
     ledger = pd.DataFrame([row("a", "liu_fu", "1,000 steps"), row("b", "wang2020", "to convergence; 3 of 3"),
-                           row("c", "wang2020", "to convergence; 3 of 3"), row("d", "liu_fu", "20,000 iterations")])
+                           row("c", "wang2020", "to convergence; 6 of 6"), row("d", "liu_fu", "20,000 iterations")])
     html = rendering.headline_html(ledger)
     assert html.index("claim a") < html.index("claim d") < html.index("Wang et al.") < html.index("claim b")
     assert html.count("Liu &amp; Fu") == 1
-    # A budget that all of a paper's claims share is said once, in its first clause.
-    assert html.count("(every run below: to convergence)") == 1 and "3 of 3" not in html
+    # A budget that all of a paper's claims share in its first clause (what the headline shows) is said once.
+    assert html.count("(every run below: to convergence)") == 1 and "3 of 3" not in html and "6 of 6" not in html
     assert "<small>1,000 steps</small>" in html and "<small>20,000 iterations</small>" in html
 
 

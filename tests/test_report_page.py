@@ -100,8 +100,10 @@ def test_the_ledger_table_reads_as_words():
     first = table.iloc[0].to_dict()
     assert first["chapter"].startswith("3. LeNet-5")
     assert (first["runs"], first["training (min)"], first["median images/s"]) == ("45", "142.0", "6,286.4")
-    assert first["finished (UTC)"] == "2026-11-30 11:52" and first["GPU"] == "none"
+    assert first["finished (UTC)"] == "2026-11-30 11:52" and "GPU" not in table     # no chapter ran on one
     assert table.iloc[1]["median images/s"] == "" and table.iloc[1]["chapter"].startswith("1. ")
+    on_gpu = report_page.ledger_table(ledger.assign(gpu=["NVIDIA H100", "none"]))
+    assert list(on_gpu["GPU"]) == ["NVIDIA H100", "none"]
 
 
 def test_the_numbers_keep_every_key_the_prose_and_the_introduction_cite():

@@ -167,9 +167,12 @@ def holm_table(tested: pd.DataFrame) -> pd.DataFrame:
 
 def ledger_table(ledger: pd.DataFrame) -> pd.DataFrame:
     """``costs.ledger``'s rows as readers see them: chapter titles, counts as integers, minutes,
-    millions and images/s to one decimal, the time a chapter finished (UTC, said in its header)."""
+    millions and images/s to one decimal, the time a chapter finished (UTC, said in its header);
+    the GPU column only where a chapter ran on one (the prose says where none did)."""
     one = lambda v: "" if pd.isna(v) else f"{v:,.1f}"
     when = lambda t: re.sub(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d).*$", r"\1 \2", str(t))
+    if costs.no_gpu(ledger):
+        ledger = ledger.drop(columns="gpu")
     return ledger.assign(**{
         "chapter": ledger["chapter"].map(chapter_title), "runs": ledger["runs"].map(runs),
         **{c: ledger[c].map(one) for c in ("training (min)", "training images (M)", "execution (min)", "median images/s")},

@@ -227,12 +227,12 @@ def headline_rows(ledger, second_looks=None) -> list[dict]:
 
 
 def _by_paper(ledger, second_looks=None):
-    """(paper, the budget its headline claims share, if more than one and all alike, else "",
-    its rows), per paper."""
+    """(paper, the budget its headline claims share, if more than one and all alike as the
+    headline shows a budget (``headline_budget``), else "", its rows), per paper."""
     rows = headline_rows(ledger, second_looks)
     for paper in dict.fromkeys(r["paper"] for r in rows):
         group = [r for r in rows if r["paper"] == paper]
-        budgets = {r["budget"] for r in group}
+        budgets = {headline_budget(r["budget"]) for r in group}
         yield paper, (budgets.pop() if len(budgets) == 1 and len(group) > 1 else ""), group
 
 

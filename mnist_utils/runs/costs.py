@@ -26,6 +26,11 @@ def stored_runs(tables) -> pd.DataFrame:
     return run_store.default().records(keys) if keys else _NO_RUNS
 
 
+def no_gpu(table: pd.DataFrame) -> bool:
+    """Whether no chapter of the ledger ran on a GPU (its table then leaves the GPU column out)."""
+    return len(table) > 0 and bool(table["gpu"].fillna("none").isin(["none", ""]).all())
+
+
 def ledger(profile: str, skip: tuple[str, ...] = ("07_reproduction_report",)) -> tuple[pd.DataFrame, dict]:
     """One row per executed chapter of ``profile`` (from its run manifest; ``skip``: the report
     itself, whose entry is written after it ran), and the totals: distinct runs, their training
@@ -56,5 +61,6 @@ def ledger(profile: str, skip: tuple[str, ...] = ("07_reproduction_report",)) ->
     totals = {"runs": len(unique), "minutes": float(unique["wall_seconds"].sum() / 60),
               "images_millions": float(unique["images"].sum() / 1e6),
               "shared_uses": int(table["runs"].sum()) - len(unique),
-              "hardware": ", ".join(hardware) or "unknown", "has_manifest": bool(manifest["notebooks"])}
+              "hardware": (", ".join(hardware) or "unknown") + (" (no GPU)" if no_gpu(table) else ""),
+              "has_manifest": bool(manifest["notebooks"])}
     return table, totals
