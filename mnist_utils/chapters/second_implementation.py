@@ -157,8 +157,14 @@ def _verdict_with_n(found: pd.DataFrame) -> str:
     if found.empty:
         return "not tested"
     row = found.iloc[0]
-    n = _n_of(row.get("look")) or (None if pd.isna(row.get("n")) else int(row["n"])) or _n_of(row.get("measured"))
+    n = _decided_on(row)
     return f"{row['verdict']} (n = {n})" if n else str(row["verdict"])
+
+
+def _decided_on(row: pd.Series) -> int | None:
+    """The seeds a recorded verdict was decided on: the look's n where a sequential plan decided
+    it, else the runs its measure counted."""
+    return _n_of(row.get("look")) or (None if pd.isna(row.get("n")) else int(row["n"])) or _n_of(row.get("measured"))
 
 
 def _n_of(text) -> int | None:
@@ -172,13 +178,13 @@ def page_numbers(agreements: pd.DataFrame, second_looks: pd.DataFrame) -> dict:
     batch-norm question needs)."""
     verdicts = agreements["implementations"].value_counts()
     flax = second_looks[second_looks["finding"].map(is_flax)]
-    counts = [_verdict_with_n(look.to_frame().T).rpartition("(n = ")[2].rstrip(")") for _, look in flax.iterrows()]
+    counts = {n for _, look in flax.iterrows() if (n := _decided_on(look))}
     cnn_ran = bool((flax["chapter"] == "06_improved_cnn").any())
     return {"flax_margin": f"±{margin() * 100:.1f} pp",
             "flax_configurations": (", ".join(f"{tables.count(verdicts[v], 'configuration')} {v}"
                                               for v in ("agree", "undecided", "differ") if v in verdicts)
                                     or "no configuration compared (no chapter declares Flax seeds)"),
-            "flax_seed_counts": " or ".join(sorted({c for c in counts if c.isdigit()}, key=int)) or "no",
+            "flax_seed_counts": " or ".join(str(n) for n in sorted(counts)) or "no",
             "flax_cnn_state": ("chapter 6 answers it from its Flax runs" if cnn_ran else
                                "the ablation is declared, but chapter 6's Flax CNN has not yet run in this "
                                "profile, so there is no answer yet")}

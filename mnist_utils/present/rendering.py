@@ -202,8 +202,8 @@ def headline_rows(ledger, second_looks=None) -> list[dict]:
     one) has a row for each, the second look's first."""
     main = ledger[ledger["headline"].notna()] if "headline" in ledger else ledger.iloc[:0]
     text = lambda c, key: c.get(key) if isinstance(c.get(key), str) else ""
-    # The second implementation's looks are a check of the framework, shown in the report's own
-    # section, not another set-up of the paper's.
+    # The second implementation's looks are a check of the framework, shown on their own page
+    # (chapter 10), not another set-up of the paper's.
     others = [] if second_looks is None or "finding" not in second_looks else \
         [o for _, o in second_looks.iterrows()
          if text(o, "finding") and not text(o, "finding").startswith(SECOND_IMPLEMENTATION)]
