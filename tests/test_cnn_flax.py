@@ -13,13 +13,20 @@ from mnist_utils.runs import experiments
 
 
 def test_flax_seeds_declare_the_two_set_ups_and_the_momentum_arm_each_under_its_own_keys():
-    params = profiles.chapter_parameters("06_improved_cnn", "cpu").replace(flax_seeds=[0, 1, 2], flax_bn_momentum=0.9)
+    params = profiles.chapter_parameters("06_improved_cnn", "cpu").replace(flax_seeds=[0, 1, 2], flax_bn_momentum=0.9,
+                                                                            flax_final_seeds=[3, 4])
     sets = {s.name: s for s in experiments.improved_cnn(params)}
     tutorial, momentum, five = sets[cnn_flax.TUTORIAL_FLAX], sets[cnn_flax.MOMENTUM_FLAX], sets[cnn_flax.FIVE_FLAX]
     assert {s.framework for s in (tutorial, momentum, five)} == {"flax"} and tutorial.seeds == (0, 1, 2)
     assert tutorial.configs == sets["06_improved_cnn"].configs and five.all_training_images
+    assert five.configs == sets["06_improved_cnn_final_five"].configs and five.seeds == (3, 4)
     assert momentum.options == (("bn_momentum", 0.9),) and tutorial.options == ()
-    without = {s.name for s in experiments.improved_cnn(params.replace(flax_seeds=[]))}
+    # Each set-up on its own seeds: the chosen schedule's Flax runs can wait for a later session.
+    only_tutorial = {s.name for s in experiments.improved_cnn(params.replace(flax_final_seeds=[]))}
+    assert {cnn_flax.TUTORIAL_FLAX, cnn_flax.MOMENTUM_FLAX} <= only_tutorial and cnn_flax.FIVE_FLAX not in only_tutorial
+    only_chosen = {s.name for s in experiments.improved_cnn(params.replace(flax_seeds=[]))}
+    assert cnn_flax.FIVE_FLAX in only_chosen and not {cnn_flax.TUTORIAL_FLAX, cnn_flax.MOMENTUM_FLAX} & only_chosen
+    without = {s.name for s in experiments.improved_cnn(params.replace(flax_seeds=[], flax_final_seeds=[]))}
     assert not any(name.endswith("_flax") or "_flax_" in name for name in without)
 
 
@@ -40,13 +47,28 @@ def test_the_momentum_answer_follows_the_declared_rule():
     assert spread.endswith("the momentum matters, and it spreads the errors' pile-up.")
     only = cnn_flax.momentum_answer(_momentum([0.004, 0.005, 0.0045, 0.0042, 0.0048], [0.01, -0.02, 0.0, 0.015, -0.01]))
     assert only.endswith("the momentum matters.")
+    # The headline's clause: the accuracy difference with its interval, and the same conclusion.
+    clause = cnn_flax.momentum_clause(_momentum([0.004, 0.005, 0.0045, 0.0042, 0.0048], [-0.2, -0.18, -0.22, -0.19, -0.21]))
+    assert clause.startswith("in Flax, batch-norm momentum 0.9 instead of 0.99 changes the test accuracy by +0.45 pp")
+    assert clause.endswith("the momentum matters, and it spreads the errors' pile-up")
+    assert cnn_flax.momentum_clause({"accuracy": None, "share": None, "other": 0.9}) == ""
 
 
 def test_without_flax_runs_the_section_says_so_and_compares_nothing():
-    params = {"flax_seeds": [], "flax_bn_momentum": None}
+    params = {"flax_seeds": [], "flax_bn_momentum": None, "flax_final_seeds": []}
     table = cnn_flax.agreement(pd.DataFrame(), pd.DataFrame(), None, None, {})
     momentum = cnn_flax.momentum_comparison(None, None, np.zeros(3), {**params, "digits": 4})
     said = cnn_flax.numbers(table, momentum, None, params)
     assert table.empty and momentum["table"].empty
     assert said["cnn_flax_verdicts"] == cnn_flax.NOT_RUN == said["cnn_flax_agreement"] and said["momentum_other"] == "none"
     assert said["cnn_flax_margin"] == f"±{second_implementation.margin() * 100:.1f} pp"
+
+
+def test_the_section_names_each_set_ups_seeds_and_the_one_not_run():
+    params = {"flax_seeds": [0, 1, 2], "flax_bn_momentum": 0.9, "flax_final_seeds": []}
+    momentum = cnn_flax.momentum_comparison(None, None, np.zeros(3), {**params, "digits": 4})
+    checks = type("Checks", (), {"recorded": lambda self, claim, finding, default: f"reproduced ({finding})"})()
+    said = cnn_flax.numbers(pd.DataFrame(), momentum, checks, params)
+    assert said["cnn_flax_n"] == "3 in the tutorial set-up and 0 in the validation-chosen schedule"
+    assert said["cnn_flax_verdicts"] == ("the tutorial set-up: reproduced (Flax: the tutorial set-up); "
+                                         "the validation-chosen schedule: not run (no Flax seeds declared)")

@@ -92,10 +92,35 @@ def test_the_page_puts_each_headline_claims_flax_verdict_beside_its_keras_verdic
     assert order["Keras"] == "partially reproduced (n = 10)"                # the look that decided it, not all runs
     assert order["Flax"].startswith("not run")
     assert len(page) == len(claims.protocol("second_implementation")["claims"])   # every headline claim, once
-    said = second_implementation.page_numbers(agreements, looks)
+    said = second_implementation.page_numbers(agreements, looks, second_implementation.read_momentum_answer("cpu"))
     assert said["flax_configurations"] == "1 configuration agree" and said["flax_seed_counts"] == "5"
     assert "no answer yet" in said["flax_cnn_state"]
     assert second_implementation.read_all("paper").empty
+
+
+def test_the_page_cites_the_momentum_answer_chapter_6_saved_and_loses_it_when_a_rerun_does_not_run_it(
+        tmp_path, monkeypatch):
+    from mnist_utils.core import paths
+    from mnist_utils.judging import stats
+
+    monkeypatch.setattr(paths, "DATA", tmp_path)
+    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
+    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
+    base = np.array([0.985, 0.986, 0.984])
+    momentum = {"accuracy": stats.difference(base + 0.001, base, paired=True),
+                "share": stats.difference(base, base, paired=True), "other": 0.9}
+    second_implementation.save_momentum(momentum, "test accuracy +0.10 pp: the momentum matters.", "cpu")
+    assert second_implementation.read_momentum_answer("cpu") == "test accuracy +0.10 pp: the momentum matters."
+    looks = pd.DataFrame({"claim_id": ["liu_fu.cnn.accuracy"], "chapter": ["06_improved_cnn"],
+                          "finding": ["Flax: the tutorial set-up"], "n": [3], "verdict": ["reproduced"],
+                          "measured": ["0.99 (n = 3)"]})
+    said = second_implementation.page_numbers(second_implementation.read_all("cpu"), looks,
+                                              second_implementation.read_momentum_answer("cpu"))
+    assert said["flax_cnn_state"] == "test accuracy +0.10 pp: the momentum matters"   # the page's sentence ends it
+    assert "not the ablation's second momentum" in second_implementation.page_numbers(
+        second_implementation.read_all("cpu"), looks, None)["flax_cnn_state"]
+    second_implementation.save_momentum({"accuracy": None, "share": None, "other": None}, "", "cpu")
+    assert second_implementation.read_momentum_answer("cpu") is None
 
 
 def test_the_figure_draws_the_tables_90_percent_interval():

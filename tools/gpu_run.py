@@ -20,7 +20,7 @@ the aggregate images/s of the concurrent runs against the one run alone::
 Chapter 6's Flax CNN for the book of record (the second implementation, on JAX alone)::
 
     python3 tools/gpu_run.py --profile cpu --chapters 06 --minutes 8 --out "$OUT" \
-        -p 06.flax_seeds=[0,1,2] -p 06.flax_bn_momentum=0.9
+        -p 06.flax_seeds=[0,1,2] -p 06.flax_bn_momentum=0.9 -p 06.flax_final_seeds=[0,1,2]
 
 At home: ``tar -xzf <out>/runs.tar.gz -C data/runs`` and commit the runs; the book is then
 rendered on a CPU from the stored runs. The run records name the GPU.

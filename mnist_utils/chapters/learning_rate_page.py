@@ -206,7 +206,9 @@ def oscillation_numbers(study: Study) -> dict:
     numbers["osc_elu_vs_relu"] = (stats.fmt_difference(stats.difference(
         *measures.paired(osc("elu", shock_rate), osc("relu", shock_rate)), paired=True), digits=4)
         if _has_both(study) else "not measured (needs relu and elu runs)")
-    return {**numbers, "lr_largest": largest, "lr_smallest": smallest, "shock_rate": shock_rate}
+    margin = lambda claim_id: f"{claims.claim(claim_id)['rule_args']['margin'] * 100:g} percentage points"
+    return {**numbers, "lr_largest": largest, "lr_smallest": smallest, "shock_rate": shock_rate,
+            "large_margin": margin(LARGE), "shock_margin": margin(SHOCK)}
 
 
 # ---------------------------------------------------------------------------------- verdicts

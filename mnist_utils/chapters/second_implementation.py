@@ -105,6 +105,26 @@ def save(table: pd.DataFrame, profile: str, chapter: str) -> None:
     results.write(table.assign(chapter=chapter), paths.second_implementation_file(profile, chapter))
 
 
+def save_momentum(momentum: dict, answer: str, profile: str) -> None:
+    """Chapter 6's batch-norm momentum ablation (``cnn_flax.momentum_comparison``) and its
+    ``answer``, one row, where this page reads it; where it did not run, nothing, and any
+    earlier answer removed."""
+    path = paths.bn_momentum_file(profile)
+    if momentum["accuracy"] is None:
+        path.unlink(missing_ok=True)
+        return
+    row = {"momentum": momentum["other"], "n": momentum["accuracy"]["n"], "answer": answer}
+    for measure in ("accuracy", "share"):
+        row |= {f"{measure}_{k}": momentum[measure][k] for k in ("diff", "ci_low", "ci_high")}
+    results.write(pd.DataFrame([row]), path)
+
+
+def read_momentum_answer(profile: str) -> str | None:
+    """The answer chapter 6 saved (``save_momentum``), or None where it has not run."""
+    path = paths.find_bn_momentum(profile)
+    return str(pd.read_csv(path)["answer"].iloc[0]) if path.exists() else None
+
+
 def read_all(profile: str) -> pd.DataFrame:
     """Every chapter's agreement table for one profile (empty when no chapter ran Flax)."""
     folders = {paths.results_dir(profile) / "second_implementation", paths.RESULTS / profile / "second_implementation"}
@@ -172,10 +192,10 @@ def _n_of(text) -> int | None:
     return int(found[1]) if found else None
 
 
-def page_numbers(agreements: pd.DataFrame, second_looks: pd.DataFrame) -> dict:
+def page_numbers(agreements: pd.DataFrame, second_looks: pd.DataFrame, momentum_answer: str | None = None) -> dict:
     """What the second implementation's page cites: the margin, how the configurations compare,
-    the Flax seeds behind the verdicts, and whether chapter 6 ran its Flax CNN (which the
-    batch-norm question needs)."""
+    the Flax seeds behind the verdicts, and the batch-norm question's answer (``momentum_answer``,
+    chapter 6's, or None where its Flax CNN has not run the ablation)."""
     verdicts = agreements["implementations"].value_counts()
     flax = second_looks[second_looks["finding"].map(is_flax)]
     counts = {n for _, look in flax.iterrows() if (n := _decided_on(look))}
@@ -185,7 +205,9 @@ def page_numbers(agreements: pd.DataFrame, second_looks: pd.DataFrame) -> dict:
                                               for v in ("agree", "undecided", "differ") if v in verdicts)
                                     or "no configuration compared (no chapter declares Flax seeds)"),
             "flax_seed_counts": " or ".join(str(n) for n in sorted(counts)) or "no",
-            "flax_cnn_state": ("chapter 6 answers it from its Flax runs" if cnn_ran else
+            "flax_cnn_state": (momentum_answer.rstrip(".") if momentum_answer else
+                               "chapter 6's Flax CNN ran, but not the ablation's second momentum, so there is "
+                               "no answer yet" if cnn_ran else
                                "the ablation is declared, but chapter 6's Flax CNN has not yet run in this "
                                "profile, so there is no answer yet")}
 

@@ -139,6 +139,16 @@ def find_second_implementation(profile: str, chapter: str) -> Path:
     return _readable(RESULTS / profile / "second_implementation" / f"{chapter}.csv")
 
 
+def bn_momentum_file(profile: str) -> Path:
+    """Where chapter 6 writes the answer of its batch-norm momentum ablation (one row), which the
+    second implementation's page cites."""
+    return results_dir(profile) / "second_implementation" / "bn_momentum" / "06_improved_cnn.csv"
+
+
+def find_bn_momentum(profile: str) -> Path:
+    return _readable(RESULTS / profile / "second_implementation" / "bn_momentum" / "06_improved_cnn.csv")
+
+
 def find_second_looks(profile: str, chapter: str) -> Path:
     return _readable(RESULTS / profile / "second_looks" / f"{chapter}.csv")
 

@@ -253,8 +253,8 @@ def improved_cnn(params: Parameters) -> list[RunSet]:
     point (``sensitivity_config``) on ``sensitivity_seeds``, and the grid point named
     ``final_configuration`` (the validation split's choice; "" for none) trained on all
     60,000 training images with ``final_seeds``, as Liu & Fu's Table 2; on ``flax_seeds``, the tutorial
-    set-up and the chosen schedule again in Flax, and the tutorial set-up with the batch norms'
-    momentum at ``flax_bn_momentum`` (None: not run)."""
+    set-up again in Flax, and with the batch norms' momentum at ``flax_bn_momentum`` (None: not
+    run); on ``flax_final_seeds``, the chosen schedule again in Flax."""
     unknown = sorted(set(params.ablations) - set(CNN_ABLATIONS))
     if unknown:
         raise TrainConfigError(f"ablations={unknown}: unknown (known: {', '.join(CNN_ABLATIONS)})")
@@ -280,17 +280,17 @@ def improved_cnn(params: Parameters) -> list[RunSet]:
         final = sensitivity_config(full, points[params.final_configuration])
         sets.append(declare("06_improved_cnn_final_five", [replace(final, label=f"{final.label}, all training images")],
                          params.final_seeds, params.train_size, params.eval_size, all_training_images=True))
-    if params.flax_seeds:   # the second implementation: the tutorial set-up, the chosen schedule, the momentum ablation
+    if params.flax_seeds:   # the second implementation: the tutorial set-up and the momentum ablation
         sets.append(declare("06_improved_cnn_flax", [full], params.flax_seeds, params.train_size, params.eval_size,
                             framework="flax"))
         if params.flax_bn_momentum is not None:
             momentum = replace(full, label=f"{full.label}, batch-norm momentum {params.flax_bn_momentum:g}")
             sets.append(declare("06_improved_cnn_flax_bn_momentum", [momentum], params.flax_seeds, params.train_size,
                                 params.eval_size, framework="flax", options={"bn_momentum": params.flax_bn_momentum}))
-        if params.final_configuration and params.sensitivity:
-            [final_config] = sets[[s.name for s in sets].index("06_improved_cnn_final_five")].configs
-            sets.append(declare("06_improved_cnn_final_five_flax", [final_config], params.flax_seeds, params.train_size,
-                                params.eval_size, all_training_images=True, framework="flax"))
+    if params.flax_final_seeds and params.final_configuration and params.sensitivity:   # the chosen schedule
+        [final_config] = sets[[s.name for s in sets].index("06_improved_cnn_final_five")].configs
+        sets.append(declare("06_improved_cnn_final_five_flax", [final_config], params.flax_final_seeds,
+                            params.train_size, params.eval_size, all_training_images=True, framework="flax"))
     if params.ablations:
         # Adam at a constant rate makes a shorter run the prefix of a longer one with the same seed,
         # so the full model's trainings, cut at ablation_steps, are the ablations' reference
