@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from mnist_utils.chapters import cnn_flax, second_implementation
 from mnist_utils.core import claims, profiles
 from mnist_utils.judging import stats
 from mnist_utils.runs import experiments
+from mnist_utils.runs.runsets import Trained
 
 
 def test_flax_seeds_declare_the_two_set_ups_and_the_momentum_arm_each_under_its_own_keys():
@@ -34,7 +36,8 @@ def _momentum(accuracy_diffs, share_diffs):
     base = np.array([0.985, 0.986, 0.984, 0.987, 0.985])
     share = np.array([0.40, 0.35, 0.45, 0.38, 0.42])
     return {"accuracy": stats.difference(base + np.array(accuracy_diffs), base, paired=True),
-            "share": stats.difference(share + np.array(share_diffs), share, paired=True), "other": 0.9}
+            "share": stats.difference(share + np.array(share_diffs), share, paired=True),
+            "range": stats.difference(share, share, paired=True), "other": 0.9}
 
 
 def test_the_momentum_answer_follows_the_declared_rule():
@@ -72,3 +75,37 @@ def test_the_section_names_each_set_ups_seeds_and_the_one_not_run():
     assert said["cnn_flax_n"] == "3 in the tutorial set-up and 0 in the validation-chosen schedule"
     assert said["cnn_flax_verdicts"] == ("the tutorial set-up: reproduced (Flax: the tutorial set-up); "
                                          "the validation-chosen schedule: not run (no Flax seeds declared)")
+
+
+def _trained(label: str, seeds, accuracies, piled_into: dict[int, int]) -> Trained:
+    """Flax runs of the tutorial set-up tested at three checkpoints, the last final; each seed's
+    errors all predicted as ``piled_into[seed]`` on 100 test images labelled 0..9."""
+    rows, arrays = [], {}
+    for seed, checkpoints in zip(seeds, accuracies):
+        run_id = f"{label}/seed{seed}"
+        rows += [{"run_id": run_id, "run_key": f"{label}/{seed}", "seed": seed, "step": step, "test_accuracy": a,
+                  "final": step == 3}
+                 for step, a in zip((1, 2, 3), checkpoints)]
+        labels = np.arange(100) % 10
+        predicted = labels.copy()
+        wrong = round((1 - checkpoints[-1]) * 100)
+        predicted[np.flatnonzero(labels != piled_into[seed])[:wrong]] = piled_into[seed]
+        arrays[run_id] = {"test_predictions": predicted}
+    return Trained(pd.DataFrame(rows), arrays, {}, {})
+
+
+def test_the_momentum_comparison_pairs_each_seeds_three_measures():
+    labels = np.arange(100) % 10
+    own = _trained("improved CNN", [0, 1, 2], [(0.90, 0.95, 0.96), (0.93, 0.92, 0.97), (0.94, 0.96, 0.95)],
+                   {0: 3, 1: 4, 2: 5})
+    other = _trained("improved CNN, batch-norm momentum 0.9", [1, 0, 2],
+                     [(0.97, 0.97, 0.98), (0.96, 0.97, 0.97), (0.95, 0.95, 0.96)], {0: 3, 1: 4, 2: 5})
+    momentum = cnn_flax.momentum_comparison(own, other, labels, {"flax_bn_momentum": 0.9, "digits": 4})
+    table = momentum["table"].set_index("seed")
+    assert list(table.index) == [0, 1, 2]                     # paired by seed, whatever order the runs came in
+    assert table.loc[1, "test accuracy, 0.99"] == 0.97 and table.loc[1, "test accuracy, 0.9"] == 0.98
+    assert table.loc[0, "range of the last three test checkpoints (pp), 0.99"] == 6.0
+    assert table.loc[0, "share of errors in one digit, 0.9"] == 1.0    # every error on one digit
+    assert momentum["accuracy"]["n"] == 3 and momentum["accuracy"]["diff"] == pytest.approx(0.01)
+    assert momentum["range"]["diff"] == pytest.approx(((1 - 6) + (1 - 5) + (1 - 2)) / 3)
+    assert "range of the last three test checkpoints" in cnn_flax.momentum_answer(momentum)
