@@ -91,16 +91,6 @@ def _conclusion(momentum: dict) -> str:
     return "the momentum matters" + (", and it spreads the errors' pile-up" if spread else "")
 
 
-def momentum_clause(momentum: dict) -> str:
-    """The momentum ablation's answer in one clause for the tutorial set-up's headline row ("" when
-    it did not run)."""
-    accuracy = momentum["accuracy"]
-    if accuracy is None:
-        return ""
-    return (f"in Flax, batch-norm momentum {momentum['other']:g} instead of 0.99 changes the test accuracy by "
-            f"{stats.fmt_difference(accuracy, scale=100, unit=' pp')}: {_conclusion(momentum)}")
-
-
 def numbers(implementations: pd.DataFrame, momentum: dict, checks, params) -> dict:
     """What the prose of the section cites."""
     counts = {TUTORIAL: len(params["flax_seeds"]), CHOSEN: len(params["flax_final_seeds"])}
