@@ -26,9 +26,9 @@ def test_each_chapter_declares_its_runs_from_its_parameters():
     assert cnn.configs[0].test_every == paper_cnn["test_every"]
     assert len(ablation.configs) == 1 + len(paper_cnn["ablations"])
     assert {c.steps for c in ablation.configs} == {paper_cnn["ablation_steps"]}
-    # Without ablations, grid or final five the chapter declares its main runs only.
-    assert len(experiments.improved_cnn(params["06_improved_cnn"].replace(ablations=[], sensitivity=[],
-                                                                          final_configuration=""))) == 1
+    # Without ablations, grid, final five or Flax runs the chapter declares its main runs only.
+    assert len(experiments.improved_cnn(params["06_improved_cnn"].replace(
+        ablations=[], sensitivity=[], final_configuration="", flax_seeds=[], flax_final_seeds=[]))) == 1
     activations, flax, *optimizer_arm = experiments.activation_study(params["03_activation_study"])
     # The main runs again in Flax (flax_seeds), right after them: the same configurations, their own keys.
     assert flax.name == "03_activation_study_flax" and flax.framework == "flax" and flax.configs == activations.configs
@@ -166,23 +166,25 @@ def test_the_sensitivity_grid_changes_only_the_rate_and_schedule_of_the_full_mod
     assert strip(constant) == strip(full) == strip(cosine)
     assert (constant.learning_rate, constant.schedule, constant.warmup_steps) == (0.001, "constant", 0)
     assert (cosine.schedule, cosine.warmup_steps) == ("cosine", round(0.05 * full.steps))
-    # Without a grid the chapter trains no grid and no final five.
-    names = {s.name for s in experiments.improved_cnn(params.replace(sensitivity=[], final_configuration=""))}
+    # Without a grid the chapter trains no grid and no final five, in either implementation.
+    no_grid = params.replace(sensitivity=[], final_configuration="", flax_seeds=[], flax_final_seeds=[0])
+    names = {s.name for s in experiments.improved_cnn(no_grid)}
     assert names == {"06_improved_cnn", "06_improved_cnn_ablation"}
     with pytest.raises(experiments.TrainConfigError, match="needs name and learning_rate"):
         experiments.improved_cnn(params.replace(sensitivity=[{"learning_rate": 0.001}]))
 
 
 def test_the_final_five_train_the_named_grid_point_on_all_training_images(tiny_mnist):
-    params = profiles.chapter_parameters("06_improved_cnn", "cpu")
+    params = profiles.chapter_parameters("06_improved_cnn", "cpu").replace(flax_final_seeds=[0])
     sets = {s.name: s for s in experiments.improved_cnn(params)}
-    final = sets["06_improved_cnn_final_five"]
+    final, final_flax = sets["06_improved_cnn_final_five"], sets["06_improved_cnn_final_five_flax"]
     chosen = next(c for c in sets["06_improved_cnn_sensitivity"].configs
                   if c.label == experiments.sensitivity_label(params["final_configuration"]))
     assert final.all_training_images and final.seeds == (0, 1, 2, 3, 4)
+    assert final_flax.all_training_images and final_flax.seeds == (0,) and final_flax.framework == "flax"
     assert dataclasses.replace(final.configs[0], label="") == dataclasses.replace(chosen, label="")
     # Every other set trains on the training split alone, the very arrays it was given.
-    assert all(s.data(tiny_mnist) is tiny_mnist for s in sets.values() if s is not final)
+    assert all(s.data(tiny_mnist) is tiny_mnist for s in sets.values() if s not in (final, final_flax))
     with pytest.raises(experiments.TrainConfigError, match="final_configuration='cosine'.*not a sensitivity point"):
         experiments.improved_cnn(params.replace(final_configuration="cosine"))
 

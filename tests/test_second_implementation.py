@@ -108,8 +108,11 @@ def test_the_page_cites_the_momentum_answer_chapter_6_saved_and_loses_it_when_a_
     monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
     base = np.array([0.985, 0.986, 0.984])
     momentum = {"accuracy": stats.difference(base + 0.001, base, paired=True),
-                "share": stats.difference(base, base, paired=True), "other": 0.9}
+                "share": stats.difference(base, base, paired=True),
+                "range": stats.difference(base - 0.002, base, paired=True), "other": 0.9}
     second_implementation.save_momentum(momentum, "test accuracy +0.10 pp: the momentum matters.", "cpu")
+    saved = pd.read_csv(paths.find_bn_momentum("cpu")).iloc[0]
+    assert saved[["accuracy_diff", "share_diff", "range_diff"]].round(4).tolist() == [0.001, 0.0, -0.002]
     assert second_implementation.read_momentum_answer("cpu") == "test accuracy +0.10 pp: the momentum matters."
     looks = pd.DataFrame({"claim_id": ["liu_fu.cnn.accuracy"], "chapter": ["06_improved_cnn"],
                           "finding": ["Flax: the tutorial set-up"], "n": [3], "verdict": ["reproduced"],
@@ -119,7 +122,7 @@ def test_the_page_cites_the_momentum_answer_chapter_6_saved_and_loses_it_when_a_
     assert said["flax_cnn_state"] == "test accuracy +0.10 pp: the momentum matters"   # the page's sentence ends it
     assert "not the ablation's second momentum" in second_implementation.page_numbers(
         second_implementation.read_all("cpu"), looks, None)["flax_cnn_state"]
-    second_implementation.save_momentum({"accuracy": None, "share": None, "other": None}, "", "cpu")
+    second_implementation.save_momentum({"accuracy": None, "share": None, "range": None, "other": None}, "", "cpu")
     assert second_implementation.read_momentum_answer("cpu") is None
 
 

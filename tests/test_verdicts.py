@@ -75,18 +75,15 @@ def test_a_deciding_line_judges_its_evidence_by_the_declared_rule_or_records_it_
     assert checks.recorded("liu_fu.cnn.accuracy", "measured") == "not testable with these parameters: no runs"
 
 
-def test_a_later_explanation_is_added_to_an_earlier_one_or_replaces_it(results_outside_the_record):
+
+def test_an_explanation_is_saved_with_its_verdict_and_names_a_verdict_that_is_not_recorded(results_outside_the_record):
     from mnist_utils.core import claims
     from mnist_utils.judging import verdicts
 
     checks = verdicts.Verdicts("p", "06_improved_cnn")
     checks.judge("liu_fu.cnn.accuracy", "narrow", sample=[0.985, 0.986, 0.984], iterations=20000)
     checks.explain("liu_fu.cnn.accuracy", "probes: stale statistics")
-    checks.explain("liu_fu.cnn.accuracy", "", add=True)                  # nothing to add leaves it as it was
-    checks.explain("liu_fu.cnn.accuracy", "Flax: the momentum matters", add=True)
     checks.save()
-    assert verdicts.read_all("p")["explanation"].tolist() == ["probes: stale statistics; Flax: the momentum matters"]
-    checks.explain("liu_fu.cnn.accuracy", "only this")
-    assert checks.rows[-1]["explanation"] == "only this"
+    assert verdicts.read_all("p")["explanation"].tolist() == ["probes: stale statistics"]
     with pytest.raises(claims.ClaimError, match="no verdict on 'liu_fu.cnn.accuracy' with finding 'x'"):
-        checks.explain("liu_fu.cnn.accuracy", "why", finding="x", add=True)
+        checks.explain("liu_fu.cnn.accuracy", "why", finding="x")

@@ -114,7 +114,7 @@ def save_momentum(momentum: dict, answer: str, profile: str) -> None:
         path.unlink(missing_ok=True)
         return
     row = {"momentum": momentum["other"], "n": momentum["accuracy"]["n"], "answer": answer}
-    for measure in ("accuracy", "share"):
+    for measure in ("accuracy", "share", "range"):   # cnn_flax.momentum_comparison's three differences
         row |= {f"{measure}_{k}": momentum[measure][k] for k in ("diff", "ci_low", "ci_high")}
     results.write(pd.DataFrame([row]), path)
 
@@ -199,17 +199,21 @@ def page_numbers(agreements: pd.DataFrame, second_looks: pd.DataFrame, momentum_
     verdicts = agreements["implementations"].value_counts()
     flax = second_looks[second_looks["finding"].map(is_flax)]
     counts = {n for _, look in flax.iterrows() if (n := _decided_on(look))}
-    cnn_ran = bool((flax["chapter"] == "06_improved_cnn").any())
     return {"flax_margin": f"±{margin() * 100:.1f} pp",
             "flax_configurations": (", ".join(f"{tables.count(verdicts[v], 'configuration')} {v}"
                                               for v in ("agree", "undecided", "differ") if v in verdicts)
                                     or "no configuration compared (no chapter declares Flax seeds)"),
             "flax_seed_counts": " or ".join(str(n) for n in sorted(counts)) or "no",
-            "flax_cnn_state": (momentum_answer.rstrip(".") if momentum_answer else
-                               "chapter 6's Flax CNN ran, but not the ablation's second momentum, so there is "
-                               "no answer yet" if cnn_ran else
-                               "the ablation is declared, but chapter 6's Flax CNN has not yet run in this "
-                               "profile, so there is no answer yet")}
+            "flax_cnn_state": _momentum_state(momentum_answer, cnn_ran=(flax["chapter"] == "06_improved_cnn").any())}
+
+
+def _momentum_state(momentum_answer: str | None, cnn_ran: bool) -> str:
+    """The batch-norm question's answer as the page's sentence ends it, or why there is none."""
+    if momentum_answer:
+        return momentum_answer.rstrip(".")
+    if cnn_ran:
+        return "chapter 6's Flax CNN ran, but not the ablation's second momentum, so there is no answer yet"
+    return "the ablation is declared, but chapter 6's Flax CNN has not yet run in this profile, so there is no answer yet"
 
 
 def differences_figure(agreements: pd.DataFrame):

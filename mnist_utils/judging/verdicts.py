@@ -114,15 +114,13 @@ class Verdicts:
         other finding of a headline claim: the headline shows it beside the verdict of record."""
         return self._judge(self.second_looks, claim_id, measured, per_seed, ran, finding, evidence)
 
-    def explain(self, claim_id: str, explanation: str, *, finding: str = "", add: bool = False) -> None:
-        """Say what explains a recorded verdict (of record, or the second look of ``finding``);
-        ``add``: after what earlier evidence said of it, not instead."""
+    def explain(self, claim_id: str, explanation: str, *, finding: str = "") -> None:
+        """Add what explains a recorded verdict (of record, or the second look of ``finding``)."""
         rows = [r for r in [*self.rows, *self.second_looks]
                 if r["claim_id"] == claim_id and r["finding"] == finding]
         if not rows:
             raise claims.ClaimError(f"explain: no verdict on {claim_id!r} with finding {finding!r} is recorded")
-        earlier = rows[-1].get("explanation") if add else ""
-        rows[-1]["explanation"] = "; ".join(filter(None, [earlier, explanation]))
+        rows[-1]["explanation"] = explanation
 
     def _judge(self, into: list, claim_id: str, measured: str, per_seed, ran: str, finding: str, evidence: dict) -> str:
         per_seed = evidence.get("sample") if per_seed is None else per_seed
