@@ -98,6 +98,28 @@ def test_the_page_puts_each_headline_claims_flax_verdict_beside_its_keras_verdic
     assert second_implementation.read_all("paper").empty
 
 
+def test_a_claim_with_two_set_ups_shows_each_set_ups_own_comparison(tmp_path, monkeypatch):
+    from mnist_utils.core import paths
+
+    monkeypatch.setattr(paths, "DATA", tmp_path)
+    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
+    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
+    tutorial = second_implementation.agreement(_final(KERAS, "improved CNN"), _final(KERAS + 0.004, "improved CNN"),
+                                               paired=False)
+    chosen = second_implementation.agreement(_final(KERAS, "chosen"), _final(KERAS, "chosen"), paired=False)
+    second_implementation.save(pd.concat([tutorial.assign(**{second_implementation.SETUP: "the tutorial set-up"}),
+                                          chosen.assign(**{second_implementation.SETUP: "the chosen schedule"})]),
+                               "cpu", "06_improved_cnn")
+    looks = pd.DataFrame({"claim_id": ["liu_fu.cnn.accuracy"] * 2, "chapter": ["06_improved_cnn"] * 2,
+                          "finding": ["Flax: the tutorial set-up", "Flax: the chosen schedule"], "n": [3, 3],
+                          "verdict": ["inconclusive", "reproduced"], "measured": ["0.9895", "0.9945"]})
+    page = second_implementation.claims_table(pd.DataFrame(columns=["claim_id", "verdict"]), looks,
+                                              second_implementation.read_all("cpu")).set_index("claim")
+    said = lambda setup: page.loc[f"{tables.claim_label('liu_fu.cnn.accuracy')} ({setup})",
+                                  "implementations (Flax − Keras, pp)"]
+    assert said("the tutorial set-up").startswith("improved CNN: ") and "chosen" not in said("the tutorial set-up")
+    assert said("the chosen schedule") == "chosen: agree (+0.00)"
+
 def test_the_page_cites_the_momentum_answer_chapter_6_saved_and_loses_it_when_a_rerun_does_not_run_it(
         tmp_path, monkeypatch):
     from mnist_utils.core import paths

@@ -33,13 +33,14 @@ def accuracy_evidence(flax_tutorial, flax_five, params, sets: dict, mnist, n_tra
 
 def agreement(final: pd.DataFrame, five: pd.DataFrame, flax_tutorial, flax_five, sets: dict) -> pd.DataFrame:
     """Each set-up's Keras trainings against its Flax trainings (Welch: each framework draws its
-    own weights from a seed), by ``second_implementation.agreement``."""
+    own weights from a seed), by ``second_implementation.agreement``; ``SETUP`` names the set-up,
+    so that the comparison page puts each row beside its own set-up's claim."""
     frames = [second_implementation.agreement(final, final_rows(flax_tutorial.table), paired=False)
-              if flax_tutorial is not None else None,
+              .assign(**{second_implementation.SETUP: TUTORIAL}) if flax_tutorial is not None else None,
               second_implementation.agreement(five, final_rows(flax_five.table), paired=False)
-              if flax_five is not None and FIVE_FLAX in sets else None]
+              .assign(**{second_implementation.SETUP: CHOSEN}) if flax_five is not None and FIVE_FLAX in sets else None]
     frames = [f for f in frames if f is not None]
-    columns = [*second_implementation.COLUMNS, *second_implementation.NUMBERS]
+    columns = [*second_implementation.COLUMNS, *second_implementation.NUMBERS, second_implementation.SETUP]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 

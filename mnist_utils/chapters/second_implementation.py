@@ -27,6 +27,7 @@ FINDING = SECOND_IMPLEMENTATION
 COLUMNS = ["configuration", "n Keras", "n Flax", "Keras test accuracy", "Flax test accuracy", "Flax − Keras (pp)",
            "90% CI (pp)", "implementations"]
 NUMBERS = ["diff", "ci90_low", "ci90_high"]    # Flax − Keras and its 90% CI as fractions: what a figure draws
+SETUP = "set-up"    # where a chapter compares several set-ups: the claim's set-up each row belongs to
 
 
 def margin() -> float:
@@ -153,22 +154,30 @@ def claims_table(of_record: pd.DataFrame, second_looks: pd.DataFrame, agreements
         looks = second_looks[flax & (second_looks["claim_id"] == claim_id)]
         chapter = claims.claim(claim_id)["chapter"]
         compared = agreements[agreements["chapter"] == chapter]
-        said = "; ".join(f"{r['configuration']}: {r['implementations']} ({r['Flax − Keras (pp)']})"
-                         for _, r in compared.iterrows()) or "not compared"
         if looks.empty:
             record = keras[(keras["claim_id"] == claim_id)].head(1)      # of record first
             setup = record["finding"].iloc[0] if len(record) else ""
             rows.append({"claim": tables.claim_label(claim_id) + (f" ({setup})" if setup else ""),
                          "Keras": _verdict_with_n(record),
                          "Flax": "not run (its chapter declares no Flax seeds)", "Flax measured": "",
-                         "implementations (Flax − Keras, pp)": said})
+                         "implementations (Flax − Keras, pp)": _compared(compared, setup)})
         for _, look in looks.iterrows():
             setup = look["finding"].removeprefix(FINDING).removeprefix(": ")
             same = keras[(keras["claim_id"] == claim_id) & ((keras["finding"] == setup) | (setup == ""))].head(1)
             rows.append({"claim": tables.claim_label(claim_id) + (f" ({setup})" if setup else ""),
                          "Keras": _verdict_with_n(same), "Flax": _verdict_with_n(look.to_frame().T),
-                         "Flax measured": look["measured"], "implementations (Flax − Keras, pp)": said})
+                         "Flax measured": look["measured"],
+                         "implementations (Flax − Keras, pp)": _compared(compared, setup)})
     return pd.DataFrame(rows, columns=["claim", "Keras", "Flax", "Flax measured", "implementations (Flax − Keras, pp)"])
+
+
+def _compared(compared: pd.DataFrame, setup: str) -> str:
+    """How the implementations compare in a claim's chapter: the rows of the claim's own set-up
+    where the chapter names set-ups (``SETUP``), else every configuration it compared."""
+    if setup and SETUP in compared and (compared[SETUP] == setup).any():
+        compared = compared[compared[SETUP] == setup]
+    return "; ".join(f"{r['configuration']}: {r['implementations']} ({r['Flax − Keras (pp)']})"
+                     for _, r in compared.iterrows()) or "not compared"
 
 
 def _verdict_with_n(found: pd.DataFrame) -> str:
