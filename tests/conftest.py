@@ -144,3 +144,15 @@ def run_store(tmp_path):
     from mnist_utils.runs import store
 
     return store.RunStore(tmp_path / "runs")
+
+
+@pytest.fixture
+def results_outside_the_record(tmp_path, monkeypatch):
+    """Results written as a chapter outside the runner writes them: to scratch, under tmp_path."""
+    from mnist_utils.core import paths
+
+    monkeypatch.setattr(paths, "DATA", tmp_path)
+    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
+    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
+    monkeypatch.delenv(paths.RECORD_ENV, raising=False)
+    return tmp_path

@@ -164,15 +164,12 @@ def test_time_to_accuracy_reports_each_target_once_reached(tiny_mnist):
     assert all(math.isnan(v) for v in reached[1.01])                                  # nothing reaches 101%
 
 
-def test_a_chapters_results_are_every_run_sets_file_a_reruns_own_first(tmp_path, monkeypatch):
+def test_a_chapters_results_are_every_run_sets_file_a_reruns_own_first(results_outside_the_record):
     """The report's compute ledger finds a chapter's runs through these files (chapter 9 writes
     one per run set); another chapter whose name starts alike is not one of them."""
     from mnist_utils.core import paths
 
-    monkeypatch.setattr(paths, "DATA", tmp_path)
-    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
-    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
-    monkeypatch.delenv(paths.RECORD_ENV, raising=False)
+    tmp_path = results_outside_the_record
     record, rerun = tmp_path / "results" / "p", tmp_path / "scratch" / "results" / "p"
     for folder, names in ((record, ["09_x", "09_x_recipe", "09_x_chapter6", "09_xy", "06_y"]), (rerun, ["09_x_recipe"])):
         folder.mkdir(parents=True)

@@ -63,13 +63,8 @@ def test_without_flax_runs_the_prose_says_so():
     assert said["softmax_flax_verdict"].startswith("not run with these parameters") and said["softmax_flax_n"] == 0
 
 
-def test_the_page_puts_each_headline_claims_flax_verdict_beside_its_keras_verdict_with_their_n(tmp_path,
-                                                                                                monkeypatch):
-    from mnist_utils.core import paths
-
-    monkeypatch.setattr(paths, "DATA", tmp_path)
-    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
-    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))    # a rerun's results would be read first
+def test_the_page_puts_each_headline_claims_flax_verdict_beside_its_keras_verdict_with_their_n(
+        results_outside_the_record):    # a rerun's results, in scratch, would be read first
     table = second_implementation.agreement(_final(KERAS), _final(KERAS + 0.0001), paired=True)
     second_implementation.save(table, "cpu", "02_softmax_baseline")
     agreements = second_implementation.read_all("cpu")
@@ -98,12 +93,7 @@ def test_the_page_puts_each_headline_claims_flax_verdict_beside_its_keras_verdic
     assert second_implementation.read_all("paper").empty
 
 
-def test_a_claim_with_two_set_ups_shows_each_set_ups_own_comparison(tmp_path, monkeypatch):
-    from mnist_utils.core import paths
-
-    monkeypatch.setattr(paths, "DATA", tmp_path)
-    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
-    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
+def test_a_claim_with_two_set_ups_shows_each_set_ups_own_comparison(results_outside_the_record):
     tutorial = second_implementation.agreement(_final(KERAS, "improved CNN"), _final(KERAS + 0.004, "improved CNN"),
                                                paired=False)
     chosen = second_implementation.agreement(_final(KERAS, "chosen"), _final(KERAS, "chosen"), paired=False)
@@ -120,14 +110,12 @@ def test_a_claim_with_two_set_ups_shows_each_set_ups_own_comparison(tmp_path, mo
     assert said("the tutorial set-up").startswith("improved CNN: ") and "chosen" not in said("the tutorial set-up")
     assert said("the chosen schedule") == "chosen: agree (+0.00)"
 
+
 def test_the_page_cites_the_momentum_answer_chapter_6_saved_and_loses_it_when_a_rerun_does_not_run_it(
-        tmp_path, monkeypatch):
+        results_outside_the_record):
     from mnist_utils.core import paths
     from mnist_utils.judging import stats
 
-    monkeypatch.setattr(paths, "DATA", tmp_path)
-    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
-    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
     base = np.array([0.985, 0.986, 0.984])
     momentum = {"accuracy": stats.difference(base + 0.001, base, paired=True),
                 "share": stats.difference(base, base, paired=True),

@@ -5,18 +5,6 @@ import pytest
 pytestmark = pytest.mark.backend
 
 
-@pytest.fixture
-def results_outside_the_record(tmp_path, monkeypatch):
-    """Results written as a chapter outside the runner writes them: to scratch, under tmp_path."""
-    from mnist_utils.core import paths
-
-    monkeypatch.setattr(paths, "DATA", tmp_path)
-    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
-    monkeypatch.setenv(paths.SCRATCH_ENV, str(tmp_path / "scratch"))
-    monkeypatch.delenv(paths.RECORD_ENV, raising=False)
-    return tmp_path
-
-
 def test_verdicts_are_recorded_per_chapter_and_read_back(results_outside_the_record):
     from mnist_utils.judging import verdicts
 
